@@ -6,7 +6,7 @@ squared distance from the pixel's colour to its nearest centroid. Lloyd's algori
 repeating two steps until nothing changes:
 
 1. **Assign** (:func:`find_closest_centroids`): give every pixel the index of its nearest centroid.
-2. **Update** (:func:`compute_centroids`): move every centroid to the mean of the pixels it was given.
+2. **Update** (:func:`compute_centroids`): move every centroid to the mean of its pixels.
 
 Neither step can raise the inertia, so the loop (:func:`run_kmeans`) settles in a local minimum.
 Where it settles depends on the starting centroids (:func:`kmeans_init_centroids`): K random pixel
@@ -17,51 +17,20 @@ Exact accelerations, each giving the same centroids as textbook Lloyd over every
 * A photo of N pixels has far fewer *distinct* colours. :func:`run_kmeans` clusters each distinct
   colour once, weighted by its pixel count: the weighted mean of distinct colours equals the mean
   over pixels, and a pixel's nearest centroid depends only on its colour.
-* Distances are computed in blocks of rows (``CHUNK_ROWS``), so memory never holds an N×K array.
-* Hamerly's bounds: a point whose distance to its own centroid is below its distance to every other
-  centroid, after both moved, keeps its label without being measured again.
+* Distances are computed a block of rows at a time (:mod:`kmeans.distance`), so memory never
+  holds an N×K array.
+* The update step keeps each cluster's sums (:class:`ClusterSums`) and corrects them only for the
+  points that changed cluster, instead of summing every point again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
-#: Rows of X per block of distances. At K=256 a block is 65,536×256 float32 values = 64 MB.
-CHUNK_ROWS = 65_536
-
-#: Called after every iteration with (iteration, max_iters, inertia).
-ProgressCallback = Callable[[int, int, float], None]
-
-# Colours are centred on mid-grey before the dot-product distance formula, so that the float32
-# terms |c|² and x·c stay small and their difference keeps its precision.
-_CENTRE = np.float32(127.5)
-
-
-@dataclass(frozen=True)
-class KMeansResult:
-    """What :func:`run_kmeans` found.
-
-    Attributes
-    ----------
-    centroids : (K, 3) float64 array, the final cluster colours.
-    labels : (N,) int array, the index of each input row's nearest final centroid.
-    inertia : sum of (weighted) squared distances from each row to its final centroid.
-    inertia_history : the inertia at the start of each iteration, one value per iteration; it
-        never rises, and ``inertia`` is at most its last value.
-    n_iter : iterations run (each one assignment and one update).
-    converged : True when the assignments stopped changing or no centroid moved more than ``tol``.
-    """
-
-    centroids: np.ndarray
-    labels: np.ndarray
-    inertia: float
-    inertia_history: tuple[float, ...]
-    n_iter: int
-    converged: bool
+from kmeans.distance import nearest_centroids
+from kmeans.result import KMeansResult, ProgressCallback
 
 
 def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,10 +101,11 @@ def kmeans_init_centroids(
         raise ValueError(f"Unknown initialisation {method!r}; use 'kmeans++' or 'random'.")
     points, point_weights = _weighted_points(X, weights)
     rng = np.random.default_rng(seed)
-    if K >= len(points):
+    if len(points) <= K:
         return points.astype(np.float64)
     if method == "random":
-        chosen = rng.choice(len(points), size=K, replace=False, p=point_weights / point_weights.sum())
+        probability = point_weights / point_weights.sum()
+        chosen = rng.choice(len(points), size=K, replace=False, p=probability)
         return points[chosen].astype(np.float64)
     return _kmeans_plus_plus(points.astype(np.float64), point_weights, K, rng)
 
@@ -188,29 +158,8 @@ def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     >>> find_closest_centroids(X, np.array([[0.0, 0, 0], [255, 255, 255]])).tolist()
     [0, 1, 0]
     """
-    labels, _ = _assign(np.asarray(X).reshape(-1, 3), centroids)
+    labels, _ = nearest_centroids(np.asarray(X).reshape(-1, 3), centroids)
     return labels
-
-
-def _assign(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centroid and squared distance to it, for each row of X, a block at a time.
-
-    Uses |x - c|² = |x|² - 2x·c + |c|²; |x|² is the same for every centroid, so the argmin needs
-    only |c|² - 2x·c, one matrix product per block.
-    """
-    C = np.asarray(centroids, dtype=np.float32) - _CENTRE
-    half_norms = 0.5 * np.einsum("ij,ij->i", C, C)
-    labels = np.empty(len(X), dtype=np.intp)
-    distances = np.empty(len(X), dtype=np.float32)
-    for start in range(0, len(X), CHUNK_ROWS):
-        block = X[start : start + CHUNK_ROWS].astype(np.float32) - _CENTRE
-        scores = block @ -C.T
-        scores += half_norms
-        nearest = np.argmin(scores, axis=1)
-        labels[start : start + len(block)] = nearest
-        diff = block - C[nearest]
-        distances[start : start + len(block)] = np.einsum("ij,ij->i", diff, diff)
-    return labels, distances
 
 
 def compute_centroids(
@@ -229,33 +178,79 @@ def compute_centroids(
     [[5.0, 5.0, 5.0], [200.0, 200.0, 200.0]]
     """
     X = np.asarray(X).reshape(-1, 3)
-    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
-    totals = np.bincount(idx, weights=w, minlength=K)
-    sums = np.stack([np.bincount(idx, weights=w * X[:, j], minlength=K) for j in range(3)], axis=1)
-    empty = np.flatnonzero(totals == 0)
-    if len(empty):
-        _move_farthest_points(X, idx, w, sums, totals, empty)
-    return sums / totals[:, None]
+    sums = ClusterSums(X, _weights_or_ones(X, weights), np.array(idx, dtype=np.intp), K)
+    sums.fill_empty_clusters()
+    return sums.means()
 
 
-def _move_farthest_points(X, idx, w, sums, totals, empty) -> None:
-    """Give each empty cluster the point farthest from its cluster's mean, in place."""
-    filled = totals > 0
-    means = np.zeros_like(sums)
-    means[filled] = sums[filled] / totals[filled, None]
-    diff = X - means[idx]
-    distance = np.einsum("ij,ij->i", diff, diff)
-    farthest = np.argsort(distance, kind="stable")[::-1][: len(empty)]
-    for cluster, point in zip(empty, farthest, strict=False):
-        donor = idx[point]
-        if totals[donor] > w[point]:  # never empty the donor in turn
-            sums[donor] -= w[point] * X[point]
-            totals[donor] -= w[point]
-        sums[cluster] = w[point] * X[point]
-        totals[cluster] = w[point]
-    # More empty clusters than points (K above the number of distinct colours): duplicates.
-    for cluster in empty[len(farthest) :]:
-        sums[cluster], totals[cluster] = X[farthest[0]] * w[farthest[0]], w[farthest[0]]
+class ClusterSums:
+    """Per-cluster weight W, colour sum S and sum of squares Q: all K-Means needs of the points.
+
+    The mean of cluster k is S[k] / W[k], and the inertia for any centroids c is the sum over k of
+    Q[k] - 2 c[k]·S[k] + W[k] |c[k]|², so neither needs another pass over the points. When points
+    change cluster only they are subtracted and added again. For colours, weights and values are
+    integers, so these sums stay exact in float64.
+    """
+
+    def __init__(self, points: np.ndarray, weights: np.ndarray, labels: np.ndarray, K: int):
+        self.points, self.weights, self.labels = points, weights, labels
+        self.W, self.S, self.Q = np.zeros(K), np.zeros((K, 3)), np.zeros(K)
+        self._add(np.arange(len(points)), labels, sign=1.0)
+
+    def _add(self, rows: np.ndarray, clusters: np.ndarray, sign: float) -> None:
+        K = len(self.W)
+        w = self.weights[rows] * sign
+        x = self.points[rows].astype(np.float64)
+        self.W += np.bincount(clusters, weights=w, minlength=K)
+        for j in range(3):
+            self.S[:, j] += np.bincount(clusters, weights=w * x[:, j], minlength=K)
+        self.Q += np.bincount(clusters, weights=w * np.einsum("ij,ij->i", x, x), minlength=K)
+
+    def relabel(self, new_labels: np.ndarray) -> int:
+        """Move the points whose label changed; return how many did."""
+        rows = np.flatnonzero(new_labels != self.labels)
+        if len(rows):
+            self._add(rows, self.labels[rows], sign=-1.0)
+            self._add(rows, new_labels[rows], sign=1.0)
+            self.labels[rows] = new_labels[rows]
+        return len(rows)
+
+    def means(self) -> np.ndarray:
+        return self.S / self.W[:, None]
+
+    def inertia(self, centroids: np.ndarray) -> float:
+        per_cluster = (
+            self.Q
+            - 2 * np.einsum("ij,ij->i", centroids, self.S)
+            + self.W * np.einsum("ij,ij->i", centroids, centroids)
+        )
+        return float(max(per_cluster.sum(), 0.0))
+
+    def fill_empty_clusters(self) -> None:
+        """Move the farthest points (from their cluster's mean) into the empty clusters."""
+        empty = np.flatnonzero(self.W <= 0)
+        if len(empty) == 0:
+            return
+        filled = self.W > 0
+        means = np.zeros_like(self.S)
+        means[filled] = self.S[filled] / self.W[filled, None]
+        diff = self.points - means[self.labels]
+        distance = np.einsum("ij,ij->i", diff, diff)
+        farthest = np.argsort(distance, kind="stable")[::-1]
+        new_labels = self.labels.copy()
+        for cluster, point in zip(empty, farthest, strict=False):
+            donor = self.labels[point]
+            if self.W[donor] - self.weights[point] <= 0:
+                # Fewer distinct points than clusters: this cluster can only duplicate one.
+                self.S[cluster] = self.S[donor] / self.W[donor]
+                self.W[cluster] = 1.0
+                continue
+            new_labels[point] = cluster
+            self.relabel(new_labels)
+
+
+def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    return np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
 
 
 def run_kmeans(
@@ -285,46 +280,34 @@ def run_kmeans(
     ([[1.0, 1.0, 1.0], [251.0, 251.0, 251.0]], [0, 0, 1, 1], True)
     """
     X = np.asarray(X).reshape(-1, 3)
-    centroids = np.asarray(initial_centroids, dtype=np.float64).reshape(-1, 3).copy()
+    centroids = np.asarray(initial_centroids, dtype=np.float64).reshape(-1, 3)
     if weights is None and X.dtype == np.uint8:
         # Fast path: each distinct colour is one point weighted by its pixel count, so the
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
         result = _lloyd(points, counts.astype(np.float64), centroids, max_iters, tol, progress)
         return dataclasses.replace(result, labels=result.labels[inverse])
-    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
-    return _lloyd(X, w, centroids, max_iters, tol, progress)
+    return _lloyd(X, _weights_or_ones(X, weights), centroids, max_iters, tol, progress)
 
 
-def _lloyd(
-    points: np.ndarray,
-    weights: np.ndarray,
-    centroids: np.ndarray,
-    max_iters: int,
-    tol: float,
-    progress: ProgressCallback | None,
-) -> KMeansResult:
-    K = len(centroids)
+def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult:
+    """The loop itself. The update step is incremental (ClusterSums), the assignment is not."""
+    labels, _ = nearest_centroids(points, centroids)
+    sums = ClusterSums(points, weights, labels, len(centroids))
     history: list[float] = []
     converged = False
-    labels, distances = _assign(points, centroids)
     for iteration in range(1, max_iters + 1):
-        history.append(_inertia(distances, weights))
+        history.append(sums.inertia(centroids))
         if progress is not None:
             progress(iteration, max_iters, history[-1])
-        new_centroids = compute_centroids(points, labels, K, weights=weights)
-        shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1).max())
+        sums.fill_empty_clusters()
+        new_centroids = sums.means()
+        shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
         centroids = new_centroids
-        new_labels, distances = _assign(points, centroids)
-        unchanged = np.array_equal(new_labels, labels)
-        labels = new_labels
-        if unchanged or shift <= tol:
+        moved = sums.relabel(nearest_centroids(points, centroids)[0])
+        if moved == 0 or shift <= tol:
             converged = True
             break
     return KMeansResult(
-        centroids, labels, _inertia(distances, weights), tuple(history), len(history), converged
+        centroids, sums.labels, sums.inertia(centroids), tuple(history), len(history), converged
     )
-
-
-def _inertia(distances: np.ndarray, weights: np.ndarray) -> float:
-    return float(distances.astype(np.float64) @ weights)

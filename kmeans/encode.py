@@ -1,0 +1,145 @@
+"""Writing a K-Means result as an indexed image: a palette plus one small index per pixel.
+
+After K-Means every pixel is one of K colours, so the file need not store 24 bits of RGB per
+pixel. An *indexed* (palette) image stores the K colours once and, per pixel, only the index of
+its colour: ⌈log₂ K⌉ bits. :func:`teaching_sizes` does that arithmetic; :func:`encode_png` and
+:func:`encode_gif` write the real files, whose size is smaller still because the indices are
+also compressed.
+
+Transparency: pixels whose alpha is below 128 all share one extra palette entry, index K, that is
+fully transparent; every other pixel is opaque. So an image with transparent pixels needs K + 1
+entries, and K may then be at most 255.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+#: An indexed PNG or GIF holds at most this many palette entries.
+MAX_PALETTE_SIZE = 256
+
+
+def encode_png(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
+    """An indexed PNG whose pixel (y, x) has colour ``palette[labels[y, x]]``.
+
+    The PLTE chunk holds exactly the K palette colours (K + 1 with transparent pixels), and the
+    bit depth is the smallest PNG allows for that many: 1 bit for up to 2 entries, 2 for up to 4,
+    4 for up to 16, else 8. Pillow picks it from the palette's length.
+
+    Parameters
+    ----------
+    palette : (K, 3) array of whole numbers 0..255, 1 <= K <= 256.
+    labels : (H, W) integer array of palette indices, each in [0, K).
+    alpha : optional (H, W) array; pixels with alpha < 128 become fully transparent.
+
+    >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    >>> png = encode_png(palette, np.array([[0, 1, 1]]))
+    >>> image = Image.open(io.BytesIO(png))
+    >>> image.mode, image.getpalette(), np.asarray(image).tolist(), png[24]
+    ('P', [255, 0, 0, 0, 0, 255], [[0, 1, 1]], 1)
+    """
+    return _encode(palette, labels, alpha, "PNG", optimize=True)
+
+
+def encode_gif(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
+    """An indexed GIF whose pixel (y, x) has colour ``palette[labels[y, x]]``.
+
+    Arguments as for :func:`encode_png`. GIF stores a palette of a power-of-two length, so
+    Pillow pads the K colours with unused entries; the indices are written as given.
+
+    >>> palette = np.array([[255, 0, 0], [0, 0, 255], [0, 255, 0]], dtype=np.uint8)
+    >>> image = Image.open(io.BytesIO(encode_gif(palette, np.array([[0, 1, 2]]))))
+    >>> image.format, image.getpalette()[:9], np.asarray(image).tolist()
+    ('GIF', [255, 0, 0, 0, 0, 255, 0, 255, 0], [[0, 1, 2]])
+    """
+    # Pillow's GIF optimisation drops and reorders unused palette entries; keep the K we chose.
+    return _encode(palette, labels, alpha, "GIF", optimize=False)
+
+
+def teaching_sizes(n_pixels: int, k: int) -> tuple[int, int]:
+    """Bits for N pixels stored indexed with K colours, and stored as plain 24-bit RGB.
+
+    Indexed: ⌈log₂ K⌉ bits per pixel plus 24 bits for each palette colour, ``N·⌈log₂ K⌉ + 24·K``.
+    RGB: ``24·N``. With K = 1 every pixel has the same colour, so an index needs 0 bits and only
+    the palette's 24 bits remain. Both ignore file headers and compression.
+
+    >>> teaching_sizes(1_000_000, 16)
+    (4000384, 24000000)
+    >>> teaching_sizes(100, 1)
+    (24, 2400)
+    """
+    if k < 1:
+        raise ValueError("K must be at least 1.")
+    if n_pixels < 0:
+        raise ValueError("The number of pixels cannot be negative.")
+    bits_per_index = (k - 1).bit_length()  # ⌈log₂ K⌉, exactly, without floating point
+    return n_pixels * bits_per_index + 24 * k, 24 * n_pixels
+
+
+def _encode(
+    palette: np.ndarray,
+    labels: np.ndarray,
+    alpha: np.ndarray | None,
+    image_format: str,
+    **options: object,
+) -> bytes:
+    image, transparent_index = _indexed_image(palette, labels, alpha)
+    if transparent_index is not None:
+        options["transparency"] = transparent_index
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def _indexed_image(
+    palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None
+) -> tuple[Image.Image, int | None]:
+    """A mode "P" image of the labels, and the transparent index K if any pixel needs it."""
+    colours = _checked_palette(palette)
+    K = len(colours)
+    labels = np.asarray(labels)
+    _check_labels(labels, K)
+    # The one full-size copy: 8-bit indices, which Pillow then uses without copying again.
+    indices = labels.astype(np.uint8)
+    transparent_index = None
+    if alpha is not None:
+        transparent = _transparent_pixels(alpha, labels.shape)
+        if transparent.any():
+            if K == MAX_PALETTE_SIZE:
+                raise ValueError(
+                    "With transparent pixels the palette can hold at most 255 colours."
+                )
+            indices[transparent] = transparent_index = K
+            colours = np.vstack([colours, np.zeros((1, 3), dtype=np.uint8)])
+    image = Image.fromarray(indices)
+    image.putpalette(colours.tobytes(), "RGB")
+    return image, transparent_index
+
+
+def _checked_palette(palette: np.ndarray) -> np.ndarray:
+    colours = np.asarray(palette)
+    if colours.ndim != 2 or colours.shape[1] != 3:
+        raise ValueError(f"The palette must be a (K, 3) array, not {colours.shape}.")
+    if not 1 <= len(colours) <= MAX_PALETTE_SIZE:
+        raise ValueError(f"The palette must have 1 to 256 colours, not {len(colours)}.")
+    as_bytes = colours.astype(np.uint8)
+    if not np.array_equal(as_bytes, colours):
+        raise ValueError("Palette values must be whole numbers from 0 to 255.")
+    return as_bytes
+
+
+def _check_labels(labels: np.ndarray, K: int) -> None:
+    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("The labels must be a 2-D integer array, one index per pixel.")
+    if labels.size and (labels.min() < 0 or labels.max() >= K):
+        raise ValueError(f"Every label must be a palette index from 0 to {K - 1}.")
+
+
+def _transparent_pixels(alpha: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    alpha = np.asarray(alpha)
+    if alpha.shape != shape:
+        raise ValueError(f"The alpha array must have the labels' shape {shape}, not {alpha.shape}.")
+    return alpha < 128

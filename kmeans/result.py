@@ -1,0 +1,34 @@
+"""What a K-Means run returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Called after every iteration with (iteration, max_iters, inertia).
+ProgressCallback = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class KMeansResult:
+    """What :func:`kmeans.run_kmeans` found.
+
+    Attributes
+    ----------
+    centroids : (K, 3) float64 array, the final cluster colours.
+    labels : (N,) int array, the index of each input row's nearest final centroid.
+    inertia : sum of (weighted) squared distances from each row to its final centroid.
+    inertia_history : the inertia at the start of each iteration, one value per iteration; it
+        never rises, and ``inertia`` is at most its last value.
+    n_iter : iterations run (each one assignment and one update).
+    converged : True when the assignments stopped changing or no centroid moved more than ``tol``.
+    """
+
+    centroids: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    inertia_history: tuple[float, ...]
+    n_iter: int
+    converged: bool

@@ -1,0 +1,400 @@
+"""load_image: every format and colour mode becomes upright 8-bit RGB, and bad files are refused.
+
+The images are built here with Pillow (or by hand, byte by byte), so each test knows the pixels
+it expects without asking the code under test.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image
+
+from kmeans.errors import BadImageError
+from kmeans.io import MAX_PIXELS, LoadedImage, load_image
+
+SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
+
+# Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
+# on the 8×8 grid of JPEG, so lossy formats stay close.
+BLOCK_PALETTE = np.array(
+    [
+        [255, 0, 0],
+        [0, 200, 0],
+        [0, 0, 255],
+        [255, 255, 0],
+        [0, 0, 0],
+        [255, 255, 255],
+        [128, 64, 32],
+        [40, 160, 200],
+    ],
+    dtype=np.uint8,
+)
+BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)
+
+
+def encoded(image: Image.Image, image_format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def palette_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+    image = Image.fromarray(indices.astype(np.uint8))
+    image.putpalette(palette.astype(np.uint8).tobytes())
+    return image
+
+
+def assert_one_plain_sentence(message: str) -> None:
+    assert message.endswith(".")
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert ". " not in message.rstrip(".")  # one sentence, not two
+
+
+def refusal(source, **kwargs) -> str:
+    with pytest.raises(BadImageError) as caught:
+        load_image(source, **kwargs)
+    message = str(caught.value)
+    assert_one_plain_sentence(message)
+    return message
+
+
+# Formats ---------------------------------------------------------------------------------------
+
+LOSSLESS = {
+    "PNG": {},
+    "GIF": {},
+    "BMP": {},
+    "TIFF": {},
+    "WEBP": {"lossless": True},
+}
+LOSSY = {
+    "JPEG": {"quality": 95},
+    "AVIF": {"quality": 90},
+    "WEBP": {"quality": 95},
+}
+
+
+@pytest.mark.parametrize(("image_format", "options"), LOSSLESS.items())
+def test_lossless_formats_round_trip_exactly(image_format, options):
+    data = encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), image_format, **options)
+    image = load_image(data)
+    assert image.format == image_format
+    assert image.n_bytes == len(data)
+    assert image.rgb.dtype == np.uint8 and image.rgb.flags.c_contiguous
+    np.testing.assert_array_equal(image.rgb, BLOCK_PALETTE[BLOCK_INDICES])
+    assert image.alpha is None
+
+
+@pytest.mark.parametrize(("image_format", "options"), LOSSY.items())
+def test_lossy_formats_round_trip_closely(image_format, options):
+    rgb = Image.fromarray(BLOCK_PALETTE[BLOCK_INDICES])
+    image = load_image(encoded(rgb, image_format, **options))
+    assert image.format == image_format
+    assert image.rgb.shape == (32, 64, 3)
+    error = np.abs(image.rgb.astype(int) - BLOCK_PALETTE[BLOCK_INDICES])
+    assert error.mean() < 5
+
+
+def test_sample_photo_loads_from_a_path_like_pillow_reads_it():
+    path = SAMPLES / "astronaut.png"
+    image = load_image(path)
+    with Image.open(path) as reference:
+        expected = np.asarray(reference.convert("RGB"))
+    # Its ICC profile is sRGB, so colour management must leave every value as stored.
+    np.testing.assert_array_equal(image.rgb, expected)
+    assert (image.width, image.height, image.n_pixels) == (512, 512, 512 * 512)
+    assert image.n_bytes == path.stat().st_size
+
+
+def test_path_given_as_str(tmp_path):
+    path = tmp_path / "blocks.png"
+    path.write_bytes(encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
+    np.testing.assert_array_equal(load_image(str(path)).rgb, BLOCK_PALETTE[BLOCK_INDICES])
+
+
+def test_arrays_are_read_only():
+    image = load_image(encoded(Image.new("RGBA", (3, 2), (1, 2, 3, 4)), "PNG"))
+    assert not image.rgb.flags.writeable
+    assert not image.alpha.flags.writeable
+
+
+# Colour modes ----------------------------------------------------------------------------------
+
+
+def test_black_and_white_mode_1():
+    bits = np.array([[True, False, True], [False, False, True]])
+    image = load_image(encoded(Image.fromarray(bits), "PNG"))
+    np.testing.assert_array_equal(image.rgb, np.repeat(bits[:, :, None] * 255, 3, axis=2))
+
+
+def test_grey_mode_l():
+    grey = np.arange(0, 240, 10, dtype=np.uint8).reshape(4, 6)
+    image = load_image(encoded(Image.fromarray(grey), "PNG"))
+    np.testing.assert_array_equal(image.rgb, np.stack([grey] * 3, axis=2))
+    assert image.alpha is None
+
+
+def test_grey_with_alpha_mode_la():
+    grey = np.full((2, 3), 90, dtype=np.uint8)
+    alpha = np.array([[0, 127, 128], [200, 254, 255]], dtype=np.uint8)
+    image = load_image(encoded(Image.fromarray(np.stack([grey, alpha], axis=2), "LA"), "PNG"))
+    np.testing.assert_array_equal(image.rgb, np.full((2, 3, 3), 90))
+    np.testing.assert_array_equal(image.alpha, alpha)
+
+
+def test_palette_mode_p():
+    image = load_image(encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
+    np.testing.assert_array_equal(image.rgb, BLOCK_PALETTE[BLOCK_INDICES])
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "GIF"])
+def test_palette_with_a_transparent_index(image_format):
+    source = palette_image(BLOCK_INDICES, BLOCK_PALETTE)
+    image = load_image(encoded(source, image_format, transparency=2))
+    transparent = BLOCK_INDICES == 2
+    np.testing.assert_array_equal(image.alpha, np.where(transparent, 0, 255))
+    np.testing.assert_array_equal(
+        image.rgb[~transparent], BLOCK_PALETTE[BLOCK_INDICES][~transparent]
+    )
+
+
+def test_rgb_mode():
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    image = load_image(encoded(Image.fromarray(rgb), "PNG"))
+    np.testing.assert_array_equal(image.rgb, rgb)
+
+
+def test_rgba_mode_keeps_alpha():
+    rgba = np.random.default_rng(1).integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    image = load_image(encoded(Image.fromarray(rgba), "PNG"))
+    np.testing.assert_array_equal(image.rgb, rgba[:, :, :3])
+    np.testing.assert_array_equal(image.alpha, rgba[:, :, 3])
+
+
+def test_fully_opaque_alpha_gives_none():
+    image = load_image(encoded(Image.new("RGBA", (4, 4), (10, 20, 30, 255)), "PNG"))
+    assert image.alpha is None
+    np.testing.assert_array_equal(image.rgb, np.full((4, 4, 3), [10, 20, 30]))
+
+
+def test_one_slightly_transparent_pixel_keeps_alpha():
+    rgba = np.full((3, 3, 4), 255, dtype=np.uint8)
+    rgba[1, 2, 3] = 254
+    image = load_image(encoded(Image.fromarray(rgba), "PNG"))
+    assert image.alpha is not None and image.alpha[1, 2] == 254
+
+
+def test_cmyk_jpeg():
+    # Ink to colour by hand: no ink is white, full cyan removes red, full black is black.
+    inks = {(0, 0, 0, 0): (255, 255, 255), (255, 0, 0, 0): (0, 255, 255), (0, 0, 0, 255): (0, 0, 0)}
+    cmyk = np.zeros((16, 48, 4), dtype=np.uint8)
+    expected = np.zeros((16, 48, 3), dtype=int)
+    for block, (ink, colour) in enumerate(inks.items()):
+        cmyk[:, 16 * block : 16 * (block + 1)] = ink
+        expected[:, 16 * block : 16 * (block + 1)] = colour
+    data = encoded(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95)
+    image = load_image(data)
+    assert image.format == "JPEG"
+    assert np.abs(image.rgb.astype(int) - expected).mean() < 5
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped():
+    samples = np.array([[0, 255, 256, 32768, 65535]], dtype=np.uint16)
+    source = Image.fromarray(samples)
+    assert source.mode == "I;16"
+    image = load_image(encoded(source, "PNG"))
+    np.testing.assert_array_equal(image.rgb[:, :, 0], [[0, 1, 1, 128, 255]])
+    np.testing.assert_array_equal(image.rgb[:, :, 1], image.rgb[:, :, 2])
+
+
+def test_sixteen_bit_gradient_keeps_its_order():
+    gradient = np.linspace(0, 65535, 1000).astype(np.uint16).reshape(1, -1)
+    grey = load_image(encoded(Image.fromarray(gradient), "PNG")).rgb[0, :, 0]
+    assert np.all(np.diff(grey.astype(int)) >= 0)
+    assert grey[0] == 0 and grey[-1] == 255
+    assert len(np.unique(grey)) == 256  # clipping would have left a few values and many 255s
+
+
+def test_32_bit_integer_mode_i_with_16_bit_values_is_scaled():
+    samples = np.array([[0, 32768, 65535]], dtype=np.int32)
+    source = Image.fromarray(samples)
+    assert source.mode == "I"
+    image = load_image(encoded(source, "TIFF"))
+    np.testing.assert_array_equal(image.rgb[0, :, 0], [0, 128, 255])
+
+
+def test_32_bit_integer_mode_i_with_8_bit_values_is_kept():
+    samples = np.array([[0, 17, 255]], dtype=np.int32)
+    image = load_image(encoded(Image.fromarray(samples), "TIFF"))
+    np.testing.assert_array_equal(image.rgb[0, :, 0], [0, 17, 255])
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([0.0, 0.25, 1.0], [0, 64, 255]),  # 0..1 is scaled to 0..255
+        ([-5.0, 100.0, 300.0], [0, 100, 255]),  # anything else is clipped to 0..255
+    ],
+)
+def test_floating_point_mode_f(samples, expected):
+    source = Image.fromarray(np.array([samples], dtype=np.float32))
+    assert source.mode == "F"
+    image = load_image(encoded(source, "TIFF"))
+    np.testing.assert_array_equal(image.rgb[0, :, 0], expected)
+
+
+def test_broken_icc_profile_is_ignored():
+    rgb = np.full((4, 4, 3), [10, 120, 250], dtype=np.uint8)
+    data = encoded(Image.fromarray(rgb), "PNG", icc_profile=b"not a colour profile")
+    np.testing.assert_array_equal(load_image(data).rgb, rgb)
+
+
+# EXIF orientation ------------------------------------------------------------------------------
+
+# What a viewer shows for each EXIF orientation, from the stored (H, W, 3) pixels S.
+UPRIGHT = {
+    1: lambda S: S,
+    2: lambda S: S[:, ::-1],
+    3: lambda S: S[::-1, ::-1],
+    4: lambda S: S[::-1],
+    5: lambda S: S.transpose(1, 0, 2),
+    6: lambda S: np.rot90(S, k=-1),
+    7: lambda S: np.rot90(S, k=2).transpose(1, 0, 2),
+    8: lambda S: np.rot90(S, k=1),
+}
+
+
+@pytest.mark.parametrize("orientation", UPRIGHT)
+def test_exif_orientation_is_applied(orientation):
+    stored = np.full((32, 64, 3), 255, dtype=np.uint8)
+    stored[:16, :16] = [255, 0, 0]  # one red corner block makes every turn and flip visible
+    stored[16:, 48:] = [0, 0, 255]
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    data = encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+    image = load_image(data)
+    expected = UPRIGHT[orientation](stored)
+    assert image.rgb.shape == expected.shape
+    assert np.abs(image.rgb.astype(int) - expected).mean() < 5
+
+
+# Animation -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image_format", "options"),
+    [("GIF", {}), ("PNG", {}), ("WEBP", {"lossless": True})],
+)
+def test_animation_gives_its_first_frame(image_format, options):
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.new("RGB", (8, 6), colour) for colour in colours]
+    data = encoded(frames[0], image_format, save_all=True, append_images=frames[1:], **options)
+    with Image.open(io.BytesIO(data)) as reference:
+        assert getattr(reference, "n_frames", 1) == 3
+    np.testing.assert_array_equal(load_image(data).rgb, np.full((6, 8, 3), colours[0]))
+
+
+# Refusals --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image_format", "options"),
+    [("PNG", {}), ("JPEG", {"quality": 90}), ("WEBP", {}), ("GIF", {}), ("TIFF", {})],
+)
+@pytest.mark.parametrize("kept", [0.10, 0.50, 0.99])
+def test_truncated_file_is_refused(image_format, options, kept):
+    with Image.open(SAMPLES / "coffee.png") as photo:
+        data = encoded(photo.convert("RGB"), image_format, **options)
+    message = refusal(data[: int(len(data) * kept)])
+    assert "damaged or incomplete" in message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Just some words in a text file.\n",
+        b"<!DOCTYPE html><html><body><p>Not an image</p></body></html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" '
+        b'height="10" fill="red"/></svg>',
+        bytes(range(256)),
+    ],
+    ids=["text", "html", "svg", "binary"],
+)
+def test_non_image_is_refused(data):
+    assert "not an image this tool can read" in refusal(data)
+
+
+@pytest.mark.parametrize("image_format", ["ICO", "PPM", "TGA", "PCX"])
+def test_images_in_other_formats_are_not_parsed(image_format):
+    # Pillow reads all of these; the loader must not even try.
+    assert "not an image this tool can read" in refusal(
+        encoded(Image.new("RGB", (8, 8)), image_format)
+    )
+
+
+def test_empty_bytes_are_refused():
+    assert refusal(b"") == "This file is empty."
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.png"
+    path.write_bytes(b"")
+    assert refusal(path) == "This file is empty."
+
+
+def test_missing_file_is_refused(tmp_path):
+    assert refusal(tmp_path / "nowhere.png") == f"No such file: {tmp_path / 'nowhere.png'}."
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width × height RGB pixels but holds almost no image data."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(100_000, 100_000), (7_000, 7_000)])
+def test_huge_header_is_refused_before_decoding(width, height):
+    data = png_header_only(width, height)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor may Pillow's own decompression-bomb check fire
+        message = refusal(data)
+    assert time.perf_counter() - start < 1.0
+    assert message == (
+        f"This image is {width:,} × {height:,} pixels; the limit is 40,000,000 pixels "
+        "(about 40 megapixels)."
+    )
+
+
+def test_pixel_limit_can_be_lowered():
+    data = encoded(Image.new("RGB", (10, 10)), "PNG")
+    assert "the limit is 99 pixels" in refusal(data, max_pixels=99)
+    assert load_image(data, max_pixels=100).n_pixels == 100
+
+
+def test_limit_is_forty_megapixels():
+    assert MAX_PIXELS == 40_000_000
+
+
+def test_loaded_image_reports_its_size():
+    image = LoadedImage(np.zeros((2, 5, 3), dtype=np.uint8), None, "PNG", 10)
+    assert (image.width, image.height, image.n_pixels) == (5, 2, 10)
