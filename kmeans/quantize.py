@@ -1,0 +1,222 @@
+"""The whole recipe: an image in, K colours and the image redrawn with them out.
+
+:func:`quantize` is what the command line and the page call. It runs K-Means on the image's
+visible pixels in two stages, chosen by the benchmark in ``bench/`` for the best quality per second:
+
+1. **Seed on the colour histogram.** The distinct colours are grouped into 32×32×32 cells (5 bits
+   per channel) and each cell becomes one point: its pixels' mean colour, weighted by their count.
+   On these few thousand points, k-means++ and Lloyd run to convergence in milliseconds, from a
+   few different starts; the best of them is kept. This is an approximation, so it is used only to
+   choose the starting centroids.
+2. **Finish exactly.** :func:`~kmeans.core.run_kmeans` then iterates Lloyd on every distinct colour
+   (each weighted by its pixel count, so exactly as over every pixel) until no centroid moves more
+   than ``tol`` or ``max_iters`` is reached.
+
+With ``init="random"`` stage 1 is skipped: the run starts from K random pixel colours, the classic
+textbook method, which is slower to settle and usually ends a little worse.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.core import (
+    distinct_colours,
+    find_closest_centroids,
+    kmeans_init_centroids,
+    run_kmeans,
+)
+from kmeans.errors import KMeansError
+from kmeans.io import LoadedImage
+from kmeans.result import KMeansResult, ProgressCallback
+
+#: Largest K: an indexed PNG holds at most 256 colours.
+MAX_K = 256
+#: Defaults picked by the benchmark (bench/benchmark.py): quality within 1-2% of a full
+#: scikit-learn fit, in about the time of its fit-on-1,000-pixels recipe.
+DEFAULT_MAX_ITERS = 20
+DEFAULT_TOL = 0.05
+#: How many k-means++ starts stage 1 tries on the histogram; the lowest inertia wins.
+HISTOGRAM_STARTS = 3
+HISTOGRAM_BITS = 5
+
+# Pixels at least this opaque are clustered and drawn; the rest become one transparent entry.
+_OPAQUE = 128
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """An image redrawn with K colours.
+
+    Attributes
+    ----------
+    palette : (K, 3) uint8, the centroids rounded to colours.
+    labels : (H, W) uint8, each pixel's palette index.
+    image : (H, W, 3) uint8, the reconstruction ``palette[labels]``.
+    alpha : (H, W) uint8 or None, the input's transparency; pixels below 128 are transparent in
+        the PNG written by :func:`~kmeans.encode.encode_png`.
+    kmeans : the exact K-Means run; its ``labels`` are ``labels.ravel()`` (no copy).
+    counts : (K,) int, pixels per palette colour (transparent pixels excluded).
+    k_requested : the K asked for; ``len(palette)`` can be smaller, see ``notices``.
+    notices : sentences for the user about what was adjusted.
+    seconds : wall-clock time of the whole quantisation.
+    """
+
+    palette: np.ndarray
+    labels: np.ndarray
+    image: np.ndarray
+    alpha: np.ndarray | None
+    kmeans: KMeansResult
+    counts: np.ndarray
+    k_requested: int
+    notices: tuple[str, ...]
+    seconds: float
+
+    @property
+    def k(self) -> int:
+        return len(self.palette)
+
+
+def quantize(
+    image: LoadedImage | np.ndarray,
+    k: int,
+    *,
+    max_iters: int = DEFAULT_MAX_ITERS,
+    init: str = "kmeans++",
+    seed: int | None = 0,
+    tol: float = DEFAULT_TOL,
+    progress: ProgressCallback | None = None,
+) -> QuantizeResult:
+    """Reduce an image to at most ``k`` colours with K-Means.
+
+    Parameters
+    ----------
+    image : a :class:`~kmeans.io.LoadedImage` or an (H, W, 3) uint8 array.
+    k : the number of colours, 1 to 256 (255 when the image has transparent pixels, since the
+        PNG needs one palette entry for them). Lowered, with a notice, when the image has fewer
+        distinct colours.
+    max_iters, tol, progress : passed to :func:`~kmeans.core.run_kmeans` for the exact stage.
+    init : ``"kmeans++"`` (histogram-seeded, the default) or ``"random"`` (the classic method).
+    seed : random seed; the same seed gives the same result.
+
+    >>> rgb = np.zeros((2, 3, 3), dtype=np.uint8); rgb[1] = 200
+    >>> result = quantize(rgb, 2)
+    >>> result.palette.tolist(), result.labels.tolist()
+    ([[0, 0, 0], [200, 200, 200]], [[0, 0, 0], [1, 1, 1]])
+    """
+    started = time.perf_counter()
+    rgb, alpha = _rgb_and_alpha(image)
+    notices: list[str] = []
+    k_allowed = _check_k(k, alpha, notices)
+    visible = None if alpha is None else alpha.reshape(-1) >= _OPAQUE
+    colours, counts, inverse = _visible_colours(rgb, visible)
+    if len(colours) < k_allowed:
+        notices.append(
+            f"The image has only {len(colours)} distinct colours, so K was lowered "
+            f"from {k_allowed} to {len(colours)}."
+        )
+        k_allowed = len(colours)
+
+    weights = counts.astype(np.float64)
+    if init == "kmeans++":
+        initial = _seed_on_histogram(colours, weights, k_allowed, seed)
+    else:
+        initial = kmeans_init_centroids(colours, k_allowed, method=init, seed=seed, weights=weights)
+    run = run_kmeans(colours, initial, max_iters, tol=tol, weights=weights, progress=progress)
+
+    palette = np.clip(np.rint(run.centroids), 0, 255).astype(np.uint8)
+    labels = _pixel_labels(rgb, visible, run, inverse)
+    return QuantizeResult(
+        palette=palette,
+        labels=labels,
+        image=palette[labels],
+        alpha=alpha,
+        kmeans=KMeansResult(
+            run.centroids,
+            labels.reshape(-1),
+            run.inertia,
+            run.inertia_history,
+            run.n_iter,
+            run.converged,
+        ),
+        counts=np.bincount(run.labels, weights=counts, minlength=len(palette)).astype(np.int64),
+        k_requested=k,
+        notices=tuple(notices),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _rgb_and_alpha(image: LoadedImage | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if isinstance(image, LoadedImage):
+        return image.rgb, image.alpha
+    rgb = np.asarray(image)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+        raise KMeansError(
+            "The image must be a non-empty (height, width, 3) array of 8-bit colours."
+        )
+    return rgb, None
+
+
+def _check_k(k: int, alpha: np.ndarray | None, notices: list[str]) -> int:
+    if not 1 <= k <= MAX_K:
+        raise KMeansError(f"K must be between 1 and {MAX_K}, not {k}.")
+    if alpha is not None and k == MAX_K and (alpha < _OPAQUE).any():
+        notices.append(
+            "The image has transparent pixels, which take one of the 256 palette entries, "
+            "so K was lowered to 255."
+        )
+        return MAX_K - 1
+    return k
+
+
+def _visible_colours(rgb: np.ndarray, visible: np.ndarray | None):
+    pixels = rgb.reshape(-1, 3)
+    if visible is None or visible.all():
+        return distinct_colours(pixels)
+    if not visible.any():  # nothing is visible: cluster the hidden colours rather than nothing
+        return distinct_colours(pixels)
+    return distinct_colours(pixels[visible])
+
+
+def _pixel_labels(rgb, visible, run: KMeansResult, inverse: np.ndarray) -> np.ndarray:
+    """Each pixel's palette index; hidden pixels take their nearest centroid too."""
+    height, width, _ = rgb.shape
+    colour_labels = run.labels.astype(np.uint8)
+    if visible is None or visible.all() or not visible.any():
+        return colour_labels[inverse].reshape(height, width)
+    labels = np.empty(height * width, dtype=np.uint8)
+    labels[visible] = colour_labels[inverse]
+    hidden = ~visible
+    labels[hidden] = find_closest_centroids(rgb.reshape(-1, 3)[hidden], run.centroids)
+    return labels.reshape(height, width)
+
+
+def _seed_on_histogram(
+    colours: np.ndarray, weights: np.ndarray, k: int, seed: int | None
+) -> np.ndarray:
+    """Stage 1: converge K-Means on the coarse colour histogram from a few starts; keep the best."""
+    cells, cell_weights = _histogram_cells(colours, weights)
+    if len(cells) <= k:  # too few cells to choose among: seed on the distinct colours directly
+        return kmeans_init_centroids(colours, k, seed=seed, weights=weights)
+    rng = np.random.default_rng(seed)
+    best = None
+    for start_seed in rng.integers(0, 2**32, size=HISTOGRAM_STARTS):
+        start = kmeans_init_centroids(cells, k, seed=int(start_seed), weights=cell_weights)
+        run = run_kmeans(cells, start, 100, tol=DEFAULT_TOL, weights=cell_weights)
+        if best is None or run.inertia < best.inertia:
+            best = run
+    return best.centroids
+
+
+def _histogram_cells(colours: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean colour and total weight of each occupied 5-bit-per-channel cell."""
+    shift = 8 - HISTOGRAM_BITS
+    coarse = (colours >> shift).astype(np.int64)
+    cell = (coarse[:, 0] << (2 * HISTOGRAM_BITS)) | (coarse[:, 1] << HISTOGRAM_BITS) | coarse[:, 2]
+    _, index = np.unique(cell, return_inverse=True)
+    totals = np.bincount(index, weights=weights)
+    sums = [np.bincount(index, weights=weights * colours[:, j]) for j in range(3)]
+    return np.stack(sums, axis=1) / totals[:, None], totals
