@@ -47,22 +47,37 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, 3)
     keys = _colour_keys(X)
     if len(keys) > 1 << 20:
-        # A histogram over all 2^24 RGB values is linear time; sorting pays off only when small.
-        counts = np.bincount(keys, minlength=1 << 24)
-        present = np.flatnonzero(counts)
-        lookup = np.empty(1 << 24, dtype=np.int32)
-        lookup[present] = np.arange(len(present), dtype=np.int32)
-        inverse = lookup[keys]
-        counts = counts[present]
-        keys = present.astype(np.uint32)
+        keys, counts, inverse = _distinct_by_histogram(keys)
     else:
-        keys, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        inverse = inverse.astype(np.int32)
+        keys, counts, inverse = _distinct_by_sorting(keys)
     colours = np.empty((len(keys), 3), dtype=np.uint8)
     colours[:, 0] = keys >> 16
     colours[:, 1] = keys >> 8
     colours[:, 2] = keys
-    return colours, counts.astype(np.int64), inverse
+    return colours, counts, inverse
+
+
+def _distinct_by_histogram(keys: np.ndarray):
+    """Count all 2^24 possible colours at once: linear time, best for large images."""
+    counts = np.bincount(keys, minlength=1 << 24)
+    present = np.flatnonzero(counts)
+    lookup = np.empty(1 << 24, dtype=np.int32)
+    lookup[present] = np.arange(len(present), dtype=np.int32)
+    return present.astype(np.uint32), counts[present], lookup[keys]
+
+
+def _distinct_by_sorting(keys: np.ndarray):
+    """Sort (colour, position) pairs packed into uint64: one plain sort also yields the order."""
+    packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
+    packed.sort()
+    sorted_keys = (packed >> np.uint64(32)).astype(np.uint32)
+    starts_new = np.empty(len(keys), dtype=bool)
+    starts_new[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts_new[1:])
+    inverse = np.empty(len(keys), dtype=np.int32)
+    inverse[packed.astype(np.uint32)] = np.cumsum(starts_new, dtype=np.int32) - 1
+    first = np.flatnonzero(starts_new)
+    return sorted_keys[first], np.diff(first, append=len(keys)), inverse
 
 
 def _colour_keys(X: np.ndarray) -> np.ndarray:
@@ -127,28 +142,27 @@ def _kmeans_plus_plus(
 ) -> np.ndarray:
     n_trials = 2 + int(np.log(K))
     first = rng.choice(len(points), p=weights / weights.sum())
-    centroids = [points[first]]
-    closest = _squared_distances(points, points[first])
+    chosen = [first]
+    closest = _squared_distances(points, points[[first]])[:, 0]
     for _ in range(1, K):
         cost = weights * closest
-        total = cost.sum()
-        if total <= 0:  # every point already coincides with a centroid
-            break
         cumulative = np.cumsum(cost)
-        trials = np.searchsorted(cumulative, rng.random(n_trials) * total)
+        if cumulative[-1] <= 0:  # every point already coincides with a centroid
+            break
+        trials = np.searchsorted(cumulative, rng.random(n_trials) * cumulative[-1], side="right")
         trials = np.minimum(trials, len(points) - 1)
-        candidate_closest = np.minimum(
-            closest, np.stack([_squared_distances(points, points[t]) for t in trials])
-        )
-        best = int(np.argmin(candidate_closest @ weights))
-        centroids.append(points[trials[best]])
-        closest = candidate_closest[best]
-    return np.array(centroids, dtype=np.float64)
+        # Each trial's outcome: every point's distance to its nearest centroid if it were added.
+        candidate_closest = np.minimum(closest[:, None], _squared_distances(points, points[trials]))
+        best = int(np.argmin(weights @ candidate_closest))
+        chosen.append(int(trials[best]))
+        closest = candidate_closest[:, best]
+    return points[chosen].astype(np.float64)
 
 
-def _squared_distances(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    diff = points - centre
-    return np.einsum("ij,ij->i", diff, diff)
+def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(N, T) squared distances from every point to each of a few centres."""
+    diff = points[:, None, :] - centres[None, :, :]
+    return np.einsum("ntj,ntj->nt", diff, diff)
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:

@@ -40,8 +40,9 @@ MAX_K = 256
 DEFAULT_MAX_ITERS = 20
 DEFAULT_TOL = 0.05
 #: How many k-means++ starts stage 1 tries on the histogram; the lowest inertia wins.
-HISTOGRAM_STARTS = 3
+HISTOGRAM_STARTS = 2
 HISTOGRAM_BITS = 5
+HISTOGRAM_MAX_ITERS = 50
 
 # Pixels at least this opaque are clustered and drawn; the rest become one transparent entry.
 _OPAQUE = 128
@@ -205,18 +206,19 @@ def _seed_on_histogram(
     best = None
     for start_seed in rng.integers(0, 2**32, size=HISTOGRAM_STARTS):
         start = kmeans_init_centroids(cells, k, seed=int(start_seed), weights=cell_weights)
-        run = run_kmeans(cells, start, 100, tol=DEFAULT_TOL, weights=cell_weights)
+        run = run_kmeans(cells, start, HISTOGRAM_MAX_ITERS, tol=DEFAULT_TOL, weights=cell_weights)
         if best is None or run.inertia < best.inertia:
             best = run
     return best.centroids
 
 
 def _histogram_cells(colours: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean colour and total weight of each occupied 5-bit-per-channel cell."""
-    shift = 8 - HISTOGRAM_BITS
-    coarse = (colours >> shift).astype(np.int64)
-    cell = (coarse[:, 0] << (2 * HISTOGRAM_BITS)) | (coarse[:, 1] << HISTOGRAM_BITS) | coarse[:, 2]
-    _, index = np.unique(cell, return_inverse=True)
-    totals = np.bincount(index, weights=weights)
-    sums = [np.bincount(index, weights=weights * colours[:, j]) for j in range(3)]
-    return np.stack(sums, axis=1) / totals[:, None], totals
+    """Mean colour and total weight of each occupied cell of the coarse colour histogram."""
+    bits = HISTOGRAM_BITS
+    coarse = (colours >> (8 - bits)).astype(np.intp)
+    cell = (coarse[:, 0] << (2 * bits)) | (coarse[:, 1] << bits) | coarse[:, 2]
+    n_cells = 1 << (3 * bits)
+    totals = np.bincount(cell, weights=weights, minlength=n_cells)
+    sums = [np.bincount(cell, weights=weights * colours[:, j], minlength=n_cells) for j in range(3)]
+    occupied = totals > 0
+    return np.stack(sums, axis=1)[occupied] / totals[occupied, None], totals[occupied]

@@ -1,0 +1,352 @@
+"""The command line: reduce image files to K colours and write them as indexed PNGs (or GIFs).
+
+::
+
+    python -m kmeans photo.jpg -k 16
+    python -m kmeans shots/*.jpg -k 32 -o small/ --json
+
+Every input goes through :func:`kmeans.pipeline.compress`, the same call the page makes; this
+module only chooses output names, writes the files and reports on them. It reports one line per
+input on stdout, either for a person or, with ``--json``, as one JSON object, and a progress line
+per input on stderr.
+
+Two promises shape it:
+
+* **A bad file never stops a batch.** Each input either succeeds or fails with one sentence; the
+  exit code is 0 when all succeeded, 1 when any failed and 2 for a mistake in the arguments.
+* **Nothing is overwritten silently.** An output that already exists is replaced only with
+  ``--force``; an input file is never replaced, even with ``--force``; and two inputs whose
+  outputs share a name (``a/photo.jpg`` and ``b/photo.png`` into one folder) cannot replace each
+  other: the later one fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kmeans.encode import encode_gif
+from kmeans.errors import KMeansError
+from kmeans.pipeline import Compression, compress
+from kmeans.quantize import DEFAULT_MAX_ITERS, MAX_K
+
+#: Output formats, by the file name suffix that selects them.
+FORMATS = ("png", "gif")
+#: Suffixes of image formats this tool reads but does not write; -o ending in one is a mistake.
+READ_ONLY_SUFFIXES = (".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".avif")
+
+DESCRIPTION = """\
+Reduce images to K colours with K-Means and save them as indexed (palette) PNG or GIF files,
+reporting the quality (MSE, PSNR, SSIM) and the file sizes."""
+
+EPILOG = """\
+output names:
+  without -o        next to each input, as <stem>-k<K>.png
+  -o FILE.png|.gif  with a single input: that file
+  -o FOLDER         <stem>-k<K>.png inside FOLDER, created if missing
+
+An existing file is replaced only with --force, and an input never is. When two inputs would
+get the same output name, the later one fails.
+
+--json prints one JSON object per input and line; each has "input" and "ok", then either
+"error" or the output's details. "psnr" is null when the result is lossless (infinite PSNR),
+since JSON has no Infinity.
+
+exit status: 0 every input succeeded, 1 some input failed, 2 the arguments are wrong.
+
+examples:
+  python -m kmeans photo.jpg -k 16
+  python -m kmeans photo.jpg -k 8 -o photo-small.gif
+  python -m kmeans shots/*.jpg -k 32 -o small/ --json > report.jsonl
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        output_format = chosen_format(args.inputs, args.output, args.format)
+    except KMeansError as error:
+        parser.error(str(error))
+    try:
+        return quantise_all(args, output_format)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with the help text ``--help`` shows."""
+    parser = argparse.ArgumentParser(
+        prog="python -m kmeans",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files")
+    parser.add_argument(
+        "-k",
+        "--colours",
+        dest="k",
+        type=colour_count,
+        required=True,
+        help=f"number of colours, 1 to {MAX_K}",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="output file (one input) or folder (see below)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from the -o file name, else png)",
+    )
+    parser.add_argument(
+        "--iters",
+        type=iteration_count,
+        default=DEFAULT_MAX_ITERS,
+        help=f"most K-Means iterations (default: {DEFAULT_MAX_ITERS})",
+    )
+    parser.add_argument(
+        "--init",
+        choices=("kmeans++", "random"),
+        default="kmeans++",
+        help="how the starting colours are chosen (default: kmeans++)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed_value,
+        default=0,
+        help="random seed, 0 or more; the same seed gives the same result (default: 0)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object per input")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    return parser
+
+
+def colour_count(text: str) -> int:
+    """argparse type for -k: a whole number from 1 to MAX_K."""
+    return whole_number(text, "K", 1, MAX_K)
+
+
+def iteration_count(text: str) -> int:
+    """argparse type for --iters: a whole number, at least 1."""
+    return whole_number(text, "--iters", 1)
+
+
+def seed_value(text: str) -> int:
+    """argparse type for --seed: NumPy's generators take only non-negative seeds."""
+    return whole_number(text, "--seed", 0)
+
+
+def whole_number(text: str, name: str, low: int, high: int | None = None) -> int:
+    """``text`` as an int in [low, high], or an argparse error of one sentence naming ``name``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise argparse.ArgumentTypeError(f"{name} must be a whole number {allowed}, not {text!r}.")
+    return value
+
+
+def quantise_all(args: argparse.Namespace, output_format: str) -> int:
+    """Quantise every input in turn, report each one, and return the exit status."""
+    targets = output_paths(args.inputs, args.output, args.k, output_format)
+    # Files we must never replace: the inputs, and each output once this run has written it.
+    protected = {key: path for path in args.inputs if (key := file_id(path)) is not None}
+    written: dict[tuple[int, int], Path] = {}
+    failures = 0
+    for number, (source, target) in enumerate(zip(args.inputs, targets, strict=True), start=1):
+        if not args.quiet:
+            print(f"[{number}/{len(args.inputs)}] {source} …", file=sys.stderr, flush=True)
+        report = quantise_one(source, target, output_format, args, protected, written)
+        show_report(report, as_json=args.json)
+        failures += not report["ok"]
+    return 1 if failures else 0
+
+
+def chosen_format(inputs: Sequence[Path], output: Path | None, requested: str | None) -> str:
+    """--format, else the -o file's suffix, else png; raises KMeansError when they clash."""
+    if output is not None and output.suffix.lower() in READ_ONLY_SUFFIXES:
+        raise KMeansError(
+            f"This tool writes only PNG or GIF files, so -o cannot end in {output.suffix}."
+        )
+    suffix = output_file_suffix(output)
+    if suffix and len(inputs) > 1:
+        raise KMeansError(f"With several inputs, -o must be a folder, not a .{suffix} file name.")
+    if suffix and requested and suffix != requested:
+        raise KMeansError(f"The output file name ends in .{suffix} but --format is {requested}.")
+    return requested or suffix or "png"
+
+
+def output_file_suffix(output: Path | None) -> str | None:
+    """'png' or 'gif' when -o names an output file, None when it names a folder or is absent."""
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    return suffix if suffix in FORMATS else None
+
+
+def output_paths(
+    inputs: Sequence[Path], output: Path | None, k: int, output_format: str
+) -> list[Path]:
+    """Where each input's result goes; see the "output names" section of ``--help``."""
+    if output is not None and output_file_suffix(output):
+        return [output]
+    return [
+        (output if output is not None else source.parent) / f"{source.stem}-k{k}.{output_format}"
+        for source in inputs
+    ]
+
+
+def quantise_one(
+    source: Path,
+    target: Path,
+    output_format: str,
+    args: argparse.Namespace,
+    protected: dict[tuple[int, int], Path],
+    written: dict[tuple[int, int], Path],
+) -> dict[str, Any]:
+    """Quantise one input into ``target`` and return its report; a failure becomes ``error``."""
+    started = time.perf_counter()
+    try:
+        check_can_write(target, protected, written, force=args.force)
+        compression = compress(source, args.k, max_iters=args.iters, init=args.init, seed=args.seed)
+        data = encoded(compression, output_format)
+        write_file(target, data, force=args.force)
+    except KMeansError as error:
+        return failure_report(source, str(error))
+    except OSError as error:
+        return failure_report(source, f"Could not write {target}: {error.strerror or error}.")
+    written[file_id(target)] = source
+    return success_report(source, target, compression, len(data), time.perf_counter() - started)
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, so two names for one file compare equal; else None."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def check_can_write(
+    target: Path,
+    protected: dict[tuple[int, int], Path],
+    written: dict[tuple[int, int], Path],
+    *,
+    force: bool,
+) -> None:
+    """Raise KMeansError (one sentence) unless writing ``target`` replaces nothing it must not."""
+    target_id = file_id(target)
+    if target_id is None:
+        return
+    if target_id in protected:
+        raise KMeansError(f"The output {target} would replace the input {protected[target_id]}.")
+    if target_id in written:
+        raise KMeansError(
+            f"The output {target} would replace the one just written for {written[target_id]}; "
+            "use -o with a separate folder or rename one of the inputs."
+        )
+    if not force:
+        raise KMeansError(f"The output {target} already exists; use --force to replace it.")
+
+
+def encoded(compression: Compression, output_format: str) -> bytes:
+    """The file's bytes: the pipeline's PNG, or the same palette and labels as a GIF."""
+    if output_format == "png":
+        return compression.png
+    result = compression.result
+    return encode_gif(result.palette, result.labels, result.alpha)
+
+
+def write_file(path: Path, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path``, creating its folder; without ``force`` never replace a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # "x" fails if the file appeared since check_can_write looked, so even then nothing is lost.
+    with open(path, "wb" if force else "xb") as file:
+        try:
+            file.write(data)
+        except OSError:
+            path.unlink(missing_ok=True)  # a cut-off image is worse than none
+            raise
+
+
+def success_report(
+    source: Path, target: Path, compression: Compression, output_bytes: int, seconds: float
+) -> dict[str, Any]:
+    """What one successful input reports; ``--json`` prints these keys as they are."""
+    result = compression.result
+    return {
+        "input": str(source),
+        "ok": True,
+        "output": str(target),
+        "k": result.k,
+        "k_requested": result.k_requested,
+        "width": compression.source.width,
+        "height": compression.source.height,
+        "mse": compression.mse,
+        "psnr": compression.psnr,
+        "ssim": compression.ssim,
+        "input_bytes": compression.input_bytes,
+        "output_bytes": output_bytes,
+        "seconds": seconds,
+        "iterations": result.kmeans.n_iter,
+        "converged": result.kmeans.converged,
+        "notices": list(result.notices),
+    }
+
+
+def failure_report(source: Path, error: str) -> dict[str, Any]:
+    """What one failed input reports: the one-sentence reason."""
+    return {"input": str(source), "ok": False, "error": error}
+
+
+def show_report(report: dict[str, Any], *, as_json: bool) -> None:
+    """Print a report: JSON on stdout, or a line for a person (a failure's on stderr)."""
+    if as_json:
+        print(json_line(report), flush=True)
+    elif report["ok"]:
+        print(human_lines(report), flush=True)
+    else:
+        print(f"{report['input']}: {report['error']}", file=sys.stderr, flush=True)
+
+
+def json_line(report: dict[str, Any]) -> str:
+    """The report as one line of strict JSON, with an infinite PSNR written as null."""
+    if report.get("psnr") == math.inf:
+        report = {**report, "psnr": None}
+    return json.dumps(report, ensure_ascii=False, allow_nan=False)
+
+
+def human_lines(report: dict[str, Any]) -> str:
+    """A successful report as a line for a person, followed by any notices."""
+    psnr = "∞" if report["psnr"] == math.inf else f"{report['psnr']:.1f}"
+    line = (
+        f"{report['input']} → {report['output']}  K={report['k']}  PSNR {psnr} dB  "
+        f"SSIM {report['ssim']:.3f}  {report['input_bytes']:,} → {report['output_bytes']:,} "
+        f"bytes ({size_change(report['input_bytes'], report['output_bytes'])})  "
+        f"{report['seconds']:.2f} s"
+    )
+    return "\n".join([line, *(f"  note: {notice}" for notice in report["notices"])])
+
+
+def size_change(input_bytes: int, output_bytes: int) -> str:
+    """'88% smaller', '12% larger' or 'same size', relative to the input."""
+    if output_bytes == input_bytes:
+        return "same size"
+    change = abs(1 - output_bytes / input_bytes)
+    return f"{change:.0%} {'smaller' if output_bytes < input_bytes else 'larger'}"
