@@ -22,7 +22,13 @@ from PIL import Image
 MAX_PALETTE_SIZE = 256
 
 
-def encode_png(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
+def encode_png(
+    palette: np.ndarray,
+    labels: np.ndarray,
+    alpha: np.ndarray | None = None,
+    *,
+    optimize: bool = True,
+) -> bytes:
     """An indexed PNG whose pixel (y, x) has colour ``palette[labels[y, x]]``.
 
     The PLTE chunk holds exactly the K palette colours (K + 1 with transparent pixels), and the
@@ -34,6 +40,9 @@ def encode_png(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None
     palette : (K, 3) array of whole numbers 0..255, 1 <= K <= 256.
     labels : (H, W) integer array of palette indices, each in [0, K).
     alpha : optional (H, W) array; pixels with alpha < 128 become fully transparent.
+    optimize : compress as hard as zlib can (level 9). False uses zlib's default level 6, which
+        measured 3-7x faster on a 4 MP photo for a file 1-4% larger: the page's choice, where a
+        visitor waits for every change of K.
 
     >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
     >>> png = encode_png(palette, np.array([[0, 1, 1]]))
@@ -41,7 +50,9 @@ def encode_png(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None
     >>> image.mode, image.getpalette(), np.asarray(image).tolist(), png[24]
     ('P', [255, 0, 0, 0, 0, 255], [[0, 1, 1]], 1)
     """
-    return _encode(palette, labels, alpha, "PNG", optimize=True)
+    if optimize:
+        return _encode(palette, labels, alpha, "PNG", optimize=True)
+    return _encode(palette, labels, alpha, "PNG", compress_level=6)
 
 
 def encode_gif(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
