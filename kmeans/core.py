@@ -126,15 +126,16 @@ def kmeans_init_centroids(
 
 
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of X and their total weight; uint8 colours are collapsed exactly."""
+    """The distinct rows of X that carry weight, and the total weight of each."""
     X = np.asarray(X).reshape(-1, 3)
-    if len(X) == 0:
-        raise ValueError("There are no colours to cluster.")
     if weights is None and X.dtype == np.uint8:
         colours, counts, _ = distinct_colours(X)
         return colours, counts.astype(np.float64)
-    point_weights = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
-    return X, point_weights
+    carried = _weights_or_ones(X, weights) > 0
+    if not carried.any():
+        raise ValueError("There are no colours to cluster.")
+    rows, inverse = np.unique(X[carried], axis=0, return_inverse=True)
+    return rows, np.bincount(inverse.reshape(-1), weights=_weights_or_ones(X, weights)[carried])
 
 
 def _kmeans_plus_plus(
@@ -229,8 +230,17 @@ class ClusterSums:
             self.labels[rows] = new_labels[rows]
         return len(rows)
 
-    def means(self) -> np.ndarray:
-        return self.S / self.W[:, None]
+    def means(self, fallback: np.ndarray | None = None) -> np.ndarray:
+        """S / W; a cluster left empty takes its row of ``fallback`` (default: the heaviest point).
+
+        A cluster stays empty only when there are fewer distinct points than clusters.
+        """
+        if fallback is None:
+            fallback = np.broadcast_to(self.points[np.argmax(self.weights)], self.S.shape)
+        means = np.array(fallback, dtype=np.float64)
+        filled = self.W > 0
+        means[filled] = self.S[filled] / self.W[filled, None]
+        return means
 
     def inertia(self, centroids: np.ndarray) -> float:
         per_cluster = (
@@ -241,26 +251,29 @@ class ClusterSums:
         return float(max(per_cluster.sum(), 0.0))
 
     def fill_empty_clusters(self) -> None:
-        """Move the farthest points (from their cluster's mean) into the empty clusters."""
+        """Move the points farthest from their cluster's mean into the empty clusters.
+
+        A point is moved only if its cluster keeps some weight, so no cluster is emptied in turn.
+        With weights, a point moves with its whole weight: for colours, all the pixels of the
+        farthest colour move, where a pixel-by-pixel run would move one of them. That is the one
+        case in which a weighted run and its repeated-rows equivalent part ways.
+        """
         empty = np.flatnonzero(self.W <= 0)
         if len(empty) == 0:
             return
-        filled = self.W > 0
-        means = np.zeros_like(self.S)
-        means[filled] = self.S[filled] / self.W[filled, None]
+        means = self.means()
         diff = self.points - means[self.labels]
-        distance = np.einsum("ij,ij->i", diff, diff)
-        farthest = np.argsort(distance, kind="stable")[::-1]
-        new_labels = self.labels.copy()
-        for cluster, point in zip(empty, farthest, strict=False):
-            donor = self.labels[point]
-            if self.W[donor] - self.weights[point] <= 0:
-                # Fewer distinct points than clusters: this cluster can only duplicate one.
-                self.S[cluster] = self.S[donor] / self.W[donor]
-                self.W[cluster] = 1.0
-                continue
-            new_labels[point] = cluster
-            self.relabel(new_labels)
+        farthest_first = np.argsort(-np.einsum("ij,ij->i", diff, diff), kind="stable")
+        new_labels, weight_left = self.labels.copy(), self.W.copy()
+        candidates = iter(farthest_first)
+        for cluster in empty:
+            for point in candidates:
+                donor = new_labels[point]
+                if weight_left[donor] - self.weights[point] > 0:
+                    new_labels[point] = cluster
+                    weight_left[donor] -= self.weights[point]
+                    break
+        self.relabel(new_labels)
 
 
 def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -315,7 +328,7 @@ def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult
         if progress is not None:
             progress(iteration, max_iters, history[-1])
         sums.fill_empty_clusters()
-        new_centroids = sums.means()
+        new_centroids = sums.means(fallback=centroids)
         shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
         centroids = new_centroids
         moved = sums.relabel(nearest_centroids(points, centroids)[0])

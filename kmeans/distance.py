@@ -1,45 +1,59 @@
-"""Squared Euclidean distances from colours to centroids, one block of rows at a time.
+"""The nearest centroid of every colour, a block of colours at a time.
 
-Memory never holds more than ``BLOCK_VALUES`` distances, whatever the image size: an 18 MP photo
-at K=256 would need 18 GB for the whole N×K matrix (and 55 GB for a naive N×K×3 broadcast).
+The direct way to find each point's nearest centroid builds an N×K table of distances, or even an
+N×K×3 array of differences: 18 GB and 55 GB for an 18 MP photo at K=256. Here each block of
+``BLOCK_ROWS`` points is compared with one centroid after another, keeping the nearest so far, so
+memory holds a few vectors of one block's length, whatever N and K are.
+
+Why not the matrix-product formula |x - c|² = |x|² - 2x·c + |c|²? It was measured: with only three
+channels the product is too thin for BLAS to gain much, its threads stall when other work shares
+the cores (8 ms instead of 1.3 ms per block under load), and its float32 cancellation blurs
+near-ties. The loop below does the same arithmetic in a handful of vector operations per
+centroid, in 1.0-1.7× the single-threaded BLAS time, with exact squared differences.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Distances per block: 2 MB of float32, small enough to stay in the processor's cache while
-#: the block is scanned for its minimum (measured: 2-4× faster at K=256 than 64 MB blocks).
-BLOCK_VALUES = 1 << 19
-
-# Colours are centred on mid-grey before the dot-product formula, so that the float32 terms
-# |c|² and x·c stay small and their difference keeps its precision.
-_CENTRE = 127.5
-
-
-def centred_float32(colours: np.ndarray) -> np.ndarray:
-    return np.asarray(colours, dtype=np.float32) - np.float32(_CENTRE)
+#: Points per block: 65,536 × 4 bytes per vector stays in the processor's cache.
+BLOCK_ROWS = 65_536
 
 
 def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest centroid and the squared distance to it, for each row.
+    """Index of the nearest centroid and the squared distance to it, for each row of points.
 
-    Uses |x - c|² = |x|² - 2x·c + |c|²; |x|² is the same for every centroid, so ranking needs
-    only |c|²/2 - x·c: one matrix product per block.
+    Ties go to the lower centroid index, as ``np.argmin`` would give them.
+
+    >>> points = np.array([[0, 0, 0], [9, 9, 9]], dtype=np.uint8)
+    >>> labels, distances = nearest_centroids(points, np.array([[1.0, 0, 0], [9, 9, 8]]))
+    >>> labels.tolist(), distances.tolist()
+    ([0, 1], [1.0, 1.0])
     """
-    C = centred_float32(centroids)
-    half_norms = 0.5 * np.einsum("ij,ij->i", C, C)
+    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, 3)
     labels = np.empty(len(points), dtype=np.intp)
     distances = np.empty(len(points), dtype=np.float32)
-    rows_per_block = max(1024, BLOCK_VALUES // len(C))
-    for start in range(0, len(points), rows_per_block):
-        block = centred_float32(points[start : start + rows_per_block])
-        rows = slice(start, start + len(block))
-        scores = block @ -C.T
-        scores += half_norms
-        best = np.argmin(scores, axis=1)
-        labels[rows] = best
-        # The distance itself is measured directly, not from the scores, for full precision.
-        diff = block - C[best]
-        distances[rows] = np.einsum("ij,ij->i", diff, diff)
+    for start in range(0, len(points), BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
+        labels[rows], distances[rows] = _nearest_in_block(points[rows], centroids)
     return labels, distances
+
+
+def _nearest_in_block(block: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    channels = np.asarray(block).T.astype(np.float32)  # three contiguous rows: R, G and B
+    n = channels.shape[1]
+    nearest = np.full(n, np.inf, dtype=np.float32)
+    labels = np.zeros(n, dtype=np.intp)
+    distance, term = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    closer = np.empty(n, dtype=bool)
+    for k, centroid in enumerate(centroids):
+        np.subtract(channels[0], centroid[0], out=distance)
+        np.square(distance, out=distance)
+        for j in (1, 2):
+            np.subtract(channels[j], centroid[j], out=term)
+            np.square(term, out=term)
+            distance += term
+        np.less(distance, nearest, out=closer)
+        np.minimum(distance, nearest, out=nearest)
+        np.copyto(labels, k, where=closer)
+    return labels, nearest

@@ -117,9 +117,11 @@ def load_image(
     -----
     Colour modes become 8-bit RGB as follows. Grey, black-and-white, palette and CMYK images are
     converted as Pillow converts them (CMYK through its ICC profile when there is one).
-    16-bit samples are scaled to 8 bits, ``round(v * 255 / 65535)``. 32-bit integer samples
-    ("I") are read as 16-bit when any exceeds 255, else as 8-bit. Floating-point samples ("F")
-    are read as 0..1 when they all lie in that range, else as 0..255; both are clipped.
+    16-bit grey samples are scaled to 8 bits, ``round(v * 255 / 65535)``; 16-bit colour and
+    alpha samples keep their high byte, ``v // 256``, as Pillow reads them (at most 1 less), and
+    a 16-bit PNG's transparent colour is matched on all 16 bits. 32-bit integer samples ("I")
+    are read as 16-bit when any exceeds 255, else as 8-bit. Floating-point samples ("F") are
+    read as 0..1 when they all lie in that range, else as 0..255; both are clipped.
 
     >>> from PIL import Image
     >>> buffer = io.BytesIO()
@@ -134,7 +136,7 @@ def load_image(
         image = _identify(file)
         _check_pixel_count(*image.size, max_pixels)
         image_format = image.format
-        _decode_upright(image)
+        _decode_upright(image, file)
         rgb, alpha = _rgb_and_alpha(image)
     return LoadedImage(rgb, alpha, image_format, n_bytes)
 
@@ -197,13 +199,16 @@ def _check_pixel_count(width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def _decode_upright(image: Image.Image) -> None:
+def _decode_upright(image: Image.Image, file: BinaryIO) -> None:
     """Decode every pixel of the current frame, then turn it upright as its EXIF says, in place.
 
     Pillow's ``LOAD_TRUNCATED_IMAGES`` stays False, so a cut-off file fails here.
     """
     try:
+        key_colour = _sixteen_bit_key_colour(image)
         image.load()
+        if key_colour is not None:
+            _make_key_colour_transparent(image, key_colour, file)
         ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError:  # only when max_pixels is above Pillow's own limit
         raise BadImageError(TOO_MANY_PIXELS) from None
@@ -213,6 +218,37 @@ def _decode_upright(image: Image.Image) -> None:
         # Decoders fail on bad data with OSError, SyntaxError, ValueError, EOFError,
         # struct.error and more; to the user they all mean the file is damaged.
         raise BadImageError(DAMAGED) from None
+
+
+def _sixteen_bit_key_colour(image: Image.Image) -> tuple[int, int, int] | None:
+    """The transparent colour of a 16-bit RGB PNG (its tRNS chunk), or None; call before load."""
+    key = image.info.get("transparency")
+    rawmodes = {tile.args for tile in image.tile}
+    if image.format == "PNG" and isinstance(key, tuple) and rawmodes == {"RGB;16B"}:
+        return key
+    return None
+
+
+def _make_key_colour_transparent(
+    image: Image.Image, key: tuple[int, int, int], file: BinaryIO
+) -> None:
+    """Give a decoded 16-bit RGB PNG an alpha channel that hides exactly its key colour.
+
+    Pillow keeps only the high byte of each 16-bit sample, so colours that differ in the low
+    byte alone look equal to it and its own tRNS matching misses the key colour entirely. The
+    file is decoded once more for the low bytes, and the match is made on all 16 bits.
+    """
+    file.seek(0)
+    with _identify(file) as low_bytes:
+        # Read as little-endian, each sample's second (low) byte becomes its 8-bit value.
+        low_bytes.tile = [tile._replace(args="RGB;16L") for tile in low_bytes.tile]
+        low_bytes.load()
+        high, low = np.asarray(image), np.asarray(low_bytes)
+        is_key = np.ones(high.shape[:2], dtype=bool)
+        for channel, sample in enumerate(key):
+            is_key &= (high[:, :, channel] == sample >> 8) & (low[:, :, channel] == sample & 255)
+    image.putalpha(Image.fromarray(np.where(is_key, 0, 255).astype(np.uint8)))
+    del image.info["transparency"]
 
 
 def _rgb_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,0 +1,163 @@
+"""quantize: a photo in, K colours and the photo redrawn with them out.
+
+The reconstruction, the counts and the error are recomputed here with NumPy; the quality is held
+against scikit-learn's full K-Means and Pillow's median cut on the sample photos.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.cluster import KMeans
+
+import kmeans
+from kmeans.quantize import quantize
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent / "assets" / "samples").glob("*.png"))
+GREEN = (0, 255, 0)
+
+
+def load(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def squared_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def greys_on_hidden_green(size: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random visible greys; a quarter of the pixels fully transparent and bright green."""
+    rng = np.random.default_rng(seed)
+    grey = rng.integers(0, 256, (size, size), dtype=np.uint8)
+    rgba = np.stack([grey, grey, grey, np.full_like(grey, 255)], axis=-1)
+    hidden = rng.random((size, size)) < 0.25
+    rgba[hidden] = (*GREEN, 0)
+    return rgba, hidden
+
+
+def assert_consistent(result, rgb: np.ndarray, k: int) -> None:
+    height, width, _ = rgb.shape
+    assert result.palette.dtype == np.uint8
+    assert result.palette.shape == (k, 3)
+    assert result.labels.shape == (height, width)
+    assert result.labels.max() < k
+    np.testing.assert_array_equal(result.image, result.palette[result.labels])
+    np.testing.assert_array_equal(result.kmeans.labels, result.labels.ravel())
+    assert np.shares_memory(result.kmeans.labels, result.labels)
+
+
+@pytest.fixture(scope="module", params=SAMPLES, ids=[path.stem for path in SAMPLES])
+def photo(request) -> np.ndarray:
+    return load(request.param)
+
+
+@pytest.mark.parametrize("K", [2, 16, 64, 256])
+def test_quantize_redraws_the_photo_with_k_colours(photo, K):
+    result = quantize(photo, K)
+    assert_consistent(result, photo, K)
+    assert result.k_requested == K
+    assert result.counts.sum() == photo.shape[0] * photo.shape[1]
+    np.testing.assert_array_equal(result.counts, np.bincount(result.labels.ravel(), minlength=K))
+    np.testing.assert_array_equal(
+        result.palette, np.clip(np.rint(result.kmeans.centroids), 0, 255).astype(np.uint8)
+    )
+
+
+def test_quality_is_close_to_a_full_scikit_learn_fit():
+    rgb = load(next(path for path in SAMPLES if path.stem == "coffee"))
+    pixels = rgb.reshape(-1, 3).astype(np.float64)
+    fit = KMeans(n_clusters=16, n_init=1, random_state=0).fit(pixels)
+    theirs = squared_error(pixels, fit.cluster_centers_[fit.labels_])
+    ours = squared_error(rgb, quantize(rgb, 16).image)
+    assert ours <= 1.02 * theirs
+
+
+def test_quality_beats_pillow_median_cut(photo):
+    median_cut = Image.fromarray(photo).quantize(16, method=Image.Quantize.MEDIANCUT)
+    theirs = squared_error(photo, np.asarray(median_cut.convert("RGB")))
+    ours = squared_error(photo, quantize(photo, 16).image)
+    assert ours <= theirs
+
+
+def test_five_colours_at_k_16_are_kept_exactly():
+    colours = np.array(
+        [[0, 0, 0], [255, 255, 255], [200, 30, 30], [30, 200, 30], [17, 34, 51]], dtype=np.uint8
+    )
+    rgb = colours[np.random.default_rng(0).integers(0, 5, (30, 40))]
+    result = quantize(rgb, 16)
+    assert_consistent(result, rgb, 5)
+    np.testing.assert_array_equal(np.unique(result.palette, axis=0), np.unique(colours, axis=0))
+    assert any("5" in notice for notice in result.notices)
+    np.testing.assert_array_equal(result.image, rgb)
+
+
+def test_one_colour_image():
+    rgb = np.full((20, 30, 3), (90, 120, 150), dtype=np.uint8)
+    result = quantize(rgb, 8)
+    assert_consistent(result, rgb, 1)
+    np.testing.assert_array_equal(result.image, rgb)
+    assert result.notices
+
+
+@pytest.mark.parametrize("K", [0, -1, 257])
+def test_k_out_of_range_is_refused(K):
+    with pytest.raises(kmeans.KMeansError):
+        quantize(load(SAMPLES[0]), K)
+
+
+def test_random_init_redraws_the_photo():
+    rgb = load(SAMPLES[0])
+    result = quantize(rgb, 16, init="random", seed=3)
+    assert_consistent(result, rgb, 16)
+    np.testing.assert_array_equal(result.counts, np.bincount(result.labels.ravel(), minlength=16))
+
+
+@pytest.mark.parametrize("init", ["kmeans++", "random"])
+def test_same_seed_same_result(init):
+    rgb = load(SAMPLES[1])
+    first, second = (quantize(rgb, 12, init=init, seed=5) for _ in range(2))
+    np.testing.assert_array_equal(first.palette, second.palette)
+    np.testing.assert_array_equal(first.labels, second.labels)
+    assert first.kmeans.inertia_history == second.kmeans.inertia_history
+
+
+def test_transparent_pixels_are_kept_and_not_clustered():
+    rgba, hidden = greys_on_hidden_green()
+    image = kmeans.load_image(png_bytes(rgba))
+    result = quantize(image, 2)
+    np.testing.assert_array_equal(result.alpha, rgba[..., 3])
+    assert_consistent(result, rgba[..., :3], 2)
+    # Only the greys were clustered, so every palette colour is a grey.
+    spread = result.palette.max(axis=1).astype(int) - result.palette.min(axis=1)
+    assert spread.max() <= 1
+    visible_labels = result.labels[~hidden]
+    np.testing.assert_array_equal(result.counts, np.bincount(visible_labels, minlength=2))
+
+
+def test_k_256_with_transparency_is_lowered_to_255():
+    rng = np.random.default_rng(1)
+    rgba = rng.integers(0, 256, (40, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(rng.random((40, 40)) < 0.1, 0, 255)
+    result = quantize(kmeans.load_image(png_bytes(rgba)), 256)
+    assert result.k == 255
+    assert result.k_requested == 256
+    assert any("255" in notice for notice in result.notices)
+    assert_consistent(result, rgba[..., :3], 255)
+
+
+def test_progress_is_reported_for_every_iteration():
+    calls = []
+    result = quantize(load(SAMPLES[0]), 8, max_iters=7, progress=lambda *call: calls.append(call))
+    assert [call[0] for call in calls] == list(range(1, result.kmeans.n_iter + 1))
+    assert {call[1] for call in calls} == {7}
+    assert tuple(call[2] for call in calls) == result.kmeans.inertia_history
