@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         output_format = chosen_format(args.inputs, args.output, args.format)
     except KMeansError as error:
         parser.error(str(error))
+    # Pillow warns about oddities in files it still reads (corrupt EXIF, huge frames); each file
+    # already gets one clear sentence, so its warnings would only add source lines to stderr.
+    warnings.simplefilter("ignore")
     try:
         return quantise_all(args, output_format)
     except KeyboardInterrupt:
