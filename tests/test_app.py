@@ -1,0 +1,227 @@
+"""The page, run by Streamlit's AppTest: what a visitor does, and what they then see."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import tomllib
+import zlib
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from kmeans.io import MAX_PIXELS
+from tests.conftest import ROOT, SAMPLES, jpeg_bytes
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
+
+
+@pytest.fixture
+def app(downloads) -> AppTest:
+    """The page as a first-time visitor opens it (with its downloads recorded)."""
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+
+
+def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> AppTest:
+    return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
+
+
+def metric(app: AppTest, label_start: str) -> str:
+    (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
+    return found
+
+
+def sizes_stated(app: AppTest) -> tuple[int, int]:
+    """The (original, PNG) byte counts the page states in its size sentence."""
+    (sentence,) = [a.value for a in [*app.success, *app.warning] if "bytes →" in a.value]
+    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", sentence).groups()
+    return int(original.replace(",", "")), int(png.replace(",", ""))
+
+
+def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
+    (button,) = [b for b in app.download_button if b.label.startswith("Download PNG")]
+    return downloads(button)
+
+
+def no_errors(app: AppTest) -> bool:
+    return not app.exception and not app.error
+
+
+def bad_png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width × height pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_first_view_shows_the_whole_result_on_a_sample(app, downloads):
+    assert no_errors(app)
+    assert len(app.image) >= 4  # original, redrawn, two zoomed crops, palette strip
+    assert metric(app, "Colours used") == "16"
+    for label in ("Rounds", "PSNR", "SSIM", "Original file", "Indexed PNG", "Bits per pixel"):
+        assert metric(app, label)
+
+    original_bytes, png_bytes_stated = sizes_stated(app)
+    assert original_bytes == (SAMPLES / "astronaut.png").stat().st_size
+    file_name, png = png_download(app, downloads)
+    assert png_bytes_stated == len(png)
+    assert file_name == "astronaut-k16.png"
+    with Image.open(io.BytesIO(png)) as image, Image.open(SAMPLES / "astronaut.png") as sample:
+        assert image.format == "PNG" and image.mode == "P"
+        assert image.size == sample.size
+        assert len(image.getpalette()) == 3 * 16
+
+
+def test_upload_a_photo_and_download_it_at_full_resolution(app, downloads):
+    photo = jpeg_bytes("coffee.png")
+    upload(app, "my holiday.jpg", photo)
+
+    assert no_errors(app)
+    (facts,) = app.text
+    assert (
+        facts.value
+        == f"Your photo: my holiday.jpg · 600 × 400 pixels · JPEG · {len(photo):,} bytes"
+    )
+    original_bytes, png_bytes_stated = sizes_stated(app)
+    assert original_bytes == len(photo)
+    file_name, png = png_download(app, downloads)
+    assert file_name == "my-holiday-k16.png"
+    assert png_bytes_stated == len(png)
+    with Image.open(io.BytesIO(png)) as image, Image.open(io.BytesIO(photo)) as sent:
+        assert image.mode == "P" and image.size == sent.size
+
+
+def test_a_png_larger_than_the_jpeg_is_said_plainly(app):
+    upload(app, "coffee.jpg", jpeg_bytes("coffee.png"))
+    app.sidebar.slider[0].set_value(256).run()
+
+    original_bytes, png_bytes_stated = sizes_stated(app)
+    assert png_bytes_stated > original_bytes
+    (warning,) = app.warning
+    larger = png_bytes_stated / original_bytes - 1
+    assert warning.value.startswith(f"The indexed PNG is **{larger:.1%} larger** than")
+
+
+def test_move_k_and_see_a_new_result(app, downloads):
+    app.sidebar.slider[0].set_value(5).run()
+
+    assert no_errors(app)
+    assert metric(app, "Colours used") == "5"
+    assert metric(app, "Bits per pixel") == "24 → 3"
+    file_name, png = png_download(app, downloads)
+    assert file_name == "astronaut-k5.png"
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.mode == "P" and len(image.getpalette()) == 3 * 5
+    assert sizes_stated(app)[1] == len(png)
+
+
+def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
+    app.sidebar.slider[0].set_value(8).run()
+    by_name = dict(downloads(b) for b in app.download_button)
+
+    gpl = by_name["astronaut-k8.gpl"].decode()
+    assert gpl.startswith("GIMP Palette\n")
+    colour_lines = [line for line in gpl.splitlines() if re.match(r"\s*\d+\s+\d+\s+\d+\t", line)]
+    assert len(colour_lines) == 8
+
+    palette = json.loads(by_name["astronaut-k8.json"])
+    assert palette["k"] == 8 and len(palette["colours"]) == 8
+    assert sum(c["share"] for c in palette["colours"]) == pytest.approx(1, abs=1e-4)
+    with Image.open(io.BytesIO(by_name["astronaut-k8.png"])) as image:
+        png_palette = image.getpalette()
+    assert sorted(png_palette[i : i + 3] for i in range(0, 24, 3)) == sorted(
+        c["rgb"] for c in palette["colours"]
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, I am not a picture",
+        jpeg_bytes("chelsea.png")[:3000],
+        bad_png_declaring(10**5, 10**5),
+    ],
+    ids=["not an image", "cut off", "too many pixels"],
+)
+def test_a_bad_upload_gives_one_sentence_and_the_sample_stays(app, downloads, data):
+    upload(app, "broken.jpg", data)
+
+    assert not app.exception
+    (error,) = app.error
+    assert error.value.endswith(".") and error.value.count(". ") == 0
+    assert "Traceback" not in error.value
+    assert metric(app, "Colours used") == "16"
+    assert png_download(app, downloads)[0] == "astronaut-k16.png"
+
+    app.sidebar.slider[0].set_value(4).run()  # the page keeps working
+    assert not app.exception and metric(app, "Colours used") == "4"
+
+
+def test_a_file_name_is_shown_as_plain_text_only(app, downloads):
+    upload(app, HOSTILE_NAME, jpeg_bytes("chelsea.png"))
+
+    assert no_errors(app)
+    (facts,) = app.text
+    assert facts.value.startswith(f"Your photo: {HOSTILE_NAME} · 451 × 300 pixels")
+    rendered = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    assert not any("onerror" in text or "bold" in text for text in rendered)
+    file_name, _ = png_download(app, downloads)
+    assert file_name == "img-src-x-onerror-alert-1-bold-k16.png"
+
+
+def test_the_colours_in_3d_tab_plots_the_sampled_pixels_and_the_convergence(app):
+    app.session_state["view"] = "Colours in 3D"
+    app.run()
+
+    assert no_errors(app)
+    clusters, convergence = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart"))
+    pixels, centroids = clusters["data"]
+    assert 0 < len(pixels["marker"]["color"]) <= 20_000
+    assert len(centroids["marker"]["color"]) == 16
+    assert clusters["layout"]["scene"]["xaxis"]["range"] == [0, 255]
+    assert convergence["data"][0]["y"], "the inertia per round is plotted"
+
+
+def test_compare_k_values_shows_a_labelled_grid_and_the_elbow_chart(app):
+    app.session_state["view"] = "Compare K values"
+    app.run()
+
+    assert no_errors(app)
+    captions = [caption for image in app.image for caption in image.captions]
+    for k in (4, 8, 16, 32, 64):
+        assert any(c.startswith(f"K = {k} · ") and "dB" in c and "kB" in c for c in captions)
+    assert len(app.get("plotly_chart")) == 2  # PSNR and file size against K
+
+
+def test_the_explanation_is_collapsed_and_steps_through_rounds_when_opened(app):
+    (explanation,) = app.expander
+    assert not explanation.proto.expanded
+    assert "Give each pixel its nearest colour" in explanation.markdown[0].value
+    assert not [s for s in app.slider if s.label == "Round"]
+
+    app.session_state["explanation"] = True
+    app.run()
+    (rounds,) = [s for s in app.slider if s.label == "Round"]
+    assert no_errors(app)
+    assert any("Round 0: the starting colours" in c.value for c in app.caption)
+    rounds.set_value(rounds.max).run()
+    assert not app.exception
+
+
+def test_the_limits_are_stated_on_the_page(app):
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    limits = " ".join(c.value for c in app.sidebar.caption)
+    assert f"{config['server']['maxUploadSize']} MB" in limits
+    assert f"{MAX_PIXELS / 1e6:g} megapixels" in limits
