@@ -142,28 +142,28 @@ def _kmeans_plus_plus(
     points: np.ndarray, weights: np.ndarray, K: int, rng: np.random.Generator
 ) -> np.ndarray:
     n_trials = 2 + int(np.log(K))
+    squared_norms = np.einsum("ij,ij->i", points, points)
+
+    def squared_distances(centres: np.ndarray) -> np.ndarray:
+        """(N, T) squared distances to a few centres: |x|² - 2x·c + |c|², exact in float64."""
+        cross = points @ centres.T
+        return np.maximum(squared_norms[:, None] - 2 * cross + (centres**2).sum(axis=1), 0)
+
     first = rng.choice(len(points), p=weights / weights.sum())
     chosen = [first]
-    closest = _squared_distances(points, points[[first]])[:, 0]
+    closest = squared_distances(points[[first]])[:, 0]
     for _ in range(1, K):
-        cost = weights * closest
-        cumulative = np.cumsum(cost)
+        cumulative = np.cumsum(weights * closest)
         if cumulative[-1] <= 0:  # every point already coincides with a centroid
             break
         trials = np.searchsorted(cumulative, rng.random(n_trials) * cumulative[-1], side="right")
         trials = np.minimum(trials, len(points) - 1)
         # Each trial's outcome: every point's distance to its nearest centroid if it were added.
-        candidate_closest = np.minimum(closest[:, None], _squared_distances(points, points[trials]))
+        candidate_closest = np.minimum(closest[:, None], squared_distances(points[trials]))
         best = int(np.argmin(weights @ candidate_closest))
         chosen.append(int(trials[best]))
         closest = candidate_closest[:, best]
     return points[chosen].astype(np.float64)
-
-
-def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """(N, T) squared distances from every point to each of a few centres."""
-    diff = points[:, None, :] - centres[None, :, :]
-    return np.einsum("ntj,ntj->nt", diff, diff)
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:

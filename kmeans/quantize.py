@@ -37,10 +37,10 @@ from kmeans.result import KMeansResult, ProgressCallback
 MAX_K = 256
 #: Defaults picked by the benchmark (bench/benchmark.py): quality within 1-2% of a full
 #: scikit-learn fit, in about the time of its fit-on-1,000-pixels recipe.
-DEFAULT_MAX_ITERS = 20
-DEFAULT_TOL = 0.05
+DEFAULT_MAX_ITERS = 10
+DEFAULT_TOL = 0.5
 #: How many k-means++ starts stage 1 tries on the histogram; the lowest inertia wins.
-HISTOGRAM_STARTS = 2
+HISTOGRAM_STARTS = 3
 HISTOGRAM_BITS = 5
 HISTOGRAM_MAX_ITERS = 50
 
