@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import threading
 import time
 from pathlib import Path, PurePath
 
@@ -47,14 +48,26 @@ ONE_HOUR = "1h"
 # ---------------------------------------------------------------- cached work (calls kmeans/)
 
 
-@st.cache_resource(max_entries=4, ttl=ONE_HOUR, show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
+def full_size_work() -> threading.Lock:
+    """Held while a full-size photo is decoded or redrawn: one at a time, for all visitors.
+
+    kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
+    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256).
+    """
+    return threading.Lock()
+
+
+@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
 def loaded_photo(digest: str, _data: bytes) -> LoadedImage:
     """The decoded pixels, keyed on the bytes' digest.
 
     A resource, not data: a 40 MP photo is 120 MB, too big to unpickle on every rerun, and a
     LoadedImage is read-only, so sharing it is safe. Only identical bytes find the same entry.
+    Two entries: with four, four 40 MP uploads in a row peaked the server at 1.48 GB.
     """
-    return load_image(_data)
+    with full_size_work():
+        return load_image(_data)
 
 
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
@@ -73,7 +86,7 @@ def quantised_photo(
     scaled to display size, a sample of pixels for the 3D plot, and the numbers.
     """
     photo = loaded_photo(digest, _data)
-    bar = st.progress(0.0, text="Starting K-Means…")
+    bar = st.progress(0.0, text="Waiting for the photos ahead of yours…")
 
     def progress(iteration: int, most: int, inertia: float) -> None:
         bar.progress(
@@ -81,14 +94,22 @@ def quantised_photo(
             text=f"K-Means round {iteration} of at most {most} · inertia {inertia:,.0f}",
         )
 
-    started = time.perf_counter()
-    compression = compress(
-        photo, k, max_iters=max_iters, init=init, seed=seed, progress=progress, optimize_png=False
-    )
-    compressed = time.perf_counter()
-    bar.progress(1.0, text="Measuring the quality…")
-    psnr, ssim = compression.psnr, compression.ssim
-    measured = time.perf_counter()
+    with full_size_work():
+        bar.progress(0.0, text="Starting K-Means…")
+        started = time.perf_counter()
+        compression = compress(
+            photo,
+            k,
+            max_iters=max_iters,
+            init=init,
+            seed=seed,
+            progress=progress,
+            optimize_png=False,
+        )
+        compressed = time.perf_counter()
+        bar.progress(1.0, text="Measuring the quality…")
+        psnr, ssim = compression.psnr, compression.ssim
+        measured = time.perf_counter()
     bar.empty()
 
     result = compression.result
@@ -144,6 +165,17 @@ def kmeans_rounds(digest: str, k: int, max_iters: int, init: str, seed: int, _da
             break
         centroids = moved
     return rounds
+
+
+@st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
+def crop_of_png(png: bytes, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A crop of the redrawn photo as its PNG file holds it.
+
+    Decoding the whole file (40 MB of pixels at 40 MP) is the only way to read a part of it, so
+    each crop is decoded once, not on every rerun.
+    """
+    with Image.open(io.BytesIO(png)) as redrawn:
+        return np.asarray(redrawn.crop(box).convert("RGB"))
 
 
 def shown_image(rgb: np.ndarray, alpha: np.ndarray | None, width: int) -> bytes:
@@ -347,8 +379,8 @@ def show_zoom(photo: LoadedImage, summary: dict) -> None:
     top = round((photo.height - side) * down / 100)
     box = (left, top, left + side, top + side)
 
-    original = Image.fromarray(photo.rgb).crop(box)
-    redrawn = Image.open(io.BytesIO(summary["png"])).crop(box).convert("RGB")
+    original = Image.fromarray(photo.rgb[top : top + side, left : left + side])
+    redrawn = Image.fromarray(crop_of_png(summary["png"], box))
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
     before.image(png_bytes(original.resize(enlarged, Image.Resampling.NEAREST)), caption="Original")

@@ -67,11 +67,14 @@ def photo_4mp(tmp_path_factory) -> Path:
     return path
 
 
-def jpeg_bytes(sample: str) -> bytes:
-    """A sample photo re-saved as a JPEG, the commonest upload."""
+def jpeg_bytes(sample: str, size: tuple[int, int] | None = None) -> bytes:
+    """A sample photo re-saved as a JPEG, the commonest upload, resized to ``size`` if given."""
     buffer = io.BytesIO()
     with Image.open(SAMPLES / sample) as image:
-        image.convert("RGB").save(buffer, "JPEG", quality=90)
+        photo = image.convert("RGB")
+        if size is not None:
+            photo = photo.resize(size, Image.Resampling.LANCZOS)
+        photo.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -95,12 +98,9 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) 
     raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def app_url(artifacts):
-    """The real page, served by `streamlit run` on a free port for the whole session."""
-    port = free_port()
-    log = (artifacts / "streamlit-server.log").open("wb")
-    server = subprocess.Popen(
+def start_streamlit(port: int, log) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py`, headless on 127.0.0.1:``port``, its output to ``log``."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -122,18 +122,29 @@ def app_url(artifacts):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+
+
+def stop_streamlit(server: subprocess.Popen) -> None:
+    server.terminate()
     try:
-        wait_until_healthy(url, server)
-        yield url
-    finally:
-        server.terminate()
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(artifacts):
+    """The real page, served by `streamlit run` on a free port for the whole session."""
+    port = free_port()
+    with (artifacts / "streamlit-server.log").open("wb") as log:
+        server = start_streamlit(port, log)
+        url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            wait_until_healthy(url, server)
+            yield url
+        finally:
+            stop_streamlit(server)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
@@ -225,3 +226,18 @@ def test_the_limits_are_stated_on_the_page(app):
     limits = " ".join(c.value for c in app.sidebar.caption)
     assert f"{config['server']['maxUploadSize']} MB" in limits
     assert f"{MAX_PIXELS / 1e6:g} megapixels" in limits
+
+
+def test_every_cache_of_the_page_is_bounded():
+    """A stream of uploads must not grow the server: every cache holds a bounded number."""
+    tree = ast.parse((ROOT / "streamlit_app.py").read_text())
+    caches = {
+        function.name: {keyword.arg for keyword in decorator.keywords}
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for decorator in function.decorator_list
+        if isinstance(decorator, ast.Call)
+        and ast.unparse(decorator.func) in ("st.cache_data", "st.cache_resource")
+    }
+    assert "quantised_photo" in caches and "loaded_photo" in caches
+    assert [name for name, options in caches.items() if "max_entries" not in options] == []
