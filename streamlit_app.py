@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 import re
 import threading
@@ -26,6 +25,7 @@ from PIL import Image
 from kmeans.core import compute_centroids, find_closest_centroids, kmeans_init_centroids
 from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
+from kmeans.palette import hex_codes, most_used_first, palette_gpl, palette_json
 from kmeans.pipeline import compress
 from kmeans.quantize import DEFAULT_MAX_ITERS, MAX_K
 
@@ -242,12 +242,6 @@ def chosen_photo(sample_name: str, upload) -> tuple[str, bytes, bool]:
 # ---------------------------------------------------------------- small formatting helpers
 
 
-def hex_colours(rgb: np.ndarray) -> list[str]:
-    """Hex codes of an (N, 3) array of colours, fast enough for the 20k plotted pixels."""
-    packed = rgb.astype(np.int32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.int32)
-    return [f"#{value:06x}" for value in packed.tolist()]
-
-
 def file_size(n_bytes: int) -> str:
     if n_bytes < 1000:
         return f"{n_bytes} B"
@@ -264,11 +258,6 @@ def download_stem(file_name: str) -> str:
     """A safe file name stem from the visitor's: letters, digits, - and _ only."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(file_name.replace("\\", "/")).stem)
     return stem.strip("-")[:60] or "photo"
-
-
-def palette_order(summary: dict) -> np.ndarray:
-    """Palette indices, most used colour first."""
-    return np.argsort(-summary["counts"], kind="stable")
 
 
 # ---------------------------------------------------------------- what the visitor sees
@@ -395,11 +384,9 @@ def show_zoom(photo: LoadedImage, summary: dict) -> None:
 
 def show_palette(summary: dict, stem: str) -> None:
     st.subheader("The palette", anchor=False)
-    order = palette_order(summary)
-    counts = summary["counts"][order]
-    colours = summary["palette"][order]
+    colours, counts = most_used_first(summary["palette"], summary["counts"])
     shares = counts / max(1, counts.sum())
-    hexes = hex_colours(colours)
+    hexes = hex_codes(colours)
 
     # A strip where each colour's width is its share of the pixels.
     widths = np.maximum(1, np.round(shares * 1000)).astype(int)
@@ -424,21 +411,10 @@ def show_palette(summary: dict, stem: str) -> None:
     )
 
     name = f"{stem}-k{summary['k']}"
-    rows = list(zip(colours.tolist(), hexes, shares.tolist(), strict=True))
-    gpl = f"GIMP Palette\nName: {name}\nColumns: 8\n#\n" + "".join(
-        f"{r:3d} {g:3d} {b:3d}\t{h} {share:.2%}\n" for (r, g, b), h, share in rows
-    )
-    palette_json = json.dumps(
-        {
-            "k": summary["k"],
-            "colours": [{"hex": h, "rgb": c, "share": round(s, 6)} for c, h, s in rows],
-        },
-        indent=2,
-    )
     gimp, js = st.columns(2)
     gimp.download_button(
         "Palette for GIMP (.gpl)",
-        data=gpl,
+        data=palette_gpl(summary["palette"], summary["counts"], name),
         file_name=f"{name}.gpl",
         mime="text/plain",
         on_click="ignore",
@@ -446,7 +422,7 @@ def show_palette(summary: dict, stem: str) -> None:
     )
     js.download_button(
         "Palette as JSON",
-        data=palette_json,
+        data=palette_json(summary["palette"], summary["counts"]),
         file_name=f"{name}.json",
         mime="application/json",
         on_click="ignore",
@@ -458,8 +434,8 @@ def show_cluster_plot(summary: dict) -> None:
     st.subheader("The colours in 3D", anchor=False)
     by_cluster = st.toggle("Draw each pixel in its cluster's colour", key="by_cluster")
     palette, points = summary["palette"], summary["sample_colours"]
-    drawn = hex_colours(palette[summary["sample_labels"]] if by_cluster else points)
-    centroids = hex_colours(palette)
+    drawn = hex_codes(palette[summary["sample_labels"]] if by_cluster else points)
+    centroids = hex_codes(palette)
     axis = {"range": [0, 255], "backgroundcolor": "#f4f4f6"}
     spec = {
         "data": [

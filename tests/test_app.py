@@ -134,7 +134,7 @@ def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
 
     gpl = by_name["astronaut-k8.gpl"].decode()
     assert gpl.startswith("GIMP Palette\n")
-    colour_lines = [line for line in gpl.splitlines() if re.match(r"\s*\d+\s+\d+\s+\d+\t", line)]
+    colour_lines = [line for line in gpl.splitlines() if re.match(r"\s*\d+\s+\d+\s+\d+\s+#", line)]
     assert len(colour_lines) == 8
 
     palette = json.loads(by_name["astronaut-k8.json"])
