@@ -250,6 +250,10 @@ def file_size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:.2f} MB"
 
 
+def colour_count(k: int) -> str:
+    return "1 colour" if k == 1 else f"{k} colours"
+
+
 def decibels(psnr: float) -> str:
     return "∞ dB (identical)" if math.isinf(psnr) else f"{psnr:.1f} dB"
 
@@ -289,7 +293,7 @@ def show_result(original: bytes, summary: dict, photo: LoadedImage, stem: str) -
             help="Structural similarity to the original, from 0 to 1 (identical).",
         )
         st.download_button(
-            f"Download PNG: {summary['k']} colours, {photo.width} × {photo.height}",
+            f"Download PNG: {colour_count(summary['k'])}, {photo.width:,} × {photo.height:,}",
             data=summary["png"],
             file_name=f"{stem}-k{summary['k']}.png",
             mime="image/png",

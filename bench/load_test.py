@@ -70,7 +70,7 @@ async def visit(browser, url: str, photo: Path, timeout_ms: float) -> Session:
         started = time.perf_counter()
         try:
             await act()
-            button = f"Download PNG: {k} colours, {width} × {height}"
+            button = f"Download PNG: {k} colours, {width:,} × {height:,}"
             await page.get_by_role("button", name=button, exact=True).wait_for()
             await page.wait_for_selector(IDLE)
             seconds = time.perf_counter() - started

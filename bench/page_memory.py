@@ -98,7 +98,7 @@ def visit(url: str, paths: list[Path], pid: int, timeout_ms: float) -> None:
 
 
 def result_button(page, k: int, width: int, height: int):
-    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width} × {height}")
+    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width:,} × {height:,}")
 
 
 def report(step: str, pid: int) -> None:

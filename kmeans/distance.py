@@ -43,8 +43,9 @@ def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.nda
     ([0, 1], [1.0, 1.0])
     """
     centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, 3)
-    if len(points) * len(centroids) <= DENSE_PAIRS:
-        return _nearest_dense(points, centroids)
+    starts = range(0, len(points), BLOCK_ROWS)
+    if len(starts) <= 1:
+        return _nearest_serial(points, centroids)
     labels = np.empty(len(points), dtype=np.intp)
     distances = np.empty(len(points), dtype=np.float32)
 
@@ -52,13 +53,16 @@ def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.nda
         rows = slice(start, start + BLOCK_ROWS)
         labels[rows], distances[rows] = _nearest_in_block(points[rows], centroids)
 
-    starts = range(0, len(points), BLOCK_ROWS)
-    if len(starts) == 1:
-        fill(0)
-    else:
-        # NumPy releases the GIL inside each vector operation, so blocks run on all cores.
-        list(_block_workers().map(fill, starts))
+    # NumPy releases the GIL inside each vector operation, so blocks run on all cores.
+    list(_block_workers().map(fill, starts))
     return labels, distances
+
+
+def _nearest_serial(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_centroids` in the calling thread, for inputs of at most one block."""
+    if len(points) * len(centroids) <= DENSE_PAIRS:
+        return _nearest_dense(points, centroids)
+    return _nearest_in_block(points, centroids)
 
 
 @cache
@@ -120,17 +124,21 @@ def nearest_centroids_near(
     gaps = np.sqrt(((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2))
     labels = np.empty(len(points), dtype=np.intp)
     distances = np.empty(len(points), dtype=np.float32)
-    for a in range(K):
-        members = order[bounds[a] : bounds[a + 1]]
-        if len(members) == 0:
-            continue
+
+    def fill(members: np.ndarray) -> None:
         block = points[members]
+        a = previous[members[0]]
         own = np.sqrt(_squared_distance_to(block, centroids[a]))
         # Slack of 1e-3 colour units absorbs float32 rounding; a tie is never pruned away.
         candidates = np.flatnonzero(gaps[a] <= 2 * own.max() + 1e-3)
-        found, nearest = nearest_centroids(block, centroids[candidates])
-        labels[members] = candidates[found]
-        distances[members] = nearest
+        for start in range(0, len(members), BLOCK_ROWS):
+            rows = slice(start, start + BLOCK_ROWS)
+            found, nearest = _nearest_serial(block[rows], centroids[candidates])
+            labels[members[rows]] = candidates[found]
+            distances[members[rows]] = nearest
+
+    groups = [order[bounds[a] : bounds[a + 1]] for a in range(K) if bounds[a + 1] > bounds[a]]
+    list(_block_workers().map(fill, groups))
     return labels, distances
 
 

@@ -39,7 +39,7 @@ def wait_until_idle(page) -> None:
 
 def png_button(page, k: int, width: int, height: int):
     """The download button of the result for K colours of a width × height photo."""
-    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width} × {height}")
+    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width:,} × {height:,}")
 
 
 def screenshot_whole_page(page, path) -> None:
