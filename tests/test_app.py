@@ -6,9 +6,7 @@ import ast
 import io
 import json
 import re
-import struct
 import tomllib
-import zlib
 
 import pytest
 from PIL import Image
@@ -16,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kmeans.io import MAX_PIXELS
 from tests.conftest import ROOT, SAMPLES, jpeg_bytes
+from tests.test_io import png_header_only
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
 
@@ -49,22 +48,6 @@ def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
 
 def no_errors(app: AppTest) -> bool:
     return not app.exception and not app.error
-
-
-def bad_png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares width × height pixels (a decompression bomb)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_first_view_shows_the_whole_result_on_a_sample(app, downloads):
@@ -152,7 +135,7 @@ def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
     [
         b"hello, I am not a picture",
         jpeg_bytes("chelsea.png")[:3000],
-        bad_png_declaring(10**5, 10**5),
+        png_header_only(10**5, 10**5),
     ],
     ids=["not an image", "cut off", "too many pixels"],
 )
