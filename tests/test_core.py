@@ -19,12 +19,13 @@ from sklearn.cluster import KMeans
 
 from kmeans import (
     compute_centroids,
+    distance,
     distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
     run_kmeans,
 )
-from kmeans.distance import BLOCK_ROWS
+from kmeans.distance import BLOCK_ROWS, nearest_centroids_near
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
@@ -256,6 +257,29 @@ def test_find_closest_centroids_never_holds_the_n_by_k_matrix():
     assert len(labels) == len(X)
     # N×K float32 distances alone would be 2 GB.
     assert peak < 200 * 2**20
+
+
+def test_pruned_search_equals_brute_force_whatever_the_previous_labels():
+    # The pruned search must be exact from any starting labels, good or bad: the triangle
+    # inequality holds for every point, wherever it was last.
+    X = sample_pixels("coffee")[::3]
+    C = np.random.default_rng(6).uniform(0, 255, (40, 3))
+    for previous in (brute_labels(X, C), np.random.default_rng(7).integers(0, 40, len(X))):
+        labels, distances = nearest_centroids_near(X, C, previous, prune=True)
+        np.testing.assert_array_equal(labels, brute_labels(X, C))
+        np.testing.assert_allclose(distances, squared_distances(X, C).min(axis=1), rtol=1e-5)
+
+
+def test_run_kmeans_with_pruning_equals_textbook_lloyd(monkeypatch):
+    # Pruning is switched on only for large K and many colours; force it on a small photo.
+    monkeypatch.setattr(distance, "PRUNE_FROM_K", 2)
+    monkeypatch.setattr(distance, "PRUNE_FROM_PAIRS", 0)
+    X = sample_pixels("chelsea")
+    C0 = jittered(kmeans_init_centroids(X, 24, method="random", seed=3), seed=4)
+    expected = textbook_lloyd(X, C0, 6)
+    assert expected is not None
+    result = run_kmeans(X, C0, 6, tol=0)
+    np.testing.assert_allclose(result.centroids, expected[0], atol=1e-9)
 
 
 # --- compute_centroids ----------------------------------------------------------------------
