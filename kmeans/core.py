@@ -61,9 +61,12 @@ def _distinct_by_histogram(keys: np.ndarray):
     """Count all 2^24 possible colours at once: linear time, best for large images."""
     counts = np.bincount(keys, minlength=1 << 24)
     present = np.flatnonzero(counts)
-    lookup = np.empty(1 << 24, dtype=np.int32)
+    present_counts = counts[present]
+    # The colour -> index table reuses the histogram's 128 MB, no longer needed, instead of
+    # asking the system for 64 MB more.
+    lookup = counts.view(np.int32)[: 1 << 24]
     lookup[present] = np.arange(len(present), dtype=np.int32)
-    return present.astype(np.uint32), counts[present], lookup[keys]
+    return present.astype(np.uint32), present_counts, lookup[keys]
 
 
 def _distinct_by_sorting(keys: np.ndarray):
