@@ -17,8 +17,9 @@ Exact accelerations, each giving the same centroids as textbook Lloyd over every
 * A photo of N pixels has far fewer *distinct* colours. :func:`run_kmeans` clusters each distinct
   colour once, weighted by its pixel count: the weighted mean of distinct colours equals the mean
   over pixels, and a pixel's nearest centroid depends only on its colour.
-* Distances are computed a block of rows at a time (:mod:`kmeans.distance`), so memory never
-  holds an N×K array.
+* Distances are computed a block of rows at a time, on every core (:mod:`kmeans.distance`), so
+  memory never holds an N×K array; for large K, centroids that the triangle inequality rules out
+  are not measured at all.
 * The update step keeps each cluster's sums (:class:`ClusterSums`) and corrects them only for the
   points that changed cluster, instead of summing every point again.
 """
@@ -321,7 +322,7 @@ def run_kmeans(
 
 
 def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult:
-    """The loop itself. The update step is incremental (ClusterSums), the assignment is not."""
+    """The loop itself: assignment from the last labels (pruned for large K), update by sums."""
     labels, _ = nearest_centroids(points, centroids)
     sums = ClusterSums(points, weights, labels, len(centroids))
     history: list[float] = []
