@@ -109,10 +109,17 @@ def test_one_colour_image():
     assert result.notices
 
 
-@pytest.mark.parametrize("K", [0, -1, 257])
-def test_k_out_of_range_is_refused(K):
-    with pytest.raises(kmeans.KMeansError):
+@pytest.mark.parametrize("K", [0, -1, 257, 2.5, True, "16"])
+def test_k_that_is_not_a_whole_number_from_1_to_256_is_refused(K):
+    with pytest.raises(
+        kmeans.KMeansError, match=r"^K must be a whole number from 1 to 256, not .*\.$"
+    ):
         quantize(load(SAMPLES[0]), K)
+
+
+def test_unknown_initialisation_is_refused_in_one_sentence():
+    with pytest.raises(kmeans.KMeansError, match=r"^The initialisation must be .*\.$"):
+        quantize(load(SAMPLES[0]), 8, init="furthest-first")
 
 
 def test_random_init_redraws_the_photo():
