@@ -475,6 +475,8 @@ def show_cluster_plot(summary: dict) -> None:
                 "yaxis": {**axis, "title": {"text": "G"}},
                 "zaxis": {**axis, "title": {"text": "B"}},
                 "aspectmode": "cube",
+                # Look across the grey diagonal, along which most photos lie, not down it.
+                "camera": {"eye": {"x": 1.7, "y": -1.5, "z": 0.6}},
             },
         },
     }
