@@ -216,7 +216,7 @@ class ClusterSums:
         self.W, self.S, self.Q = np.zeros(K), np.zeros((K, 3)), np.zeros(K)
         self._add(np.arange(len(points)), labels, sign=1.0)
 
-    def _add(self, rows: np.ndarray, clusters: np.ndarray, sign: float) -> None:
+    def _add(self, rows: np.ndarray, clusters: np.ndarray, sign: float | np.ndarray) -> None:
         K = len(self.W)
         w = self.weights[rows] * sign
         x = self.points[rows].astype(np.float64)
@@ -229,8 +229,10 @@ class ClusterSums:
         """Move the points whose label changed; return how many did."""
         rows = np.flatnonzero(new_labels != self.labels)
         if len(rows):
-            self._add(rows, self.labels[rows], sign=-1.0)
-            self._add(rows, new_labels[rows], sign=1.0)
+            # One pass: each moved point is taken from its old cluster and added to its new one.
+            both = np.concatenate([rows, rows])
+            clusters = np.concatenate([self.labels[rows], new_labels[rows]])
+            self._add(both, clusters, sign=np.repeat([-1.0, 1.0], len(rows)))
             self.labels[rows] = new_labels[rows]
         return len(rows)
 

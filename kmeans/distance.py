@@ -22,8 +22,10 @@ from functools import cache
 
 import numpy as np
 
-#: Points per block: 65,536 × 4 bytes per vector stays in the processor's cache.
-BLOCK_ROWS = 65_536
+#: Points per block: enough that each vector operation outweighs NumPy's per-call overhead
+#: (measured on 850k colours: 131,072 rows fastest, 2-4× faster than 8,192), yet a block's
+#: vectors take only a few MB.
+BLOCK_ROWS = 131_072
 
 #: Up to this many point-centroid pairs, one dense (N, K) table is cheapest: the per-centroid
 #: loop would spend more time dispatching vector operations than computing them.
