@@ -9,7 +9,7 @@ Why not the matrix-product formula |x - c|² = |x|² - 2x·c + |c|²? It was mea
 channels the product is too thin for BLAS to gain much, its threads stall when other work shares
 the cores (8 ms instead of 1.3 ms per block under load), and its float32 cancellation blurs
 near-ties. The loop below does the same arithmetic in a handful of vector operations per
-centroid, in 1.0-1.7× the single-threaded BLAS time, with exact squared differences, and the
+centroid, in 1.0-1.7× the single-threaded BLAS time, with direct squared differences, and the
 blocks run on every core. Only small inputs, too small for BLAS to start threads, use the
 formula: in float64, where it loses no precision at colour magnitudes.
 """
@@ -42,7 +42,9 @@ PRUNE_FROM_PAIRS = 1 << 26
 def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest centroid and the squared distance to it, for each row of points.
 
-    Ties go to the lower centroid index, as ``np.argmin`` would give them.
+    Ties go to the lower centroid index, as ``np.argmin`` would give them. Large inputs are
+    measured in float32, so two centroids whose distances differ by less than its rounding (about
+    one part in a million) may be told apart either way.
 
     >>> points = np.array([[0, 0, 0], [9, 9, 9]], dtype=np.uint8)
     >>> labels, distances = nearest_centroids(points, np.array([[1.0, 0, 0], [9, 9, 8]]))

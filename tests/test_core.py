@@ -44,7 +44,10 @@ def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def brute_labels(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    return np.argmin(squared_distances(X, C), axis=1)
+    """argmin of the float64 N×K matrix, 4,096 rows at a time to keep the oracle's memory small."""
+    return np.concatenate(
+        [np.argmin(squared_distances(X[i : i + 4096], C), axis=1) for i in range(0, len(X), 4096)]
+    )
 
 
 def brute_inertia(X: np.ndarray, C: np.ndarray, labels: np.ndarray, weights=None) -> float:
@@ -228,14 +231,21 @@ def test_find_closest_centroids_equals_brute_force_over_several_blocks(K, dtype)
         X = rng.integers(0, 256, (n_rows, 3), dtype=np.uint8)
     else:
         X = rng.uniform(0, 255, (n_rows, 3))
-    # Random real centroids: a tie between two of them has probability zero.
+    # Random real centroids: an exact tie between two of them has probability zero.
     C = rng.uniform(0, 255, (K, 3))
     labels = find_closest_centroids(X, C)
     assert labels.shape == (n_rows,)
     assert np.issubdtype(labels.dtype, np.integer)
     assert labels.min() >= 0
     assert labels.max() < K
-    np.testing.assert_array_equal(labels, brute_labels(X, C))
+    expected = brute_labels(X, C)
+    # Distances are computed in float32: where two centroids are closer to equal than its
+    # rounding (about 1e-6 relative), either may be chosen, and nowhere else.
+    differ = np.flatnonzero(labels != expected)
+    assert len(differ) <= n_rows // 10_000
+    ours = squared_distances(X[differ], C)[np.arange(len(differ)), labels[differ]]
+    best = squared_distances(X[differ], C)[np.arange(len(differ)), expected[differ]]
+    np.testing.assert_allclose(ours, best, rtol=1e-5, atol=1e-4)
 
 
 def test_find_closest_centroids_of_an_image_gives_one_label_per_pixel():
