@@ -86,8 +86,8 @@ def _distinct_by_sorting(keys: np.ndarray):
 
 def _colour_keys(X: np.ndarray) -> np.ndarray:
     """One uint32 per colour, 0xRRGGBB, so colours can be counted and compared as integers."""
-    keys = X[:, 0].astype(np.uint32) << 16
-    keys |= X[:, 1].astype(np.uint32) << 8
+    keys = np.left_shift(X[:, 0], 16, dtype=np.uint32)  # widen and shift in one pass
+    keys |= np.left_shift(X[:, 1], 8, dtype=np.uint32)
     keys |= X[:, 2]
     return keys
 
@@ -319,8 +319,14 @@ def run_kmeans(
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
         result = _lloyd(points, counts.astype(np.float64), centroids, max_iters, tol, progress)
-        return dataclasses.replace(result, labels=result.labels[inverse])
-    return _lloyd(X, _weights_or_ones(X, weights), centroids, max_iters, tol, progress)
+        return dataclasses.replace(result, labels=_compact(result.labels)[inverse])
+    result = _lloyd(X, _weights_or_ones(X, weights), centroids, max_iters, tol, progress)
+    return dataclasses.replace(result, labels=_compact(result.labels))
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Labels in the smallest unsigned type that holds them: uint8 up to K = 256, as in a PNG."""
+    return labels.astype(np.min_scalar_type(max(int(labels.max(initial=0)), 1)))
 
 
 def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult:

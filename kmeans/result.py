@@ -18,7 +18,8 @@ class KMeansResult:
     Attributes
     ----------
     centroids : (K, 3) float64 array, the final cluster colours.
-    labels : (N,) int array, the index of each input row's nearest final centroid.
+    labels : (N,) array of unsigned integers (uint8 up to K = 256), each input row's nearest
+        final centroid.
     inertia : sum of (weighted) squared distances from each row to its final centroid.
     inertia_history : the inertia at the start of each iteration, one value per iteration; it
         never rises, and ``inertia`` is at most its last value.
