@@ -19,11 +19,20 @@ from kmeans.result import ProgressCallback
 
 @dataclass(frozen=True)
 class Compression:
-    """An image quantised and written as an indexed PNG, with the numbers that judge it."""
+    """An image quantised and written as an indexed PNG, with the numbers that judge it.
+
+    The PNG and the metrics are computed when first asked for, so a caller that wants only some
+    of them (the command line writing a GIF, say) does not pay for the rest.
+    """
 
     source: LoadedImage
     result: QuantizeResult
-    png: bytes
+    optimize_png: bool = True
+
+    @cached_property
+    def png(self) -> bytes:
+        result = self.result
+        return encode_png(result.palette, result.labels, result.alpha, optimize=self.optimize_png)
 
     @property
     def input_bytes(self) -> int:
@@ -32,11 +41,6 @@ class Compression:
     @property
     def output_bytes(self) -> int:
         return len(self.png)
-
-    @property
-    def saved_fraction(self) -> float:
-        """1 - output/input: positive when the PNG is smaller, negative when it is larger."""
-        return 1.0 - self.output_bytes / self.input_bytes
 
     @cached_property
     def mse(self) -> float:
@@ -76,5 +80,4 @@ def compress(
     """
     image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=max_pixels)
     result = quantize(image, k, max_iters=max_iters, init=init, seed=seed, progress=progress)
-    png = encode_png(result.palette, result.labels, result.alpha, optimize=optimize_png)
-    return Compression(image, result, png)
+    return Compression(image, result, optimize_png)
