@@ -169,13 +169,14 @@ def kmeans_rounds(digest: str, k: int, max_iters: int, init: str, seed: int, _da
 
 
 @st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
-def crop_of_png(png: bytes, box: tuple[int, int, int, int]) -> np.ndarray:
+def crop_of_png(run: tuple, box: tuple[int, int, int, int], _png: bytes) -> np.ndarray:
     """A crop of the redrawn photo as its PNG file holds it.
 
     Decoding the whole file (40 MB of pixels at 40 MP) is the only way to read a part of it, so
-    each crop is decoded once, not on every rerun.
+    each crop is decoded once, not on every rerun. ``run`` (photo digest and settings) names the
+    PNG, so the cache need not hash its megabytes at every rerun.
     """
-    with Image.open(io.BytesIO(png)) as redrawn:
+    with Image.open(io.BytesIO(_png)) as redrawn:
         return np.asarray(redrawn.crop(box).convert("RGB"))
 
 
@@ -220,16 +221,17 @@ def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def chosen_photo(sample_name: str, upload) -> tuple[str, bytes, bool]:
-    """(file name, bytes, whether uploaded): the upload if it can be read, else the sample.
+def chosen_photo(sample_name: str, upload) -> tuple[str, bytes, str, bool]:
+    """(file name, bytes, digest, whether uploaded): the upload if it can be read, else the sample.
 
     A bad upload gets one sentence saying why, and the sample stays on the page beneath it.
     """
     if upload is not None:
         data = upload.getvalue()
+        digest = digest_of(data)
         try:
-            loaded_photo(digest_of(data), data)
-            return upload.name, data, True
+            loaded_photo(digest, data)
+            return upload.name, data, digest, True
         except KMeansError as error:
             st.error(str(error))
             st.info(
@@ -237,7 +239,8 @@ def chosen_photo(sample_name: str, upload) -> tuple[str, bytes, bool]:
                 "Choose another file to try again."
             )
     sample_file = SAMPLES[sample_name]
-    return sample_file, (SAMPLES_DIR / sample_file).read_bytes(), False
+    data = (SAMPLES_DIR / sample_file).read_bytes()
+    return sample_file, data, digest_of(data), False
 
 
 # ---------------------------------------------------------------- small formatting helpers
@@ -360,7 +363,7 @@ def show_size_and_effort(summary: dict, photo: LoadedImage) -> None:
     )
 
 
-def show_zoom(photo: LoadedImage, summary: dict) -> None:
+def show_zoom(photo: LoadedImage, summary: dict, run: tuple) -> None:
     st.subheader("Look closely", anchor=False)
     controls = st.columns(3)
     across = controls[0].slider("Across (%)", 0, 100, 50, key="zoom_across")
@@ -374,7 +377,7 @@ def show_zoom(photo: LoadedImage, summary: dict) -> None:
     box = (left, top, left + side, top + side)
 
     original = Image.fromarray(photo.rgb[top : top + side, left : left + side])
-    redrawn = Image.fromarray(crop_of_png(summary["png"], box))
+    redrawn = Image.fromarray(crop_of_png(run, box, _png=summary["png"]))
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
     before.image(png_bytes(original.resize(enlarged, Image.Resampling.NEAREST)), caption="Original")
@@ -681,8 +684,7 @@ with st.sidebar:
         "Rachel Michetti (CC0); Chelsea the cat by Stefan van der Walt (CC0)."
     )
 
-photo_name, data, uploaded = chosen_photo(sample_name, upload)
-digest = digest_of(data)
+photo_name, data, digest, uploaded = chosen_photo(sample_name, upload)
 photo = loaded_photo(digest, data)
 # st.text, because a visitor's file name must never be read as Markdown or HTML.
 st.text(
@@ -709,7 +711,7 @@ if result_tab.open:
         show_size_and_effort(summary, photo)
         zoom_column, palette_column = st.columns(2, gap="large")
         with zoom_column:
-            show_zoom(photo, summary)
+            show_zoom(photo, summary, run=(digest, k, *settings.values()))
         with palette_column:
             show_palette(summary, stem)
 if clusters_tab.open:
