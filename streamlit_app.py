@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from kmeans.core import compute_centroids, find_closest_centroids, kmeans_init_centroids
+from kmeans.core import kmeans_init_centroids, lloyd_rounds
 from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.palette import hex_codes, most_used_first, palette_gpl, palette_json
@@ -154,17 +154,17 @@ def kmeans_rounds(digest: str, k: int, max_iters: int, init: str, seed: int, _da
     pixels = np.asarray(small).reshape(-1, 3)
     centroids = kmeans_init_centroids(pixels, k, method=init, seed=seed)
     rounds = []
-    for _ in range(max_iters + 1):
-        labels = find_closest_centroids(pixels, centroids)
-        palette = np.clip(np.rint(centroids), 0, 255).astype(np.uint8)
-        redrawn = palette[labels].reshape(small.height, small.width, 3)
-        inertia = float(((pixels - centroids[labels]) ** 2).sum())
-        rounds.append({"palette": palette, "image": png_bytes(redrawn), "inertia": inertia})
-        moved = compute_centroids(pixels, labels, len(centroids))
-        if np.array_equal(moved, centroids):
-            rounds[-1]["settled"] = True
-            break
-        centroids = moved
+    for step in lloyd_rounds(pixels, centroids, max_iters):
+        palette = np.clip(np.rint(step.centroids), 0, 255).astype(np.uint8)
+        redrawn = palette[step.labels].reshape(small.height, small.width, 3)
+        rounds.append(
+            {
+                "palette": palette,
+                "image": png_bytes(redrawn),
+                "inertia": step.inertia,
+                "settled": step.settled,
+            }
+        )
     return rounds
 
 
@@ -632,7 +632,7 @@ def show_rounds(digest: str, data: bytes, settings: dict, k: int) -> None:
     right.caption(
         ("Round 0: the starting colours." if step == 0 else f"After round {step}.")
         + f" Inertia {shown['inertia']:,.0f}"
-        + (" · the colours stopped moving here." if shown.get("settled") else ".")
+        + (" · the colours stopped moving here." if shown["settled"] else ".")
     )
 
 

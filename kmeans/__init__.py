@@ -11,6 +11,7 @@ from kmeans.core import (
     distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
+    lloyd_rounds,
     run_kmeans,
 )
 from kmeans.encode import encode_gif, encode_png, teaching_sizes
@@ -32,6 +33,7 @@ __all__ = [
     "encode_png",
     "find_closest_centroids",
     "kmeans_init_centroids",
+    "lloyd_rounds",
     "load_image",
     "mse",
     "psnr",

@@ -27,6 +27,7 @@ Exact accelerations, each giving the same centroids as textbook Lloyd over every
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
@@ -284,6 +285,40 @@ class ClusterSums:
 
 def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
+
+
+class LloydRound(NamedTuple):
+    """One round of :func:`lloyd_rounds`: the centroids, each point's label, their inertia."""
+
+    centroids: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    settled: bool
+
+
+def lloyd_rounds(X: np.ndarray, initial_centroids: np.ndarray, max_iters: int):
+    """Textbook Lloyd, round by round, for watching it work: the plain loop of the two steps.
+
+    Yields round 0 (the starting centroids and their assignment), then the state after each
+    update, at most ``max_iters`` updates. ``settled`` is True on the last round when an update
+    left every centroid where it was. :func:`run_kmeans` gives the same centroids, faster.
+
+    >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250]], dtype=np.uint8)
+    >>> [r.centroids[:, 0].tolist() for r in lloyd_rounds(X, np.array([[0.0] * 3, [9.0] * 3]), 5)]
+    [[0.0, 9.0], [1.0, 250.0]]
+    """
+    X = np.asarray(X).reshape(-1, 3)
+    centroids = np.asarray(initial_centroids, dtype=np.float64)
+    for round_number in range(max_iters + 1):
+        labels = find_closest_centroids(X, centroids)
+        diff = X - centroids[labels]
+        inertia = float(np.einsum("ij,ij->", diff, diff))
+        moved = compute_centroids(X, labels, len(centroids))
+        settled = bool(np.array_equal(moved, centroids))
+        yield LloydRound(centroids, labels, inertia, settled)
+        if settled or round_number == max_iters:
+            return
+        centroids = moved
 
 
 def run_kmeans(

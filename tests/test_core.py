@@ -23,6 +23,7 @@ from kmeans import (
     distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
+    lloyd_rounds,
     run_kmeans,
 )
 from kmeans.distance import BLOCK_ROWS, nearest_centroids_near
@@ -495,6 +496,31 @@ def test_an_empty_cluster_takes_a_weighted_row_whole():
     np.testing.assert_allclose(copies.centroids[:, 0], [94.5, 0, 126])
     weighted = run_kmeans(X, C0, 1, weights=weights)
     np.testing.assert_allclose(weighted.centroids[:, 0], [63, 0, 126])
+
+
+def test_lloyd_rounds_step_through_textbook_lloyd_and_stop_when_settled():
+    X = sample_pixels("chelsea")[::4]
+    C0 = jittered(kmeans_init_centroids(X, 6, method="random", seed=2), seed=3)
+    rounds = list(lloyd_rounds(X, C0, 50))
+    expected = textbook_lloyd(X, C0, len(rounds) - 1)
+    assert expected is not None
+    final, steps = expected
+    np.testing.assert_allclose(rounds[0].centroids, C0)
+    for step, (labels, inertia) in zip(rounds, steps, strict=False):
+        np.testing.assert_array_equal(step.labels, labels)
+        assert step.inertia == pytest.approx(inertia, rel=1e-9)
+    np.testing.assert_allclose(rounds[-1].centroids, final, atol=1e-9)
+    assert [step.settled for step in rounds] == [False] * (len(rounds) - 1) + [True]
+    assert len(rounds) <= 50
+
+
+def test_lloyd_rounds_stop_after_max_iters_updates():
+    X = sample_pixels("coffee")[::5]
+    C0 = kmeans_init_centroids(X, 16, method="random", seed=0)
+    rounds = list(lloyd_rounds(X, C0, 3))
+    assert len(rounds) == 4  # the start and three updates
+    assert not rounds[-1].settled
+    np.testing.assert_allclose(rounds[-1].centroids, textbook_lloyd(X, C0, 3)[0], atol=1e-9)
 
 
 def test_same_seed_gives_the_same_run():
