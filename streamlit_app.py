@@ -340,7 +340,9 @@ def show_size_and_effort(summary: dict, photo: LoadedImage) -> None:
         delta_color="green" if summary["converged"] else "orange",
         delta_arrow="off",
         help="One round: give every pixel its nearest colour, then move every colour to the "
-        "average of its pixels.",
+        "average of its pixels. K-Means stops when no colour moves more than half a level "
+        "(converged) or after 'Most rounds'. A quick run on a coarse colour histogram places "
+        "the colours first, so a few rounds usually suffice; raise 'Most rounds' to polish.",
     )
     columns[2].metric(
         "Time",
