@@ -491,7 +491,7 @@ def show_cluster_plot(summary: dict) -> None:
     st.plotly_chart(go.Figure(spec, _validate=False), config={"displaylogo": False})
 
 
-def show_convergence(summary: dict) -> None:
+def show_convergence(summary: dict, init: str) -> None:
     st.subheader("How K-Means settled", anchor=False)
     inertia = summary["inertia"]
     figure = go.Figure()
@@ -515,8 +515,26 @@ def show_convergence(summary: dict) -> None:
     st.caption(
         "Inertia adds up, over every pixel, the squared distance from its colour to the palette "
         "colour it is drawn with. Every round lowers it; K-Means stops when the colours stop "
-        "moving. Round 0 is the starting colours."
+        f"moving. {convergence_sentence(inertia, init)}"
     )
+
+
+def convergence_sentence(inertia: list[float], init: str) -> str:
+    """How far the rounds took the inertia, and why round 0 may already be close to the end.
+
+    The plot's axis does not start at zero, so a fall of under 1% can look steep; the number
+    keeps the picture honest.
+    """
+    start = (
+        "Round 0 is the starting colours, already placed by a quick K-Means run on a coarse "
+        "colour histogram"
+        if init == "kmeans++"
+        else "Round 0 is the starting colours, K random pixel colours"
+    )
+    if len(inertia) < 2 or inertia[0] <= 0:
+        return start + "."
+    fall = 100 * (inertia[0] - inertia[-1]) / inertia[0]
+    return f"{start}; the {len(inertia) - 1} rounds lowered the inertia by {fall:.2g}%."
 
 
 def show_comparison(digest: str, data: bytes, settings: dict, input_size: int) -> None:
@@ -722,7 +740,7 @@ if clusters_tab.open:
         with plot_column:
             show_cluster_plot(summary)
         with convergence_column:
-            show_convergence(summary)
+            show_convergence(summary, settings["init"])
 if compare_tab.open:
     with compare_tab:
         show_comparison(digest, data, settings, photo.n_bytes)

@@ -175,7 +175,22 @@ def test_the_colours_in_3d_tab_plots_the_sampled_pixels_and_the_convergence(app)
     assert 0 < len(pixels["marker"]["color"]) <= 20_000
     assert len(centroids["marker"]["color"]) == 16
     assert clusters["layout"]["scene"]["xaxis"]["range"] == [0, 255]
-    assert convergence["data"][0]["y"], "the inertia per round is plotted"
+    inertia = convergence["data"][0]["y"]
+    assert len(inertia) >= 2, "round 0 and at least one round are plotted"
+    # The caption puts a number on the fall, since the plot's axis does not start at zero.
+    (sentence,) = [c.value for c in app.caption if "lowered the inertia by" in c.value]
+    assert "coarse colour histogram" in sentence
+    stated = float(re.search(r"lowered the inertia by ([\d.]+)%", sentence).group(1))
+    assert stated == pytest.approx(100 * (inertia[0] - inertia[-1]) / inertia[0], rel=0.05)
+
+
+def test_with_random_starting_colours_the_convergence_says_so(app):
+    app.sidebar.radio[0].set_value("random (classic)")
+    app.session_state["view"] = "Colours in 3D"
+    app.run()
+
+    assert no_errors(app)
+    assert any("K random pixel colours" in c.value for c in app.caption)
 
 
 def test_compare_k_values_shows_a_labelled_grid_and_the_elbow_chart(app):
