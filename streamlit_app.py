@@ -534,7 +534,10 @@ def convergence_sentence(inertia: list[float], init: str) -> str:
     if len(inertia) < 2 or inertia[0] <= 0:
         return start + "."
     fall = 100 * (inertia[0] - inertia[-1]) / inertia[0]
-    return f"{start}; the {len(inertia) - 1} rounds lowered the inertia by {fall:.2g}%."
+    rounds = len(inertia) - 1
+    said = "the round" if rounds == 1 else f"the {rounds} rounds"
+    # Three significant digits: a 0.04% fall must not print as 0, nor a 100% fall as 1e+02.
+    return f"{start}; {said} lowered the inertia by {fall:.3g}%."
 
 
 def show_comparison(digest: str, data: bytes, settings: dict, input_size: int) -> None:

@@ -193,6 +193,16 @@ def test_with_random_starting_colours_the_convergence_says_so(app):
     assert any("K random pixel colours" in c.value for c in app.caption)
 
 
+def test_after_a_single_round_the_convergence_speaks_of_one_round(app):
+    (most_rounds,) = [s for s in app.sidebar.slider if s.label == "Most rounds"]
+    most_rounds.set_value(1)
+    app.session_state["view"] = "Colours in 3D"
+    app.run()
+
+    assert no_errors(app)
+    assert any("; the round lowered the inertia by" in c.value for c in app.caption)
+
+
 def test_compare_k_values_shows_a_labelled_grid_and_the_elbow_chart(app):
     app.session_state["view"] = "Compare K values"
     app.run()
