@@ -133,14 +133,18 @@ def kmeans_init_centroids(
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of X that carry weight, and the total weight of each."""
     X = np.asarray(X).reshape(-1, 3)
-    if weights is None and X.dtype == np.uint8:
-        colours, counts, _ = distinct_colours(X)
-        return colours, counts.astype(np.float64)
-    carried = _weights_or_ones(X, weights) > 0
-    if not carried.any():
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        X, weights = X[weights > 0], weights[weights > 0]
+    if len(X) == 0:
         raise ValueError("There are no colours to cluster.")
-    rows, inverse = np.unique(X[carried], axis=0, return_inverse=True)
-    return rows, np.bincount(inverse.reshape(-1), weights=_weights_or_ones(X, weights)[carried])
+    if X.dtype == np.uint8:  # colours: 24-bit keys, far faster than np.unique on rows
+        rows, counts, inverse = distinct_colours(X)
+    else:
+        rows, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if weights is None:
+        return rows, counts.astype(np.float64)
+    return rows, np.bincount(inverse.reshape(-1), weights=weights)
 
 
 def _kmeans_plus_plus(

@@ -20,6 +20,28 @@ from PIL import Image
 
 #: An indexed PNG or GIF holds at most this many palette entries.
 MAX_PALETTE_SIZE = 256
+#: Pixels at least this opaque are clustered and drawn; the rest share the transparent entry.
+OPAQUE = 128
+
+
+def is_opaque(alpha: np.ndarray) -> np.ndarray:
+    """Which pixels are drawn opaque (alpha ≥ 128); the rest are written fully transparent.
+
+    One rule for every part: clustering, the PNG and the page's previews all use it.
+
+    >>> is_opaque(np.array([0, 127, 128, 255])).tolist()
+    [False, False, True, True]
+    """
+    return np.asarray(alpha) >= OPAQUE
+
+
+def bits_per_index(k: int) -> int:
+    """⌈log₂ K⌉, exactly, without floating point: the bits each pixel's palette index needs.
+
+    >>> [bits_per_index(k) for k in (1, 2, 16, 17, 256)]
+    [0, 1, 4, 5, 8]
+    """
+    return (k - 1).bit_length()
 
 
 def encode_png(
@@ -86,8 +108,7 @@ def teaching_sizes(n_pixels: int, k: int) -> tuple[int, int]:
         raise ValueError("K must be at least 1.")
     if n_pixels < 0:
         raise ValueError("The number of pixels cannot be negative.")
-    bits_per_index = (k - 1).bit_length()  # ⌈log₂ K⌉, exactly, without floating point
-    return n_pixels * bits_per_index + 24 * k, 24 * n_pixels
+    return n_pixels * bits_per_index(k) + 24 * k, 24 * n_pixels
 
 
 def _encode(
@@ -153,4 +174,4 @@ def _transparent_pixels(alpha: np.ndarray, shape: tuple[int, ...]) -> np.ndarray
     alpha = np.asarray(alpha)
     if alpha.shape != shape:
         raise ValueError(f"The alpha array must have the labels' shape {shape}, not {alpha.shape}.")
-    return alpha < 128
+    return ~is_opaque(alpha)

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from kmeans.encode import encode_png, teaching_sizes
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from kmeans.metrics import mse, psnr, ssim
+from kmeans.metrics import mse, psnr_from_mse, ssim
 from kmeans.quantize import DEFAULT_MAX_ITERS, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
 
@@ -38,17 +38,13 @@ class Compression:
     def input_bytes(self) -> int:
         return self.source.n_bytes
 
-    @property
-    def output_bytes(self) -> int:
-        return len(self.png)
-
     @cached_property
     def mse(self) -> float:
         return mse(self.source.rgb, self.result.image)
 
     @cached_property
     def psnr(self) -> float:
-        return psnr(self.source.rgb, self.result.image)
+        return psnr_from_mse(self.mse)
 
     @cached_property
     def ssim(self) -> float:

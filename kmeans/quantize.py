@@ -18,6 +18,7 @@ textbook method, which is slower to settle and usually ends a little worse.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -29,12 +30,13 @@ from kmeans.core import (
     kmeans_init_centroids,
     run_kmeans,
 )
+from kmeans.encode import MAX_PALETTE_SIZE, is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
 from kmeans.result import KMeansResult, ProgressCallback
 
 #: Largest K: an indexed PNG holds at most 256 colours.
-MAX_K = 256
+MAX_K = MAX_PALETTE_SIZE
 #: Defaults picked with the benchmark (bench/benchmark.py). The histogram seed is already close
 #: to a local minimum, so the exact stage gains little after a few rounds: with 5 rounds instead
 #: of 10, the MSE rose by at most 1.4% on the samples and a 12 MP photo (still 0.8-9% below the
@@ -46,9 +48,6 @@ DEFAULT_TOL = 0.5
 HISTOGRAM_STARTS = 3
 HISTOGRAM_BITS = 5
 HISTOGRAM_MAX_ITERS = 50
-
-# Pixels at least this opaque are clustered and drawn; the rest become one transparent entry.
-_OPAQUE = 128
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,13 @@ def quantize(
         raise KMeansError(f"The initialisation must be 'kmeans++' or 'random', not {init!r}.")
     rgb, alpha = _rgb_and_alpha(image)
     notices: list[str] = []
-    k_allowed = _check_k(k, alpha, notices)
-    visible = None if alpha is None else alpha.reshape(-1) >= _OPAQUE
-    colours, counts, inverse = _visible_colours(rgb, visible)
+    opaque = None if alpha is None else is_opaque(alpha).reshape(-1)
+    has_transparent = opaque is not None and not opaque.all()
+    k_allowed = _check_k(k, has_transparent, notices)
+    # Only the opaque pixels are clustered; if none is opaque, all are, rather than nothing.
+    visible = opaque if has_transparent and opaque.any() else None
+    pixels = rgb.reshape(-1, 3)
+    colours, counts, inverse = distinct_colours(pixels if visible is None else pixels[visible])
     if len(colours) < k_allowed:
         only = "1 distinct colour" if len(colours) == 1 else f"{len(colours)} distinct colours"
         notices.append(
@@ -140,14 +143,7 @@ def quantize(
         labels=labels,
         image=palette[labels],
         alpha=alpha,
-        kmeans=KMeansResult(
-            run.centroids,
-            labels.reshape(-1),
-            run.inertia,
-            run.inertia_history,
-            run.n_iter,
-            run.converged,
-        ),
+        kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
         counts=np.bincount(run.labels, weights=counts, minlength=len(palette)).astype(np.int64),
         k_requested=k,
         notices=tuple(notices),
@@ -166,10 +162,10 @@ def _rgb_and_alpha(image: LoadedImage | np.ndarray) -> tuple[np.ndarray, np.ndar
     return rgb, None
 
 
-def _check_k(k: int, alpha: np.ndarray | None, notices: list[str]) -> int:
+def _check_k(k: int, has_transparent: bool, notices: list[str]) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_K:
         raise KMeansError(f"K must be a whole number from 1 to {MAX_K}, not {k!r}.")
-    if alpha is not None and k == MAX_K and (alpha < _OPAQUE).any():
+    if has_transparent and k == MAX_K:
         notices.append(
             "The image has transparent pixels, which take one of the 256 palette entries, "
             "so K was lowered to 255."
@@ -178,20 +174,11 @@ def _check_k(k: int, alpha: np.ndarray | None, notices: list[str]) -> int:
     return k
 
 
-def _visible_colours(rgb: np.ndarray, visible: np.ndarray | None):
-    pixels = rgb.reshape(-1, 3)
-    if visible is None or visible.all():
-        return distinct_colours(pixels)
-    if not visible.any():  # nothing is visible: cluster the hidden colours rather than nothing
-        return distinct_colours(pixels)
-    return distinct_colours(pixels[visible])
-
-
 def _pixel_labels(rgb, visible, run: KMeansResult, inverse: np.ndarray) -> np.ndarray:
     """Each pixel's palette index; hidden pixels take their nearest centroid too."""
     height, width, _ = rgb.shape
-    colour_labels = run.labels.astype(np.uint8)
-    if visible is None or visible.all() or not visible.any():
+    colour_labels = run.labels.astype(np.uint8, copy=False)  # K ≤ 256: already uint8
+    if visible is None:
         return colour_labels[inverse].reshape(height, width)
     labels = np.empty(height * width, dtype=np.uint8)
     labels[visible] = colour_labels[inverse]
