@@ -23,6 +23,7 @@ import streamlit as st
 from PIL import Image
 
 from kmeans.core import kmeans_init_centroids, lloyd_rounds
+from kmeans.encode import bits_per_index, is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.palette import hex_codes, most_used_first, palette_gpl, palette_json
@@ -71,9 +72,23 @@ def loaded_photo(digest: str, _data: bytes) -> LoadedImage:
 
 
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
+def upload_problem(digest: str, _data: bytes) -> str | None:
+    """Why the upload cannot be read (one sentence), or None once it is decoded and cached.
+
+    A cache of its own because st.cache_resource keeps no exceptions: without it a damaged
+    40 MP file would be decoded again, holding the full-size lock, at every rerun.
+    """
+    try:
+        loaded_photo(digest, _data)
+    except KMeansError as error:
+        return str(error)
+    return None
+
+
+@st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     photo = loaded_photo(digest, _data)
-    return shown_image(photo.rgb, photo.alpha, SHOWN_WIDTH)
+    return shown_image(full_image(photo.rgb, photo.alpha), SHOWN_WIDTH)
 
 
 @st.cache_data(max_entries=32, max_size="400MB", ttl=ONE_HOUR, show_spinner=False)
@@ -111,10 +126,16 @@ def quantised_photo(
         encoded = time.perf_counter()
         psnr, ssim = compression.psnr, compression.ssim
         measured = time.perf_counter()
+        result = compression.result
+        # Built once at full size (still full-size work), then scaled to both display widths;
+        # transparent exactly where the PNG is.
+        redrawn = full_image(
+            result.image, None if result.alpha is None else is_opaque(result.alpha) * np.uint8(255)
+        )
+        shown, small = shown_image(redrawn, SHOWN_WIDTH), shown_image(redrawn, GRID_WIDTH)
+        del redrawn
     bar.empty()
 
-    result = compression.result
-    shown_alpha = None if result.alpha is None else np.where(result.alpha >= 128, 255, 0)
     colours, labels = sampled_pixels(photo, result.labels)
     return {
         "k": result.k,
@@ -135,8 +156,8 @@ def quantised_photo(
         "input_bytes": compression.input_bytes,
         "png": png,
         "teaching_bits": compression.teaching_bits,
-        "shown": shown_image(result.image, shown_alpha, SHOWN_WIDTH),
-        "small": shown_image(result.image, shown_alpha, GRID_WIDTH),
+        "shown": shown,
+        "small": small,
         "sample_colours": colours,
         "sample_labels": labels,
     }
@@ -168,32 +189,40 @@ def kmeans_rounds(digest: str, k: int, max_iters: int, init: str, seed: int, _da
     return rounds
 
 
-@st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
-def crop_of_png(run: tuple, box: tuple[int, int, int, int], _png: bytes) -> np.ndarray:
-    """A crop of the redrawn photo as its PNG file holds it.
+@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
+def png_pixels(run: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The redrawn photo as its PNG file holds it: a palette index per pixel, and the palette.
 
-    Decoding the whole file (40 MB of pixels at 40 MP) is the only way to read a part of it, so
-    each crop is decoded once, not on every rerun. ``run`` (photo digest and settings) names the
-    PNG, so the cache need not hash its megabytes at every rerun.
+    Decoding the whole file is the only way to read a part of it, so each PNG is decoded once,
+    not at every move of the zoom; indices take a byte a pixel (40 MB at 40 MP), a third of
+    RGB. ``run`` (photo digest and settings) names the PNG, so the cache need not hash its
+    megabytes at every rerun.
     """
-    with Image.open(io.BytesIO(_png)) as redrawn:
-        return np.asarray(redrawn.crop(box).convert("RGB"))
+    with full_size_work(), Image.open(io.BytesIO(_png)) as redrawn:
+        indices = np.asarray(redrawn)
+        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+    indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
+    return indices, palette
 
 
-def shown_image(rgb: np.ndarray, alpha: np.ndarray | None, width: int) -> bytes:
+def full_image(rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    image = Image.fromarray(rgb)
+    if alpha is not None:
+        image.putalpha(Image.fromarray(np.asarray(alpha, dtype=np.uint8)))
+    return image
+
+
+def shown_image(image: Image.Image, width: int) -> bytes:
     """The picture at most ``width`` px wide, as the browser gets it.
 
     Unscaled it is sent losslessly (PNG); scaled down, as a high-quality JPEG (PNG when it has
     transparency), since its colours are blended by the scaling anyway.
     """
-    image = Image.fromarray(rgb)
-    if alpha is not None:
-        image.putalpha(Image.fromarray(np.asarray(alpha, dtype=np.uint8)))
     if image.width <= width:
         return png_bytes(image)
     height = max(1, round(image.height * width / image.width))
     image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    if alpha is not None:
+    if image.mode == "RGBA":
         return png_bytes(image)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92, subsampling=0)
@@ -213,7 +242,7 @@ def sampled_pixels(photo: LoadedImage, labels: np.ndarray) -> tuple[np.ndarray, 
     rng = np.random.default_rng(0)
     picked = rng.integers(0, photo.n_pixels, size=min(PLOT_POINTS, photo.n_pixels))
     if photo.alpha is not None:
-        picked = picked[photo.alpha.reshape(-1)[picked] >= 128]
+        picked = picked[is_opaque(photo.alpha.reshape(-1)[picked])]
     return photo.rgb.reshape(-1, 3)[picked], labels.reshape(-1)[picked]
 
 
@@ -229,15 +258,13 @@ def chosen_photo(sample_name: str, upload) -> tuple[str, bytes, str, bool]:
     if upload is not None:
         data = upload.getvalue()
         digest = digest_of(data)
-        try:
-            loaded_photo(digest, data)
+        problem = upload_problem(digest, data)
+        if problem is None:
             return upload.name, data, digest, True
-        except KMeansError as error:
-            st.error(str(error))
-            st.info(
-                f"Showing the sample photo ({sample_name}) instead. "
-                "Choose another file to try again."
-            )
+        st.error(problem)
+        st.info(
+            f"Showing the sample photo ({sample_name}) instead. Choose another file to try again."
+        )
     sample_file = SAMPLES[sample_name]
     data = (SAMPLES_DIR / sample_file).read_bytes()
     return sample_file, data, digest_of(data), False
@@ -313,7 +340,7 @@ def show_size_and_effort(summary: dict, photo: LoadedImage) -> None:
     k, seconds = summary["k"], summary["seconds"]
     png_size, input_size = len(summary["png"]), summary["input_bytes"]
     indexed_bits, rgb_bits = summary["teaching_bits"]
-    bits_per_index = (k - 1).bit_length()
+    index_bits = bits_per_index(k)
 
     sizes = f"{input_size:,} bytes → {png_size:,} bytes"
     change = 1 - png_size / input_size
@@ -353,13 +380,13 @@ def show_size_and_effort(summary: dict, photo: LoadedImage) -> None:
     columns[3].metric(f"Original file ({photo.format})", file_size(input_size))
     columns[4].metric(
         "Bits per pixel",
-        f"24 → {bits_per_index}",
+        f"24 → {index_bits}",
         help="Plain RGB stores 24 bits per pixel; an index into K colours needs ⌈log₂ K⌉.",
     )
     st.caption(
         f"What the method teaches: stored plainly, each of the {photo.n_pixels:,} pixels takes "
         f"24 bits, {rgb_bits // 8:,} bytes in all. With {k} colours a pixel needs only its "
-        f"colour's number, ⌈log₂ {k}⌉ = {bits_per_index} bits, plus {k} × 24 bits for the "
+        f"colour's number, ⌈log₂ {k}⌉ = {index_bits} bits, plus {k} × 24 bits for the "
         f"palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× less. "
         "PNG then compresses those numbers further."
     )
@@ -376,10 +403,11 @@ def show_zoom(photo: LoadedImage, summary: dict, run: tuple) -> None:
     side = min(ZOOMED_SIDE // zoom, photo.width, photo.height)
     left = round((photo.width - side) * across / 100)
     top = round((photo.height - side) * down / 100)
-    box = (left, top, left + side, top + side)
+    window = np.s_[top : top + side, left : left + side]
 
-    original = Image.fromarray(photo.rgb[top : top + side, left : left + side])
-    redrawn = Image.fromarray(crop_of_png(run, box, _png=summary["png"]))
+    original = Image.fromarray(photo.rgb[window])
+    indices, palette = png_pixels(run, _png=summary["png"])
+    redrawn = Image.fromarray(palette[indices[window]])
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
     before.image(png_bytes(original.resize(enlarged, Image.Resampling.NEAREST)), caption="Original")
