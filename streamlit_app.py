@@ -41,6 +41,7 @@ SHOWN_WIDTH = 1200  # px sent to the browser: sharp on a laptop, a fraction of a
 GRID_WIDTH = 480
 PLOT_POINTS = 20_000
 STEP_WIDTH = 240  # the small copy the iteration stepper redraws at every round
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ZOOMED_SIDE = 384  # px on screen of each zoomed crop
 
 ONE_HOUR = "1h"
@@ -229,6 +230,16 @@ def shown_image(image: Image.Image, width: int) -> bytes:
     return buffer.getvalue()
 
 
+def show_image(where, data: bytes, **options) -> None:
+    """``where.image(data)``, sending the bytes in the format they are in.
+
+    Streamlit's default, ``output_format="auto"``, re-encodes a PNG without transparency as a
+    quality-90 JPEG, which would blur the exact pixels that the zoom and the palettes promise.
+    """
+    kept = "PNG" if data.startswith(PNG_SIGNATURE) else "JPEG"
+    where.image(data, output_format=kept, **options)
+
+
 def png_bytes(image: Image.Image | np.ndarray) -> bytes:
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
@@ -302,8 +313,10 @@ def show_result(original: bytes, summary: dict, photo: LoadedImage, stem: str) -
     """The first thing a visitor sees: before, after, the three numbers that matter, the file."""
     png_size, input_size = len(summary["png"]), summary["input_bytes"]
     before, after, numbers = st.columns([5, 5, 3])
-    before.image(original, caption="Original", width="stretch")
-    after.image(summary["shown"], caption=f"Redrawn with {summary['k']} colours", width="stretch")
+    show_image(before, original, caption="Original", width="stretch")
+    show_image(
+        after, summary["shown"], caption=f"Redrawn with {summary['k']} colours", width="stretch"
+    )
     with numbers:
         st.metric(
             "Indexed PNG",
@@ -410,8 +423,11 @@ def show_zoom(photo: LoadedImage, summary: dict, run: tuple) -> None:
     redrawn = Image.fromarray(palette[indices[window]])
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
-    before.image(png_bytes(original.resize(enlarged, Image.Resampling.NEAREST)), caption="Original")
-    after.image(
+    show_image(
+        before, png_bytes(original.resize(enlarged, Image.Resampling.NEAREST)), caption="Original"
+    )
+    show_image(
+        after,
         png_bytes(redrawn.resize(enlarged, Image.Resampling.NEAREST)),
         caption=f"{summary['k']} colours, from the PNG file",
     )
@@ -429,7 +445,7 @@ def show_palette(summary: dict, stem: str) -> None:
     # A strip where each colour's width is its share of the pixels.
     widths = np.maximum(1, np.round(shares * 1000)).astype(int)
     strip = np.repeat(colours, widths, axis=0)[None, :, :].repeat(60, axis=0)
-    st.image(png_bytes(strip), width="stretch")
+    show_image(st, png_bytes(strip), width="stretch")
 
     table = pd.DataFrame(
         {"Colour": hexes, "Hex": hexes, "Share of pixels": shares * 100, "Pixels": counts}
@@ -591,7 +607,8 @@ def show_comparison(digest: str, data: bytes, settings: dict, input_size: int) -
     for first in range(0, len(ks), per_row):
         columns = st.columns(per_row)
         for column, summary in zip(columns, summaries[first : first + per_row], strict=False):
-            column.image(
+            show_image(
+                column,
                 summary["small"],
                 caption=f"K = {summary['k']} · {decibels(summary['psnr'])} · "
                 f"{file_size(len(summary['png']))}",
@@ -677,9 +694,9 @@ def show_rounds(digest: str, data: bytes, settings: dict, k: int) -> None:
     step = st.slider("Round", 0, last, 0, key="round") if last > 0 else 0
     shown = rounds[step]
     left, right = st.columns([1, 2])
-    left.image(shown["image"], width="stretch")
+    show_image(left, shown["image"], width="stretch")
     strip = shown["palette"][None, :, :].repeat(max(1, 400 // len(shown["palette"])), axis=1)
-    right.image(png_bytes(strip.repeat(40, axis=0)), width="stretch")
+    show_image(right, png_bytes(strip.repeat(40, axis=0)), width="stretch")
     right.caption(
         ("Round 0: the starting colours." if step == 0 else f"After round {step}.")
         + f" Inertia {shown['inertia']:,.0f}"
