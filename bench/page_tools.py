@@ -18,13 +18,12 @@ sys.path.insert(0, str(REPO))
 
 from tests.conftest import (  # noqa: E402  (the repository must be on the path first)
     CHROMIUM_ARGS,
+    SAMPLES,
     free_port,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,
 )
-
-SAMPLES = REPO / "assets" / "samples"
 
 __all__ = [
     "CHROMIUM_ARGS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -9,14 +10,22 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assets" / "samples"
+#: The sample photos, in name order.
+SAMPLE_PHOTOS = sorted(SAMPLES.glob("*.png"))
+#: The page's server settings.
+CONFIG = ROOT / ".streamlit" / "config.toml"
+#: A file name that is HTML and Markdown, to check the page shows names as plain text only.
+HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,6 +36,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+@functools.cache
+def sample_rgb(name: str) -> np.ndarray:
+    """The sample ``name`` (a file in assets/samples) as a read-only (H, W, 3) uint8 RGB array."""
+    with Image.open(SAMPLES / name) as image:
+        rgb = np.asarray(image.convert("RGB"))
+    rgb.setflags(write=False)
+    return rgb
+
+
+def read_config() -> dict:
+    """.streamlit/config.toml, parsed."""
+    return tomllib.loads(CONFIG.read_text())
 
 
 @pytest.fixture
@@ -48,9 +71,10 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", RecordedStorage)
 
-    def file_behind(button):
-        """(file name, bytes) of a download button from the latest run."""
-        stored = storages[-1].get_file(button.proto.url.rsplit("/", 1)[-1])
+    def file_behind(element):
+        """(file name, bytes) of a download button, or of an image URL, from the latest run."""
+        url = element if isinstance(element, str) else element.proto.url
+        stored = storages[-1].get_file(url.rsplit("/", 1)[-1])
         return stored.filename, stored.content
 
     return file_behind
@@ -60,10 +84,7 @@ def downloads(monkeypatch):
 def photo_4mp(tmp_path_factory) -> Path:
     """A 4-megapixel JPEG, as a phone would send: the coffee sample upscaled with Lanczos."""
     path = tmp_path_factory.mktemp("photos") / "holiday photo.jpg"
-    with Image.open(SAMPLES / "coffee.png") as sample:
-        sample.convert("RGB").resize((2309, 1732), Image.Resampling.LANCZOS).save(
-            path, "JPEG", quality=90
-        )
+    path.write_bytes(jpeg_bytes("coffee.png", (2309, 1732)))
     return path
 
 

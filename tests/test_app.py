@@ -6,17 +6,15 @@ import ast
 import io
 import json
 import re
-import tomllib
 
+import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from kmeans.io import MAX_PIXELS
-from tests.conftest import ROOT, SAMPLES, jpeg_bytes
+from tests.conftest import HOSTILE_NAME, ROOT, SAMPLES, jpeg_bytes, read_config
 from tests.test_io import png_header_only
-
-HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
 
 
 @pytest.fixture
@@ -87,11 +85,14 @@ def test_upload_a_photo_and_download_it_at_full_resolution(app, downloads):
         assert image.mode == "P" and image.size == sent.size
 
 
-def test_a_png_larger_than_the_jpeg_is_said_plainly(app):
-    upload(app, "coffee.jpg", jpeg_bytes("coffee.png"))
+def test_a_png_larger_than_the_jpeg_is_said_plainly(app, downloads):
+    photo = jpeg_bytes("coffee.png")
+    upload(app, "coffee.jpg", photo)
     app.sidebar.slider[0].set_value(256).run()
 
     original_bytes, png_bytes_stated = sizes_stated(app)
+    assert original_bytes == len(photo)
+    assert png_bytes_stated == len(png_download(app, downloads)[1])
     assert png_bytes_stated > original_bytes
     (warning,) = app.warning
     larger = png_bytes_stated / original_bytes - 1
@@ -109,6 +110,30 @@ def test_move_k_and_see_a_new_result(app, downloads):
     with Image.open(io.BytesIO(png)) as image:
         assert image.mode == "P" and len(image.getpalette()) == 3 * 5
     assert sizes_stated(app)[1] == len(png)
+
+
+def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The enlarged crop the page shows "from the PNG file", and (side, x, y, zoom) it states."""
+    (crop,) = [i for i in app.image if any(c.endswith("from the PNG file") for c in i.captions)]
+    _, shown = downloads(crop.value[0])
+    (stated,) = [c.value for c in app.caption if "each pixel drawn" in c.value]
+    pattern = r"(\d+) × \d+ pixels at x ([\d,]+), y ([\d,]+), each pixel drawn (\d+)×"
+    found = re.search(pattern, stated)
+    window = tuple(int(group.replace(",", "")) for group in found.groups())
+    with Image.open(io.BytesIO(shown)) as image:
+        return np.asarray(image.convert("RGB")), window
+
+
+def test_the_zoomed_crop_shows_the_pixels_of_the_png_file(app, downloads):
+    for across in (50, 10):  # the second window comes from the same decoded file
+        app.slider(key="zoom_across").set_value(across).run()
+        assert no_errors(app)
+        shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
+        _, png = png_download(app, downloads)
+        with Image.open(io.BytesIO(png)) as written:
+            crop = written.convert("RGB").crop((x, y, x + side, y + side))
+            expected = crop.resize((side * zoom, side * zoom), Image.Resampling.NEAREST)
+        np.testing.assert_array_equal(shown, np.asarray(expected))
 
 
 def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
@@ -230,7 +255,7 @@ def test_the_explanation_is_collapsed_and_steps_through_rounds_when_opened(app):
 
 
 def test_the_limits_are_stated_on_the_page(app):
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    config = read_config()
     limits = " ".join(c.value for c in app.sidebar.caption)
     assert f"{config['server']['maxUploadSize']} MB" in limits
     assert f"{MAX_PIXELS / 1e6:g} megapixels" in limits

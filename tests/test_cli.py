@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
+from tests.test_io import assert_one_plain_sentence
 
 REQUIRED_KEYS = {
     "input": str,
@@ -36,9 +37,9 @@ REQUIRED_KEYS = {
 }
 
 
-def run_cli(*args: str | Path, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """Run ``python -m kmeans`` with the repository importable, as a user would from its root."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "kmeans", *map(str, args)],
         cwd=cwd,
@@ -85,12 +86,6 @@ def make_truncated_png(path: Path) -> Path:
 def read_rgb(path: Path | str) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
-
-
-def assert_one_sentence(error: str) -> None:
-    assert error.endswith(".")
-    assert "\n" not in error
-    assert "Traceback" not in error
 
 
 def assert_good_report(report: dict, source: Path, k: int) -> None:
@@ -143,7 +138,7 @@ def test_batch_with_bad_files_reports_every_input_in_order(tmp_path: Path) -> No
     assert [report["ok"] for report in reports] == [True, False, True, False]
     for report in reports[1::2]:
         assert set(report) == {"input", "ok", "error"}
-        assert_one_sentence(report["error"])
+        assert_one_plain_sentence(report["error"])
     for report, source in zip(reports[::2], inputs[::2], strict=True):
         assert report["output"] == str(tmp_path / f"{source.stem}-k6.png")
         assert_good_report(report, source, k=6)
@@ -234,7 +229,7 @@ def test_same_stem_into_one_folder_never_overwrites(tmp_path: Path, force: bool)
     written, refused = json_reports(run.stdout)
     assert_good_report(written, first, k=4)
     assert refused["ok"] is False
-    assert_one_sentence(refused["error"])
+    assert_one_plain_sentence(refused["error"])
     # The output still holds the first photo's result: 40×30, not the second's 20×16.
     with Image.open(tmp_path / "out" / "photo-k4.png") as output:
         assert output.size == (40, 30)
@@ -253,7 +248,7 @@ def test_existing_output_is_replaced_only_with_force(tmp_path: Path) -> None:
     (report,) = json_reports(refused.stdout)
     assert report["ok"] is False
     assert "--force" in report["error"]
-    assert_one_sentence(report["error"])
+    assert_one_plain_sentence(report["error"])
     assert existing.read_bytes() == b"keep me"
 
     forced = run_cli(source, "-k", "4", "--json", "--force")
@@ -273,7 +268,7 @@ def test_an_input_is_never_overwritten_even_with_force(tmp_path: Path) -> None:
     assert run.returncode == 1
     refused, written = json_reports(run.stdout)
     assert refused["ok"] is False
-    assert_one_sentence(refused["error"])
+    assert_one_plain_sentence(refused["error"])
     assert other_input.read_bytes() == original
     assert_good_report(written, other_input, k=4)
 

@@ -6,7 +6,6 @@ visitor never sees a traceback. The last test asks the running server rather tha
 
 from __future__ import annotations
 
-import tomllib
 import urllib.error
 import urllib.request
 
@@ -14,15 +13,13 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.config import ShowErrorDetailsConfigOptions
 
-from tests.conftest import ROOT
-
-CONFIG = ROOT / ".streamlit" / "config.toml"
+from tests.conftest import read_config
 
 
 @pytest.fixture(scope="module")
 def settings() -> dict[str, object]:
     """Every setting of config.toml as "section.name": value, the way Streamlit names them."""
-    parsed = tomllib.loads(CONFIG.read_text())
+    parsed = read_config()
     return {
         f"{section}.{name}": value
         for section, options in parsed.items()

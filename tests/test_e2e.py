@@ -12,7 +12,6 @@ import os
 import re
 import tempfile
 import time
-import tomllib
 import uuid
 from pathlib import Path
 
@@ -22,11 +21,9 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from kmeans.io import MAX_PIXELS
-from tests.conftest import ROOT, jpeg_bytes
+from tests.conftest import HOSTILE_NAME, ROOT, jpeg_bytes, read_config
 
 pytestmark = pytest.mark.browser
-
-HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
 
 
 def wait_until_idle(page) -> None:
@@ -148,9 +145,7 @@ def test_a_hostile_file_name_shows_as_plain_text(page, app_url, artifacts):
 
 def test_the_limits_shown_are_the_ones_that_hold(page, app_url):
     """The page's own sentence and Streamlit's uploader both state the configured limits."""
-    upload_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"][
-        "maxUploadSize"
-    ]
+    upload_mb = read_config()["server"]["maxUploadSize"]
     page.goto(app_url)
     png_button(page, 16, 512, 512).wait_for()
     sidebar = page.get_by_test_id("stSidebar")

@@ -20,8 +20,9 @@ from PIL import Image
 
 from kmeans import KMeansError, load_image
 from kmeans.pipeline import compress
+from tests.conftest import ROOT
 from tests.corpus import LOSSLESS_K, Expected, build_corpus, write_corpus
-from tests.test_cli import REPO_ROOT, json_reports, run_cli
+from tests.test_cli import json_reports, run_cli
 from tests.test_io import assert_one_plain_sentence
 
 CASES = build_corpus()
@@ -146,7 +147,7 @@ print(json.dumps({"refusals": refusals, "peak": peak, "limit_holds": limit_holds
 def test_bombs_are_refused_without_allocating():
     run = subprocess.run(
         [sys.executable, "-c", BOMB_PROBE, str(BOMB_MEMORY)],
-        cwd=REPO_ROOT,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,6 @@ import struct
 import time
 import warnings
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,7 @@ from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-
-SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
+from tests.conftest import SAMPLES, sample_rgb
 
 # Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
 # on the 8×8 grid of JPEG, so lossy formats stay close.
@@ -107,8 +105,7 @@ def test_lossy_formats_round_trip_closely(image_format, options):
 def test_sample_photo_loads_from_a_path_like_pillow_reads_it():
     path = SAMPLES / "astronaut.png"
     image = load_image(path)
-    with Image.open(path) as reference:
-        expected = np.asarray(reference.convert("RGB"))
+    expected = sample_rgb("astronaut.png")
     # Its ICC profile is sRGB, so colour management must leave every value as stored.
     np.testing.assert_array_equal(image.rgb, expected)
     assert (image.width, image.height, image.n_pixels) == (512, 512, 512 * 512)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,15 +11,10 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 
 from kmeans import metrics
 from kmeans.metrics import mse, psnr, ssim
-
-SAMPLES = sorted((Path(__file__).parent.parent / "assets" / "samples").glob("*.png"))
+from tests.conftest import SAMPLE_PHOTOS, sample_rgb
 
 # Both compute the same exact window sums; only the last float roundings differ.
 SSIM_TOLERANCE = 1e-9
-
-
-def load(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
 
 
 def quantised(image: np.ndarray, colours: int = 16) -> np.ndarray:
@@ -37,13 +31,13 @@ def skimage_ssim(a: np.ndarray, b: np.ndarray, **options) -> float:
     return structural_similarity(a, b, channel_axis=channel_axis, data_range=255, **options)
 
 
-@pytest.fixture(params=SAMPLES, ids=[path.stem for path in SAMPLES])
+@pytest.fixture(scope="module", params=SAMPLE_PHOTOS, ids=[path.stem for path in SAMPLE_PHOTOS])
 def photo(request) -> np.ndarray:
-    return load(request.param)
+    return sample_rgb(request.param.name)
 
 
 def test_samples_are_present():
-    assert len(SAMPLES) >= 3
+    assert len(SAMPLE_PHOTOS) >= 3
 
 
 def test_ssim_of_quantised_photo_matches_skimage(photo):
@@ -71,7 +65,7 @@ def test_ssim_of_float_images_matches_skimage(photo):
 
 
 def test_ssim_across_strip_boundaries_matches_skimage():
-    tile = load(SAMPLES[0])
+    tile = sample_rgb(SAMPLE_PHOTOS[0].name)
     image = np.tile(tile, (3, 2, 1))[:1500, :800]
     assert image.shape[0] * image.shape[1] > 3 * metrics.STRIP_PIXELS  # several strips a channel
     reduced = quantised(image, 8)
@@ -81,7 +75,7 @@ def test_ssim_across_strip_boundaries_matches_skimage():
 @pytest.mark.parametrize("strip_pixels", [40 * 7, 40 * 8, 40 * 100, 40 * 1493])
 def test_ssim_of_tall_strip_matches_skimage_whatever_the_strip_size(monkeypatch, strip_pixels):
     # One output row per strip, two, many, and a last strip of a single row.
-    image = np.tile(load(SAMPLES[0])[:, :40], (3, 1, 1))[:1500]
+    image = np.tile(sample_rgb(SAMPLE_PHOTOS[0].name)[:, :40], (3, 1, 1))[:1500]
     grainy = noisy(image, seed=2)
     monkeypatch.setattr(metrics, "STRIP_PIXELS", strip_pixels)
     assert ssim(image, grainy) == pytest.approx(skimage_ssim(image, grainy), abs=SSIM_TOLERANCE)

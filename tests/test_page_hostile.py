@@ -18,22 +18,13 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.corpus import build_corpus
 from tests.test_app import metric, png_download, upload
-from tests.test_hostile import assert_refusal
-
-CASES = build_corpus()
-GOOD = [case for case in CASES if case.expect == "ok"]
-BAD = [case for case in CASES if case.expect == "error"]
+from tests.test_hostile import BAD, GOOD, assert_refusal, by_name
 
 #: Seconds one script run of the page may take on a corpus file (they are all tiny).
 SECONDS_PER_RUN = 20
 
 pytestmark = pytest.mark.timeout(3 * SECONDS_PER_RUN)
-
-
-def by_name(cases):
-    return pytest.mark.parametrize("case", cases, ids=[case.name for case in cases])
 
 
 @pytest.fixture(scope="module")

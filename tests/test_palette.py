@@ -2,15 +2,15 @@
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from kmeans.palette import palette_gpl, palette_json
 from kmeans.pipeline import compress
+from tests.conftest import SAMPLES
 
-SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "samples" / "chelsea.png"
+SAMPLE = SAMPLES / "chelsea.png"
 
 
 def png_colours_and_counts(png: bytes) -> dict[tuple[int, int, int], int]:
