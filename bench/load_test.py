@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from page_tools import (
+    CHROMIUM,
     CHROMIUM_ARGS,
+    PAGE_IDLE,
     Photo,
     free_port,
+    png_button_name,
     server_memory_mb,
     start_streamlit,
     stop_streamlit,
@@ -49,7 +52,6 @@ PHOTOS = {
     ),
 }
 SWEEP = [("ArrowRight", 17), ("End", 256), ("ArrowLeft", 255), ("Home", 2), ("ArrowRight", 3)]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 @dataclass
@@ -70,9 +72,9 @@ async def visit(browser, url: str, photo: Path, timeout_ms: float) -> Session:
         started = time.perf_counter()
         try:
             await act()
-            button = f"Download PNG: {k} colours, {width:,} × {height:,}"
+            button = png_button_name(k, width, height)
             await page.get_by_role("button", name=button, exact=True).wait_for()
-            await page.wait_for_selector(IDLE)
+            await page.wait_for_selector(PAGE_IDLE)
             seconds = time.perf_counter() - started
             facts = await page.get_by_test_id("stText").first.inner_text()
             if not facts.startswith(f"Your photo: {photo.name} ·"):
@@ -84,7 +86,7 @@ async def visit(browser, url: str, photo: Path, timeout_ms: float) -> Session:
 
     try:
         await page.goto(url)
-        await page.get_by_role("button", name="Download PNG: 16 colours, 512 × 512").wait_for()
+        await page.get_by_role("button", name=png_button_name(16, 512, 512)).wait_for()
         uploader = page.get_by_test_id("stFileUploaderDropzoneInput")
         await step("upload", 16, lambda: uploader.set_input_files(photo))
         slider = page.get_by_test_id("stSidebar").get_by_role("slider").first
@@ -101,7 +103,7 @@ async def visit(browser, url: str, photo: Path, timeout_ms: float) -> Session:
 async def run(url: str, photos: list[Path], step_timeout: float, total_timeout: float):
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
             visits = [visit(browser, url, photo, step_timeout * 1000) for photo in photos]

@@ -19,10 +19,13 @@ import time
 from pathlib import Path
 
 from page_tools import (
+    CHROMIUM,
     CHROMIUM_ARGS,
+    PAGE_IDLE,
     REPO,
     Photo,
     free_port,
+    png_button_name,
     server_memory_mb,
     start_streamlit,
     stop_streamlit,
@@ -69,7 +72,7 @@ def main() -> None:
 def visit(url: str, paths: list[Path], pid: int, timeout_ms: float) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.set_default_timeout(timeout_ms)
@@ -89,7 +92,7 @@ def visit(url: str, paths: list[Path], pid: int, timeout_ms: float) -> None:
             # The previous photo had the same size and K, so its button proves nothing: wait
             # for this photo's name, then for the run to end, then for its button.
             page.get_by_text(f"Your photo: {path.name} ·").wait_for()
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+            page.wait_for_selector(PAGE_IDLE)
             result_button(page, K, *LARGEST).wait_for()
             seconds = time.perf_counter() - started
             size_mb = path.stat().st_size / 1e6
@@ -98,7 +101,7 @@ def visit(url: str, paths: list[Path], pid: int, timeout_ms: float) -> None:
 
 
 def result_button(page, k: int, width: int, height: int):
-    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width:,} × {height:,}")
+    return page.get_by_role("button", name=png_button_name(k, width, height))
 
 
 def report(step: str, pid: int) -> None:

@@ -17,18 +17,24 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.conftest import (  # noqa: E402  (the repository must be on the path first)
+    CHROMIUM,
     CHROMIUM_ARGS,
+    PAGE_IDLE,
     SAMPLES,
     free_port,
+    png_button_name,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,
 )
 
 __all__ = [
+    "CHROMIUM",
     "CHROMIUM_ARGS",
+    "PAGE_IDLE",
     "Photo",
     "free_port",
+    "png_button_name",
     "server_memory_mb",
     "start_streamlit",
     "stop_streamlit",

@@ -27,6 +27,10 @@ CONFIG = ROOT / ".streamlit" / "config.toml"
 #: A file name that is HTML and Markdown, to check the page shows names as plain text only.
 HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
 ARTIFACTS = ROOT / "test-artifacts"
+#: Debian's Chromium, where `apt-get install -y chromium` puts it.
+CHROMIUM = Path("/usr/bin/chromium")
+#: Matches once Streamlit has finished running the page's script.
+PAGE_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -50,6 +54,11 @@ def sample_rgb(name: str) -> np.ndarray:
 def read_config() -> dict:
     """.streamlit/config.toml, parsed."""
     return tomllib.loads(CONFIG.read_text())
+
+
+def png_button_name(k: int, width: int, height: int) -> str:
+    """The page's download button for the result with K colours of a width × height photo."""
+    return f"Download PNG: {k} colours, {width:,} × {height:,}"
 
 
 @pytest.fixture
@@ -171,7 +180,7 @@ def app_url(artifacts):
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright; skipped when absent, unless CI requires it."""
-    executable = Path("/usr/bin/chromium")
+    executable = CHROMIUM
     if not executable.exists():
         found = shutil.which("chromium")
         executable = Path(found) if found else None

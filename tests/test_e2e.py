@@ -21,14 +21,21 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from kmeans.io import MAX_PIXELS
-from tests.conftest import HOSTILE_NAME, ROOT, jpeg_bytes, read_config
+from tests.conftest import (
+    HOSTILE_NAME,
+    PAGE_IDLE,
+    ROOT,
+    jpeg_bytes,
+    png_button_name,
+    read_config,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def wait_until_idle(page) -> None:
     """Until Streamlit has finished running the script and every image has loaded."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    page.wait_for_selector(PAGE_IDLE)
     page.wait_for_function(
         "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
     )
@@ -36,7 +43,7 @@ def wait_until_idle(page) -> None:
 
 def png_button(page, k: int, width: int, height: int):
     """The download button of the result for K colours of a width × height photo."""
-    return page.get_by_role("button", name=f"Download PNG: {k} colours, {width:,} × {height:,}")
+    return page.get_by_role("button", name=png_button_name(k, width, height))
 
 
 def screenshot_whole_page(page, path) -> None:
