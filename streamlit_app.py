@@ -28,7 +28,7 @@ from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.palette import hex_codes, most_used_first, palette_gpl, palette_json
 from kmeans.pipeline import compress
-from kmeans.quantize import DEFAULT_MAX_ITERS, MAX_K
+from kmeans.settings import DEFAULT_MAX_ITERS, MAX_K, Settings
 
 SAMPLES_DIR = Path(__file__).parent / "assets" / "samples"
 SAMPLES = {"Astronaut": "astronaut.png", "Coffee": "coffee.png", "Cat": "chelsea.png"}
@@ -115,9 +115,7 @@ def quantised_photo(
         compression = compress(
             photo,
             k,
-            max_iters=max_iters,
-            init=init,
-            seed=seed,
+            Settings(max_iters=max_iters, init=init, seed=seed),
             progress=progress,
             optimize_png=False,
         )
@@ -174,7 +172,7 @@ def kmeans_rounds(digest: str, k: int, max_iters: int, init: str, seed: int, _da
     small = Image.fromarray(photo.rgb)
     small.thumbnail((STEP_WIDTH, STEP_WIDTH))
     pixels = np.asarray(small).reshape(-1, 3)
-    centroids = kmeans_init_centroids(pixels, k, method=init, seed=seed)
+    centroids = kmeans_init_centroids(pixels, k, init=init, seed=seed)
     rounds = []
     for step in lloyd_rounds(pixels, centroids, max_iters):
         palette = np.clip(np.rint(step.centroids), 0, 255).astype(np.uint8)

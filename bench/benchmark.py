@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kmeans import kmeans_init_centroids, load_image, mse, run_kmeans  # noqa: E402
-from kmeans.quantize import quantize  # noqa: E402
+from kmeans.quantization import quantize  # noqa: E402
 
 SAMPLES = ("astronaut", "coffee", "chelsea")
 SAMPLE_DIR = REPO / "assets" / "samples"
@@ -135,7 +135,7 @@ class Case:
         formula rounds either way, and the runs drift apart for reasons that are not errors.
         The nudge makes exact ties impossible, so "same centroids" tests the algorithm.
         """
-        colours = kmeans_init_centroids(self.photo.pixels, self.k, method="random", seed=0)
+        colours = kmeans_init_centroids(self.photo.pixels, self.k, init="random", seed=0)
         nudge = np.random.default_rng(1).uniform(-0.25, 0.25, colours.shape)
         return colours + nudge
 
@@ -444,7 +444,7 @@ def report_lines(
         "run except where the notes say otherwise; scikit-learn gets its float32/float64 copy "
         "of the pixels ready-made. MSE: kmeans.metrics.mse of the original against the "
         "palette rounded to 8-bit colours, indexed by the labels; 0–255 units. "
-        "C0 = kmeans_init_centroids(X, K, method='random', seed=0). Ratio columns divide by the "
+        "C0 = kmeans_init_centroids(X, K, init='random', seed=0). Ratio columns divide by the "
         "same image and K's sklearn recipe time, sklearn full fit MSE and libimagequant MSE. "
         "The machine may be shared, so times are noisy."
     )

@@ -2,15 +2,20 @@
 
 The pipeline: image bytes → pixels (:func:`load_image`) → K-Means (:func:`run_kmeans`, or
 :func:`quantize` for the whole recipe) → an indexed PNG (:func:`encode_png`) and its quality
-(:func:`mse`, :func:`psnr`, :func:`ssim`).
+(:func:`mse`, :func:`psnr`, :func:`ssim`); :func:`compress` runs all of it.
+
+>>> import numpy as np, kmeans
+>>> rgb = np.zeros((4, 4, 3), dtype=np.uint8); rgb[:2] = (200, 30, 20)
+>>> kmeans.quantize(rgb, 2).palette.tolist()
+[[0, 0, 0], [200, 30, 20]]
 """
 
 from kmeans.core import (
-    ClusterSums,
     compute_centroids,
     distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
+    label_dtype,
     lloyd_rounds,
     run_kmeans,
 )
@@ -18,25 +23,37 @@ from kmeans.encode import encode_gif, encode_png, teaching_sizes
 from kmeans.errors import BadImageError, KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, psnr, ssim
+from kmeans.pipeline import Compression, compress
+from kmeans.quantization import ColourCounts, QuantizeResult, count_colours, quantize
 from kmeans.result import KMeansResult
+from kmeans.settings import DEFAULT_MAX_ITERS, MAX_K, Settings
 
 __all__ = [
+    "DEFAULT_MAX_ITERS",
+    "MAX_K",
     "MAX_PIXELS",
     "BadImageError",
-    "ClusterSums",
+    "ColourCounts",
+    "Compression",
     "KMeansError",
     "KMeansResult",
     "LoadedImage",
+    "QuantizeResult",
+    "Settings",
+    "compress",
     "compute_centroids",
+    "count_colours",
     "distinct_colours",
     "encode_gif",
     "encode_png",
     "find_closest_centroids",
     "kmeans_init_centroids",
+    "label_dtype",
     "lloyd_rounds",
     "load_image",
     "mse",
     "psnr",
+    "quantize",
     "run_kmeans",
     "ssim",
     "teaching_sizes",

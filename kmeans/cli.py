@@ -36,7 +36,7 @@ from typing import Any
 from kmeans.encode import encode_gif
 from kmeans.errors import KMeansError
 from kmeans.pipeline import Compression, compress
-from kmeans.quantize import DEFAULT_MAX_ITERS, MAX_K
+from kmeans.settings import DEFAULT_MAX_ITERS, DITHERS, INITS, MAX_K, SPACES, Settings
 
 #: Output formats, by the file name suffix that selects them.
 FORMATS = ("png", "gif")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     # already gets one clear sentence, so its warnings would only add source lines to stderr.
     warnings.simplefilter("ignore")
     try:
-        return quantise_all(args, output_format)
+        return quantize_all(args, output_format)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
@@ -124,9 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--init",
-        choices=("kmeans++", "random"),
+        choices=INITS,
         default="kmeans++",
         help="how the starting colours are chosen (default: kmeans++)",
+    )
+    parser.add_argument(
+        "--space",
+        choices=SPACES,
+        default="rgb",
+        help="where colour distances are measured: rgb (textbook) or oklab (follows the eye)",
+    )
+    parser.add_argument(
+        "--dither",
+        choices=DITHERS,
+        default="none",
+        help="mix palette colours in smooth areas; costs bytes (default: none)",
     )
     parser.add_argument(
         "--seed",
@@ -167,8 +179,8 @@ def whole_number(text: str, name: str, low: int, high: int | None = None) -> int
     return value
 
 
-def quantise_all(args: argparse.Namespace, output_format: str) -> int:
-    """Quantise every input in turn, report each one, and return the exit status."""
+def quantize_all(args: argparse.Namespace, output_format: str) -> int:
+    """Quantize every input in turn, report each one, and return the exit status."""
     targets = output_paths(args.inputs, args.output, args.k, output_format)
     # Files we must never replace: the inputs, and each output once this run has written it.
     protected = {key: path for path in args.inputs if (key := file_id(path)) is not None}
@@ -177,7 +189,7 @@ def quantise_all(args: argparse.Namespace, output_format: str) -> int:
     for number, (source, target) in enumerate(zip(args.inputs, targets, strict=True), start=1):
         if not args.quiet:
             print(f"[{number}/{len(args.inputs)}] {source} …", file=sys.stderr, flush=True)
-        report = quantise_one(source, target, output_format, args, protected, written)
+        report = quantize_one(source, target, output_format, args, protected, written)
         show_report(report, as_json=args.json)
         failures += not report["ok"]
     return 1 if failures else 0
@@ -215,7 +227,7 @@ def output_paths(
     ]
 
 
-def quantise_one(
+def quantize_one(
     source: Path,
     target: Path,
     output_format: str,
@@ -223,11 +235,11 @@ def quantise_one(
     protected: dict[tuple[int, int], Path],
     written: dict[tuple[int, int], Path],
 ) -> dict[str, Any]:
-    """Quantise one input into ``target`` and return its report; a failure becomes ``error``."""
+    """Quantize one input into ``target`` and return its report; a failure becomes ``error``."""
     started = time.perf_counter()
     try:
         check_can_write(target, protected, written, force=args.force)
-        compression = compress(source, args.k, max_iters=args.iters, init=args.init, seed=args.seed)
+        compression = compress(source, args.k, settings_of(args))
         data = encoded(compression, output_format)
         write_file(target, data, force=args.force)
     except KMeansError as error:
@@ -236,6 +248,13 @@ def quantise_one(
         return failure_report(source, f"Could not write {target}: {error.strerror or error}.")
     written[file_id(target)] = source
     return success_report(source, target, compression, len(data), time.perf_counter() - started)
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The quantisation settings the arguments chose."""
+    return Settings(
+        max_iters=args.iters, init=args.init, seed=args.seed, space=args.space, dither=args.dither
+    )
 
 
 def file_id(path: Path) -> tuple[int, int] | None:

@@ -32,7 +32,63 @@ from typing import NamedTuple
 import numpy as np
 
 from kmeans.distance import nearest_centroids, nearest_centroids_near
+from kmeans.errors import KMeansError
 from kmeans.result import KMeansResult, ProgressCallback
+
+#: Channels a point may have: RGB, or premultiplied RGBA for images with soft transparency.
+CHANNELS = (3, 4)
+
+
+def check_points(X: np.ndarray, name: str = "X") -> np.ndarray:
+    """X as a 2-D array of N colours, checked once at the boundary, as scikit-learn does.
+
+    Rows are colours: 3 channels (RGB or Oklab), or 4 for premultiplied RGBA. Raises a
+    :class:`~kmeans.errors.KMeansError` (a ValueError) naming the argument for any other
+    shape, for no rows, and for NaN or infinite values, instead of clustering nonsense.
+
+    >>> check_points(np.zeros((6, 4))).shape
+    (6, 4)
+    >>> check_points(np.zeros((6, 5)))
+    Traceback (most recent call last):
+    kmeans.errors.KMeansError: X must have shape (N, 3), or (N, 4) for RGBA, not (6, 5).
+    >>> check_points(np.array([[0.0, np.nan, 0.0]]))
+    Traceback (most recent call last):
+    kmeans.errors.KMeansError: X must hold only finite numbers, but it has NaN or infinity.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] not in CHANNELS:
+        raise KMeansError(f"{name} must have shape (N, 3), or (N, 4) for RGBA, not {X.shape}.")
+    if len(X) == 0:
+        raise KMeansError(f"{name} has no rows, so there is nothing to cluster.")
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise KMeansError(f"{name} must hold numbers, not {X.dtype}.")
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        raise KMeansError(f"{name} must hold only finite numbers, but it has NaN or infinity.")
+    return X
+
+
+def check_centroids(centroids: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The centroids as a (K, D) float64 array with X's D columns, or a KMeansError."""
+    centroids = np.asarray(centroids, dtype=np.float64)
+    if centroids.ndim != 2 or centroids.shape[1] != X.shape[1] or len(centroids) == 0:
+        raise KMeansError(
+            f"The centroids must have shape (K, {X.shape[1]}) like X, not {centroids.shape}."
+        )
+    if not np.isfinite(centroids).all():
+        raise KMeansError("The centroids must be finite numbers, but they have NaN or infinity.")
+    return centroids
+
+
+def label_dtype(K: int) -> np.dtype:
+    """The one dtype of labels: the smallest unsigned integer that holds 0..K-1.
+
+    uint8 up to K = 256, which is every image (a PNG palette holds 256), so labels take one byte
+    per pixel, as in the PNG itself.
+
+    >>> label_dtype(16), label_dtype(256), label_dtype(257)
+    (dtype('uint8'), dtype('uint8'), dtype('uint16'))
+    """
+    return np.min_scalar_type(max(K - 1, 0))
 
 
 def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -97,7 +153,7 @@ def kmeans_init_centroids(
     X: np.ndarray,
     K: int,
     *,
-    method: str = "kmeans++",
+    init: str = "kmeans++",
     seed: int | None = None,
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -115,15 +171,16 @@ def kmeans_init_centroids(
     >>> kmeans_init_centroids(X, 2, seed=0).tolist()
     [[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]
     """
+    X = check_points(X)
     if K < 1:
-        raise ValueError("K must be at least 1.")
-    if method not in ("kmeans++", "random"):
-        raise ValueError(f"Unknown initialisation {method!r}; use 'kmeans++' or 'random'.")
+        raise KMeansError(f"K must be at least 1, not {K}.")
+    if init not in ("kmeans++", "random"):
+        raise KMeansError(f"The initialisation must be 'kmeans++' or 'random', not {init!r}.")
     points, point_weights = _weighted_points(X, weights)
     rng = np.random.default_rng(seed)
     if len(points) <= K:
         return points.astype(np.float64)
-    if method == "random":
+    if init == "random":
         probability = point_weights / point_weights.sum()
         chosen = rng.choice(len(points), size=K, replace=False, p=probability)
         return points[chosen].astype(np.float64)
@@ -132,13 +189,14 @@ def kmeans_init_centroids(
 
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of X that carry weight, and the total weight of each."""
-    X = np.asarray(X).reshape(-1, 3)
     if weights is not None:
         weights = np.asarray(weights, dtype=np.float64)
         X, weights = X[weights > 0], weights[weights > 0]
     if len(X) == 0:
-        raise ValueError("There are no colours to cluster.")
-    if X.dtype == np.uint8:  # colours: 24-bit keys, far faster than np.unique on rows
+        raise KMeansError("Every weight is zero, so there are no colours to cluster.")
+    if (
+        X.dtype == np.uint8 and X.shape[1] == 3
+    ):  # colours: 24-bit keys, far faster than np.unique on rows
         rows, counts, inverse = distinct_colours(X)
     else:
         rows, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
@@ -176,20 +234,22 @@ def _kmeans_plus_plus(
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of the nearest centroid (Euclidean) for each row of X.
+    """Index of the nearest centroid (Euclidean) for each row of X, as :func:`label_dtype`.
 
     >>> X = np.array([[0, 0, 0], [250, 250, 250], [100, 100, 100]], dtype=np.uint8)
     >>> find_closest_centroids(X, np.array([[0.0, 0, 0], [255, 255, 255]])).tolist()
     [0, 1, 0]
     """
-    labels, _ = nearest_centroids(np.asarray(X).reshape(-1, 3), centroids)
-    return labels
+    X = check_points(X)
+    centroids = check_centroids(centroids, X)
+    labels, _ = nearest_centroids(X, centroids)
+    return labels.astype(label_dtype(len(centroids)))
 
 
 def compute_centroids(
-    X: np.ndarray, idx: np.ndarray, K: int, *, weights: np.ndarray | None = None
+    X: np.ndarray, labels: np.ndarray, K: int, *, weights: np.ndarray | None = None
 ) -> np.ndarray:
-    """Each cluster's mean colour (weighted mean when weights are given), as a (K, 3) array.
+    """Each cluster's mean colour (weighted mean when weights are given), as a (K, D) array.
 
     A cluster with no points has no mean. Instead it takes over the point farthest from its own
     cluster's mean, which leaves that cluster (as scikit-learn does): the worst-fitting colour
@@ -201,8 +261,13 @@ def compute_centroids(
     >>> compute_centroids(X, np.array([0, 0, 0]), 2).tolist()
     [[5.0, 5.0, 5.0], [200.0, 200.0, 200.0]]
     """
-    X = np.asarray(X).reshape(-1, 3)
-    sums = ClusterSums(X, _weights_or_ones(X, weights), np.array(idx, dtype=np.intp), K)
+    X = check_points(X)
+    labels = np.array(labels, dtype=np.intp).reshape(-1)
+    if len(labels) != len(X):
+        raise KMeansError(f"There must be one label per row of X ({len(X)}), not {len(labels)}.")
+    if labels.min() < 0 or labels.max() >= K:
+        raise KMeansError(f"Every label must be a cluster index from 0 to {K - 1}.")
+    sums = ClusterSums(X, _weights_or_ones(X, weights), labels, K)
     sums.fill_empty_clusters()
     return sums.means()
 
@@ -218,7 +283,7 @@ class ClusterSums:
 
     def __init__(self, points: np.ndarray, weights: np.ndarray, labels: np.ndarray, K: int):
         self.points, self.weights, self.labels = points, weights, labels
-        self.W, self.S, self.Q = np.zeros(K), np.zeros((K, 3)), np.zeros(K)
+        self.W, self.S, self.Q = np.zeros(K), np.zeros((K, points.shape[1])), np.zeros(K)
         self._add(np.arange(len(points)), labels, sign=1.0)
 
     def _add(self, rows: np.ndarray, clusters: np.ndarray, sign: float | np.ndarray) -> None:
@@ -226,7 +291,7 @@ class ClusterSums:
         w = self.weights[rows] * sign
         x = self.points[rows].astype(np.float64)
         self.W += np.bincount(clusters, weights=w, minlength=K)
-        for j in range(3):
+        for j in range(x.shape[1]):
             self.S[:, j] += np.bincount(clusters, weights=w * x[:, j], minlength=K)
         self.Q += np.bincount(clusters, weights=w * np.einsum("ij,ij->i", x, x), minlength=K)
 
@@ -288,7 +353,14 @@ class ClusterSums:
 
 
 def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    return np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if weights is None:
+        return np.ones(len(X))
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(X),):
+        raise KMeansError(f"There must be one weight per row of X ({len(X)}), not {weights.shape}.")
+    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise KMeansError("The weights must be finite and not negative.")
+    return weights
 
 
 class LloydRound(NamedTuple):
@@ -311,8 +383,8 @@ def lloyd_rounds(X: np.ndarray, initial_centroids: np.ndarray, max_iters: int):
     >>> [r.centroids[:, 0].tolist() for r in lloyd_rounds(X, np.array([[0.0] * 3, [9.0] * 3]), 5)]
     [[0.0, 9.0], [1.0, 250.0]]
     """
-    X = np.asarray(X).reshape(-1, 3)
-    centroids = np.asarray(initial_centroids, dtype=np.float64)
+    X = check_points(X)
+    centroids = check_centroids(initial_centroids, X)
     for round_number in range(max_iters + 1):
         labels = find_closest_centroids(X, centroids)
         diff = X - centroids[labels]
@@ -351,21 +423,16 @@ def run_kmeans(
     >>> result.centroids.tolist(), result.labels.tolist(), result.converged
     ([[1.0, 1.0, 1.0], [251.0, 251.0, 251.0]], [0, 0, 1, 1], True)
     """
-    X = np.asarray(X).reshape(-1, 3)
-    centroids = np.asarray(initial_centroids, dtype=np.float64).reshape(-1, 3)
-    if weights is None and X.dtype == np.uint8:
+    X = check_points(X)
+    centroids = check_centroids(initial_centroids, X)
+    if weights is None and X.dtype == np.uint8 and X.shape[1] == 3:
         # Fast path: each distinct colour is one point weighted by its pixel count, so the
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
         result = _lloyd(points, counts.astype(np.float64), centroids, max_iters, tol, progress)
-        return dataclasses.replace(result, labels=_compact(result.labels)[inverse])
+        return dataclasses.replace(result, labels=result.labels[inverse])
     result = _lloyd(X, _weights_or_ones(X, weights), centroids, max_iters, tol, progress)
-    return dataclasses.replace(result, labels=_compact(result.labels))
-
-
-def _compact(labels: np.ndarray) -> np.ndarray:
-    """Labels in the smallest unsigned type that holds them: uint8 up to K = 256, as in a PNG."""
-    return labels.astype(np.min_scalar_type(max(int(labels.max(initial=0)), 1)))
+    return result
 
 
 def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult:
@@ -386,6 +453,7 @@ def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult
         if moved == 0 or shift <= tol:
             converged = True
             break
+    labels = sums.labels.astype(label_dtype(len(centroids)))
     return KMeansResult(
-        centroids, sums.labels, sums.inertia(centroids), tuple(history), len(history), converged
+        centroids, labels, sums.inertia(centroids), tuple(history), len(history), converged
     )

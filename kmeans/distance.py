@@ -51,7 +51,7 @@ def nearest_centroids(points: np.ndarray, centroids: np.ndarray) -> tuple[np.nda
     >>> labels.tolist(), distances.tolist()
     ([0, 1], [1.0, 1.0])
     """
-    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, 3)
+    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, points.shape[1])
     starts = range(0, len(points), BLOCK_ROWS)
     if len(starts) <= 1:
         return _nearest_serial(points, centroids)
@@ -93,7 +93,7 @@ def _nearest_dense(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarra
 
 
 def _nearest_in_block(block: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    channels = np.asarray(block).T.astype(np.float32)  # three contiguous rows: R, G and B
+    channels = np.asarray(block).T.astype(np.float32)  # a contiguous row per channel: R, G, B
     n = channels.shape[1]
     nearest = np.full(n, np.inf, dtype=np.float32)
     labels = np.zeros(n, dtype=np.intp)
@@ -102,7 +102,7 @@ def _nearest_in_block(block: np.ndarray, centroids: np.ndarray) -> tuple[np.ndar
     for k, centroid in enumerate(centroids):
         np.subtract(channels[0], centroid[0], out=distance)
         np.square(distance, out=distance)
-        for j in (1, 2):
+        for j in range(1, len(channels)):
             np.subtract(channels[j], centroid[j], out=term)
             np.square(term, out=term)
             distance += term
@@ -124,7 +124,7 @@ def nearest_centroids_near(
     Late in a run, when centroids barely move, that is a handful of centroids instead of K.
     ``prune=None`` prunes only where it was measured to pay (see ``PRUNE_FROM_K``).
     """
-    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, 3)
+    centroids = np.asarray(centroids, dtype=np.float32).reshape(-1, points.shape[1])
     K = len(centroids)
     if prune is None:
         prune = K >= PRUNE_FROM_K and len(points) * K >= PRUNE_FROM_PAIRS

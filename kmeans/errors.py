@@ -5,8 +5,11 @@ sentence, so the command line and the page can show ``str(error)`` as it is, nev
 """
 
 
-class KMeansError(Exception):
-    """A problem the user can act on; ``str(error)`` is one sentence that says what and why."""
+class KMeansError(ValueError):
+    """A problem the user can act on; ``str(error)`` is one sentence that says what and why.
+
+    A :class:`ValueError`, as NumPy and scikit-learn users expect of a bad argument.
+    """
 
 
 class BadImageError(KMeansError):

@@ -13,8 +13,9 @@ from functools import cached_property
 from kmeans.encode import encode_png, teaching_sizes
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, psnr_from_mse, ssim
-from kmeans.quantize import DEFAULT_MAX_ITERS, QuantizeResult, quantize
+from kmeans.quantization import ColourCounts, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
+from kmeans.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -59,21 +60,23 @@ class Compression:
 def compress(
     source: str | os.PathLike[str] | bytes | LoadedImage,
     k: int,
+    settings: Settings | None = None,
     *,
-    max_iters: int = DEFAULT_MAX_ITERS,
-    init: str = "kmeans++",
-    seed: int | None = 0,
     progress: ProgressCallback | None = None,
+    colours: ColourCounts | None = None,
     max_pixels: int = MAX_PIXELS,
     optimize_png: bool = True,
 ) -> Compression:
-    """Load an image, quantise it to ``k`` colours and encode it as an indexed PNG.
+    """Load an image, quantize it to ``k`` colours and encode it as an indexed PNG.
 
-    ``optimize_png=False`` trades a PNG 1-4% larger for an encode several times faster (see
-    :func:`~kmeans.encode.encode_png`); the reported size is always that of the bytes returned.
+    ``settings`` are those of :func:`~kmeans.quantization.quantize` (the defaults when None).
+    ``colours`` may pass the image's :func:`~kmeans.quantization.count_colours`, already
+    counted, when several K are tried on one image. ``optimize_png=False`` trades a PNG 1-4%
+    larger for an encode several times faster (see :func:`~kmeans.encode.encode_png`); the
+    reported size is always that of the bytes returned.
 
     Raises :class:`~kmeans.errors.KMeansError` (one sentence) for an unreadable image or bad K.
     """
     image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=max_pixels)
-    result = quantize(image, k, max_iters=max_iters, init=init, seed=seed, progress=progress)
+    result = quantize(colours if colours is not None else image, k, settings, progress=progress)
     return Compression(image, result, optimize_png)

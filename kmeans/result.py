@@ -17,9 +17,9 @@ class KMeansResult:
 
     Attributes
     ----------
-    centroids : (K, 3) float64 array, the final cluster colours.
-    labels : (N,) array of unsigned integers (uint8 up to K = 256), each input row's nearest
-        final centroid.
+    centroids : (K, D) float64 array, the final cluster colours (D = 3, or 4 for RGBA).
+    labels : (N,) array of :func:`~kmeans.core.label_dtype` (uint8 up to K = 256), each input
+        row's nearest final centroid.
     inertia : sum of (weighted) squared distances from each row to its final centroid.
     inertia_history : the inertia at the start of each iteration, one value per iteration; it
         never rises, and ``inertia`` is at most its last value.

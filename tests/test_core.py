@@ -145,7 +145,7 @@ def test_distinct_colours_of_an_image_shaped_array():
 @pytest.mark.parametrize("K", [1, 16, 64])
 def test_init_returns_k_distinct_colours_of_the_image(method, K):
     X = sample_pixels("chelsea")
-    C0 = kmeans_init_centroids(X, K, method=method, seed=3)
+    C0 = kmeans_init_centroids(X, K, init=method, seed=3)
     assert C0.shape == (K, 3)
     assert C0.dtype == np.float64
     assert n_distinct(C0) == K
@@ -155,9 +155,9 @@ def test_init_returns_k_distinct_colours_of_the_image(method, K):
 @pytest.mark.parametrize("method", ["random", "kmeans++"])
 def test_init_same_seed_same_result_other_seeds_differ(method):
     X = sample_pixels("coffee")
-    first = kmeans_init_centroids(X, 8, method=method, seed=11)
-    np.testing.assert_array_equal(first, kmeans_init_centroids(X, 8, method=method, seed=11))
-    others = [kmeans_init_centroids(X, 8, method=method, seed=s) for s in range(12, 17)]
+    first = kmeans_init_centroids(X, 8, init=method, seed=11)
+    np.testing.assert_array_equal(first, kmeans_init_centroids(X, 8, init=method, seed=11))
+    others = [kmeans_init_centroids(X, 8, init=method, seed=s) for s in range(12, 17)]
     assert sum(not np.array_equal(first, other) for other in others) >= 4
 
 
@@ -166,7 +166,7 @@ def test_random_init_picks_a_heavy_point_first():
     weights = np.ones(20)
     weights[7] = 1e6
     firsts = [
-        kmeans_init_centroids(X, 3, method="random", seed=s, weights=weights)[0] for s in range(20)
+        kmeans_init_centroids(X, 3, init="random", seed=s, weights=weights)[0] for s in range(20)
     ]
     assert sum(np.array_equal(first, X[7]) for first in firsts) >= 19
 
@@ -177,7 +177,7 @@ def test_init_never_picks_a_point_of_zero_weight(method):
     weights = np.ones(10)
     weights[4] = 0.0
     for seed in range(20):
-        C0 = kmeans_init_centroids(X, 6, method=method, seed=seed, weights=weights)
+        C0 = kmeans_init_centroids(X, 6, init=method, seed=seed, weights=weights)
         assert len(C0) == 6
         assert not any(np.array_equal(row, X[4]) for row in C0)
 
@@ -186,7 +186,7 @@ def test_init_never_picks_a_point_of_zero_weight(method):
 def test_init_with_fewer_colours_than_k_returns_them_all(method):
     colours = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [10, 20, 30], [255, 255, 255]])
     X = np.repeat(colours, [7, 1, 3, 2, 9], axis=0).astype(np.uint8)
-    C0 = kmeans_init_centroids(X, 8, method=method, seed=0)
+    C0 = kmeans_init_centroids(X, 8, init=method, seed=0)
     assert C0.shape == (5, 3)
     np.testing.assert_array_equal(np.unique(C0, axis=0), np.unique(colours, axis=0))
 
@@ -197,7 +197,7 @@ def test_init_with_fewer_colours_than_k_returns_them_all(method):
 def test_init_refuses_bad_arguments(K, method):
     X = np.zeros((10, 3), dtype=np.uint8)
     with pytest.raises(ValueError):
-        kmeans_init_centroids(X, K, method=method, seed=0)
+        kmeans_init_centroids(X, K, init=method, seed=0)
 
 
 def test_kmeans_plus_plus_takes_one_colour_from_each_far_group():
@@ -205,7 +205,7 @@ def test_kmeans_plus_plus_takes_one_colour_from_each_far_group():
     lookup = {tuple(row): g for row, g in zip(X.tolist(), group.tolist(), strict=True)}
     spread = 0
     for seed in range(10):
-        C0 = kmeans_init_centroids(X, 4, method="kmeans++", seed=seed)
+        C0 = kmeans_init_centroids(X, 4, init="kmeans++", seed=seed)
         spread += sorted(lookup[tuple(row)] for row in C0.astype(int).tolist()) == [0, 1, 2, 3]
     assert spread >= 9
 
@@ -214,7 +214,7 @@ def test_random_init_of_float_colours_picks_distinct_colours():
     # The docstring promises "K distinct colours"; uint8 input gets them, float input does not.
     X = np.repeat(np.array([[0.0, 0, 0], [255, 255, 255], [128, 128, 128]]), [100, 100, 1], 0)
     for seed in range(20):
-        assert n_distinct(kmeans_init_centroids(X, 2, method="random", seed=seed)) == 2
+        assert n_distinct(kmeans_init_centroids(X, 2, init="random", seed=seed)) == 2
 
 
 # --- find_closest_centroids -----------------------------------------------------------------
@@ -247,10 +247,11 @@ def test_find_closest_centroids_equals_brute_force_over_several_blocks(K, dtype)
 
 
 def test_find_closest_centroids_of_an_image_gives_one_label_per_pixel():
-    image = sample_rgb("chelsea.png")
+    pixels = sample_rgb("chelsea.png").reshape(-1, 3)
     C = np.random.default_rng(5).uniform(0, 255, (12, 3))
-    labels = find_closest_centroids(image, C)
-    np.testing.assert_array_equal(labels, brute_labels(image.reshape(-1, 3), C))
+    labels = find_closest_centroids(pixels, C)
+    assert labels.dtype == np.uint8
+    np.testing.assert_array_equal(labels, brute_labels(pixels, C))
 
 
 def test_find_closest_centroids_never_holds_the_n_by_k_matrix():
@@ -283,7 +284,7 @@ def test_run_kmeans_with_pruning_equals_textbook_lloyd(monkeypatch):
     monkeypatch.setattr(distance, "PRUNE_FROM_K", 2)
     monkeypatch.setattr(distance, "PRUNE_FROM_PAIRS", 0)
     X = sample_pixels("chelsea")
-    C0 = jittered(kmeans_init_centroids(X, 24, method="random", seed=3), seed=4)
+    C0 = jittered(kmeans_init_centroids(X, 24, init="random", seed=3), seed=4)
     expected, _ = textbook_lloyd_without_empty_clusters(X, C0, 6)
     result = run_kmeans(X, C0, 6, tol=0)
     np.testing.assert_allclose(result.centroids, expected, atol=1e-9)
@@ -342,7 +343,7 @@ def test_more_clusters_than_points_gives_no_nan():
 @pytest.mark.parametrize("K", [16, 64])
 def test_run_kmeans_equals_scikit_learn_lloyd_on_a_photo(name, K):
     X = sample_pixels(name)
-    C0 = jittered(kmeans_init_centroids(X, K, method="random", seed=K), seed=K)
+    C0 = jittered(kmeans_init_centroids(X, K, init="random", seed=K), seed=K)
     ours = run_kmeans(X, C0, 10, tol=0)
     # float64: scikit-learn's float32 path sums in float32 and drifts from textbook Lloyd.
     theirs = KMeans(n_clusters=K, init=C0, n_init=1, algorithm="lloyd", tol=0, max_iter=10).fit(
@@ -356,7 +357,7 @@ def test_run_kmeans_equals_scikit_learn_lloyd_on_a_photo(name, K):
 
 def test_run_kmeans_equals_textbook_lloyd_on_a_photo():
     X = sample_pixels("chelsea")
-    C0 = jittered(kmeans_init_centroids(X, 6, method="random", seed=2), seed=2)
+    C0 = jittered(kmeans_init_centroids(X, 6, init="random", seed=2), seed=2)
     expected, steps = textbook_lloyd_without_empty_clusters(X, C0, 5)
     result = run_kmeans(X, C0, 5, tol=0)
     assert result.n_iter == 5
@@ -390,7 +391,7 @@ def test_run_kmeans_stops_at_max_iters_when_still_moving():
 
 def test_inertia_and_labels_belong_to_the_final_centroids():
     X = sample_pixels("chelsea")
-    C0 = kmeans_init_centroids(X, 12, method="kmeans++", seed=0)
+    C0 = kmeans_init_centroids(X, 12, init="kmeans++", seed=0)
     result = run_kmeans(X, C0, 8, tol=0)
     assert len(result.inertia_history) == result.n_iter
     assert result.inertia == pytest.approx(
@@ -404,7 +405,7 @@ def test_progress_reports_every_iteration():
     calls = []
     result = run_kmeans(
         X,
-        kmeans_init_centroids(X, 8, method="random", seed=1),
+        kmeans_init_centroids(X, 8, init="random", seed=1),
         6,
         progress=lambda i, n, inertia: calls.append((i, n, inertia)),
     )
@@ -496,7 +497,7 @@ def test_an_empty_cluster_takes_a_weighted_row_whole():
 
 def test_lloyd_rounds_step_through_textbook_lloyd_and_stop_when_settled():
     X = sample_pixels("chelsea")[::4]
-    C0 = jittered(kmeans_init_centroids(X, 6, method="random", seed=2), seed=3)
+    C0 = jittered(kmeans_init_centroids(X, 6, init="random", seed=2), seed=3)
     rounds = list(lloyd_rounds(X, C0, 50))
     final, steps = textbook_lloyd_without_empty_clusters(X, C0, len(rounds) - 1)
     np.testing.assert_allclose(rounds[0].centroids, C0)
@@ -510,7 +511,7 @@ def test_lloyd_rounds_step_through_textbook_lloyd_and_stop_when_settled():
 
 def test_lloyd_rounds_stop_after_max_iters_updates():
     X = sample_pixels("coffee")[::5]
-    C0 = kmeans_init_centroids(X, 16, method="random", seed=0)
+    C0 = kmeans_init_centroids(X, 16, init="random", seed=0)
     rounds = list(lloyd_rounds(X, C0, 3))
     assert len(rounds) == 4  # the start and three updates
     assert not rounds[-1].settled

@@ -14,7 +14,7 @@ from PIL import Image
 from sklearn.cluster import KMeans
 
 import kmeans
-from kmeans.quantize import quantize
+from kmeans.quantization import quantize
 from tests.conftest import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)

@@ -1,0 +1,438 @@
+"""The whole recipe: an image in, K colours and the image redrawn with them out.
+
+:func:`quantize` is what the command line and the page call. It counts the image's distinct
+colours once (:func:`count_colours`), then runs K-Means on them in three stages:
+
+1. **Seed on the colour histogram.** The distinct colours are grouped into 32×32×32 cells (5 bits
+   per channel) and each cell becomes one point: its colours' mean, weighted by its pixel count.
+   On these few thousand points k-means++ and Lloyd run to convergence in milliseconds, from
+   three starts; the lowest inertia is kept. Every weight here is the plain pixel count, as in
+   the exact stage, so the seed aims at the same minimum.
+2. **Swap to a better minimum.** Lloyd stops in a *local* minimum, and the typical one spends
+   every colour on the shades of a large background: a small vivid object, a red ladybird on
+   grass, is painted in the nearest green. Yet giving the ladybird a colour of its own lowers
+   the total error, because each of its pixels is so far from every green. So, still on the
+   histogram, the seed tries swaps (local search, as in Kanungo et al. 2004): move one centroid
+   to a candidate, the one whose move the error says costs least, run Lloyd again, and keep the
+   swap only if the inertia fell. Candidates are cells drawn with probability proportional to
+   their weighted squared error (as in k-means++), each moved to the mean of the cells it would
+   take over, and the mean of each vivid hue family (Oklab chroma ≥ 0.08, 30° of hue): exactly
+   where a small bright object hides. A swap is only ever kept for a lower pixel-count-weighted
+   inertia, so it serves MSE and the eye at once.
+3. **Finish exactly.** :func:`~kmeans.core.run_kmeans` then iterates textbook Lloyd on every
+   distinct colour (each weighted by its pixel count, so exactly as over every pixel) until no
+   centroid moves more than ``tol`` or ``max_iters`` rounds have run.
+
+With ``init="random"`` stages 1 and 2 are skipped: the run starts from K random pixel colours,
+the classic textbook method, which settles slower and usually ends worse.
+
+With ``space="oklab"`` the same stages run on the colours converted to Oklab (scaled by 100, so
+one unit is one ΔE_OK): distances and means are taken where distance follows the eye, and the
+palette is the centroids converted back to 8-bit sRGB, the colours the PNG stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.core import (
+    distinct_colours,
+    find_closest_centroids,
+    kmeans_init_centroids,
+    run_kmeans,
+)
+from kmeans.encode import is_opaque
+from kmeans.errors import KMeansError
+from kmeans.io import LoadedImage
+from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
+from kmeans.result import KMeansResult, ProgressCallback
+from kmeans.settings import MAX_K, Settings, check_k
+
+#: Oklab coordinates are multiplied by this before clustering, so one unit is one ΔE_OK and
+#: ``tol`` means about the same visible step in either space.
+OKLAB_SCALE = 100.0
+
+HISTOGRAM_BITS = 5
+#: k-means++ starts tried on the histogram; the lowest inertia wins.
+HISTOGRAM_STARTS = 3
+HISTOGRAM_MAX_ITERS = 50
+#: Swap rounds, candidates drawn by error per round, and swaps tried per round (best first).
+SWAP_ROUNDS = 4
+SWAP_DRAWS = 16
+SWAP_TRIES = 3
+#: Swaps need every cell's distance to every centroid; past this many pairs (large K, where
+#: every hue already has colours to spare) they are skipped to keep the seed fast.
+SWAP_MAX_PAIRS = 1 << 22
+#: A hue family for the swap candidates, as in :func:`kmeans.metrics.lost_hue`: colours at
+#: least this vivid (Oklab chroma), within windows this wide, every WINDOW_STEP degrees.
+VIVID_CHROMA = 0.08
+HUE_WINDOW = 30
+HUE_STEP = 15
+
+
+@dataclass(frozen=True)
+class ColourCounts:
+    """An image's distinct colours and how many pixels have each: all K-Means needs of it.
+
+    Counting is the one pass over every pixel; :func:`quantize` then works on the few hundred
+    thousand distinct colours at most. Pass a ``ColourCounts`` to :func:`quantize` in place of
+    the image to try several K without counting again.
+
+    Attributes
+    ----------
+    rgb : (H, W, 3) uint8, the image.
+    alpha : (H, W) uint8 or None, its transparency.
+    visible : (H·W,) bool or None: the pixels that were counted (opaque ones), None for all.
+    colours : (U, 3) uint8, the distinct colours of the counted pixels.
+    counts : (U,) int64, pixels per colour.
+    inverse : (number counted,) int32, each counted pixel's row in ``colours``.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    visible: np.ndarray | None
+    colours: np.ndarray
+    counts: np.ndarray
+    inverse: np.ndarray
+
+    @property
+    def has_transparency(self) -> bool:
+        return self.visible is not None
+
+
+def count_colours(image: LoadedImage | np.ndarray) -> ColourCounts:
+    """Count the distinct colours of an image's visible pixels.
+
+    Pixels with alpha below 128 are transparent in the PNG, so only the others are counted;
+    an image with none visible has all its pixels counted rather than none.
+
+    >>> rgb = np.zeros((2, 2, 3), dtype=np.uint8); rgb[0, 0] = 255
+    >>> counted = count_colours(rgb)
+    >>> counted.colours.tolist(), counted.counts.tolist()
+    ([[0, 0, 0], [255, 255, 255]], [3, 1])
+    """
+    rgb, alpha = _rgb_and_alpha(image)
+    visible = None
+    if alpha is not None:
+        opaque = is_opaque(alpha).reshape(-1)
+        if opaque.any() and not opaque.all():
+            visible = opaque
+    pixels = rgb.reshape(-1, 3)
+    colours, counts, inverse = distinct_colours(pixels if visible is None else pixels[visible])
+    return ColourCounts(rgb, alpha, visible, colours, counts, inverse)
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """An image redrawn with K colours.
+
+    Attributes
+    ----------
+    palette : (K, 3) uint8, the centroids as colours.
+    labels : (H, W) uint8, each pixel's palette index.
+    image : (H, W, 3) uint8, the reconstruction ``palette[labels]``.
+    alpha : (H, W) uint8 or None, the input's transparency; pixels below 128 are transparent in
+        the PNG written by :func:`~kmeans.encode.encode_png`.
+    kmeans : the exact K-Means run; its ``labels`` are ``labels.ravel()`` (no copy).
+    counts : (K,) int64, pixels per palette colour (transparent pixels excluded).
+    colours : the :class:`ColourCounts` the run clustered.
+    colour_labels : (U,) uint8, the palette index of each of those distinct colours.
+    settings : the :class:`~kmeans.settings.Settings` used.
+    k_requested : the K asked for; ``len(palette)`` can be smaller, see ``notices``.
+    notices : sentences for the user about what was adjusted.
+    seconds : wall-clock time of the whole quantisation (not counting the colours given).
+    """
+
+    palette: np.ndarray
+    labels: np.ndarray
+    image: np.ndarray
+    alpha: np.ndarray | None
+    kmeans: KMeansResult
+    counts: np.ndarray
+    colours: ColourCounts
+    colour_labels: np.ndarray
+    settings: Settings
+    k_requested: int
+    notices: tuple[str, ...]
+    seconds: float
+
+    @property
+    def k(self) -> int:
+        return len(self.palette)
+
+
+def quantize(
+    image: LoadedImage | np.ndarray | ColourCounts,
+    k: int,
+    settings: Settings | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    **options: object,
+) -> QuantizeResult:
+    """Reduce an image to at most ``k`` colours with K-Means.
+
+    Parameters
+    ----------
+    image : a :class:`~kmeans.io.LoadedImage`, an (H, W, 3) uint8 array, or the
+        :class:`ColourCounts` of either (to try several K on one count).
+    k : the number of colours, 1 to 256 (255 when the image has transparent pixels, since the
+        PNG needs one palette entry for them). Lowered, with a notice, when the image has fewer
+        distinct colours.
+    settings : a :class:`~kmeans.settings.Settings`; the defaults when None.
+    progress : called after each exact round as ``progress(round, max_iters, inertia)``.
+    **options : any :class:`~kmeans.settings.Settings` field, overriding ``settings``:
+        ``quantize(photo, 16, space="oklab")``.
+
+    >>> rgb = np.zeros((2, 3, 3), dtype=np.uint8); rgb[1] = 200
+    >>> result = quantize(rgb, 2)
+    >>> result.palette.tolist(), result.labels.tolist()
+    ([[0, 0, 0], [200, 200, 200]], [[0, 0, 0], [1, 1, 1]])
+    """
+    started = time.perf_counter()
+    settings = _settings_with(settings, options)
+    counted = image if isinstance(image, ColourCounts) else count_colours(image)
+    notices: list[str] = []
+    k_allowed = _allowed_k(k, counted, notices)
+
+    points = _points_in_space(counted.colours, settings.space)
+    weights = counted.counts.astype(np.float64)
+    if settings.init == "kmeans++":
+        initial = _seed_on_histogram(counted.colours, points, weights, k_allowed, settings)
+    else:
+        initial = kmeans_init_centroids(
+            points, k_allowed, init="random", seed=settings.seed, weights=weights
+        )
+    run = run_kmeans(
+        points, initial, settings.max_iters, tol=settings.tol, weights=weights, progress=progress
+    )
+
+    palette = _palette_of(run.centroids, settings.space)
+    labels = _pixel_labels(counted, run, settings.space)
+    return QuantizeResult(
+        palette=palette,
+        labels=labels,
+        image=palette[labels],
+        alpha=counted.alpha,
+        kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
+        counts=np.bincount(run.labels, weights=counted.counts, minlength=len(palette)).astype(
+            np.int64
+        ),
+        colours=counted,
+        colour_labels=run.labels,
+        settings=settings,
+        k_requested=k,
+        notices=tuple(notices),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _settings_with(settings: Settings | None, options: dict[str, object]) -> Settings:
+    settings = settings if settings is not None else Settings()
+    unknown = sorted(set(options) - {f.name for f in dataclasses.fields(Settings)})
+    if unknown:
+        raise KMeansError(f"quantize has no setting called {unknown[0]!r}.")
+    return dataclasses.replace(settings, **options) if options else settings
+
+
+def _rgb_and_alpha(image: LoadedImage | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if isinstance(image, LoadedImage):
+        return image.rgb, image.alpha
+    rgb = np.asarray(image)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+        raise KMeansError(
+            "The image must be a non-empty (height, width, 3) array of 8-bit colours."
+        )
+    return rgb, None
+
+
+def _allowed_k(k: object, counted: ColourCounts, notices: list[str]) -> int:
+    """K checked, then lowered (with a notice) to what the palette and the colours allow."""
+    k_allowed = check_k(k)
+    if counted.has_transparency and k_allowed == MAX_K:
+        notices.append(
+            "The image has transparent pixels, which take one of the 256 palette entries, "
+            "so K was lowered to 255."
+        )
+        k_allowed = MAX_K - 1
+    n_colours = len(counted.colours)
+    if n_colours < k_allowed:
+        only = "1 distinct colour" if n_colours == 1 else f"{n_colours} distinct colours"
+        notices.append(
+            f"The image has only {only}, so K was lowered from {k_allowed} to {n_colours}."
+        )
+        k_allowed = n_colours
+    return k_allowed
+
+
+def _points_in_space(colours: np.ndarray, space: str) -> np.ndarray:
+    """The colours as K-Means sees them: uint8 RGB as they are, or Oklab scaled to ΔE_OK units."""
+    if space == "rgb":
+        return colours
+    return srgb_to_oklab(colours) * OKLAB_SCALE
+
+
+def _palette_of(centroids: np.ndarray, space: str) -> np.ndarray:
+    """The centroids as the 8-bit sRGB colours a PNG stores."""
+    rgb = centroids if space == "rgb" else oklab_to_srgb(centroids / OKLAB_SCALE)
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.ndarray:
+    """Each pixel's palette index; transparent pixels take their colour's nearest centroid too."""
+    height, width, _ = counted.rgb.shape
+    colour_labels = run.labels.astype(np.uint8, copy=False)  # K ≤ 256: already uint8
+    if counted.visible is None:
+        return colour_labels[counted.inverse].reshape(height, width)
+    labels = np.empty(height * width, dtype=np.uint8)
+    labels[counted.visible] = colour_labels[counted.inverse]
+    hidden = ~counted.visible
+    hidden_points = _points_in_space(counted.rgb.reshape(-1, 3)[hidden], space)
+    labels[hidden] = find_closest_centroids(hidden_points, run.centroids)
+    return labels.reshape(height, width)
+
+
+def _seed_on_histogram(
+    colours: np.ndarray, points: np.ndarray, weights: np.ndarray, k: int, settings: Settings
+) -> np.ndarray:
+    """Stages 1 and 2: converge on the coarse histogram from a few starts, then swap."""
+    cells, cell_weights = _histogram_cells(colours, points, weights)
+    if len(cells) <= k:  # too few cells to choose among: seed on the distinct colours directly
+        return kmeans_init_centroids(points, k, seed=settings.seed, weights=weights)
+    rng = np.random.default_rng(settings.seed)
+    best = None
+    for start_seed in rng.integers(0, 2**32, size=HISTOGRAM_STARTS):
+        start = kmeans_init_centroids(cells, k, seed=int(start_seed), weights=cell_weights)
+        run = run_kmeans(cells, start, HISTOGRAM_MAX_ITERS, tol=settings.tol, weights=cell_weights)
+        if best is None or run.inertia < best.inertia:
+            best = run
+    if len(cells) * k > SWAP_MAX_PAIRS:
+        return best.centroids
+    hues = _hue_families(cells, settings.space)
+    return improve_by_swaps(cells, cell_weights, best.centroids, rng, hues)
+
+
+def _histogram_cells(
+    colours: np.ndarray, points: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean point and total weight of each occupied cell of the coarse RGB histogram."""
+    bits = HISTOGRAM_BITS
+    coarse = (colours >> (8 - bits)).astype(np.intp)
+    cell = (coarse[:, 0] << (2 * bits)) | (coarse[:, 1] << bits) | coarse[:, 2]
+    n_cells = 1 << (3 * bits)
+    totals = np.bincount(cell, weights=weights, minlength=n_cells)
+    sums = [
+        np.bincount(cell, weights=weights * points[:, j], minlength=n_cells)
+        for j in range(points.shape[1])
+    ]
+    occupied = totals > 0
+    return np.stack(sums, axis=1)[occupied] / totals[occupied, None], totals[occupied]
+
+
+def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
+    """A (HUE_FAMILIES, P) boolean mask: which points are vivid and in each hue window."""
+    lab = points / OKLAB_SCALE if space == "oklab" else srgb_to_oklab(np.clip(points, 0, 255))
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
+    starts = np.arange(0, 360, HUE_STEP)
+    in_window = ((hue[None, :] - starts[:, None]) % 360) < HUE_WINDOW
+    return in_window & (chroma >= VIVID_CHROMA)[None, :]
+
+
+def improve_by_swaps(
+    points: np.ndarray,
+    weights: np.ndarray,
+    centroids: np.ndarray,
+    rng: np.random.Generator,
+    hue_families: np.ndarray | None = None,
+) -> np.ndarray:
+    """Local search: move one centroid at a time where it lowers the inertia most, keep the best.
+
+    Each round measures every point's nearest and second-nearest centroid, then for each
+    candidate position c and each centroid j the exact change in inertia if j jumped to c with
+    the points kept where they are: points nearer c than their own centroid move to c, and j's
+    other points fall back on their second choice. The most promising few swaps are run to
+    convergence with Lloyd; the first that lowers the inertia is kept. Candidates: points drawn
+    with probability ∝ weight × squared error, each moved to the mean of what it would take,
+    and the error-weighted mean of each (vivid) hue family given in ``hue_families``.
+
+    >>> X = np.array([[0.0, 0, 0], [1, 1, 1], [100, 0, 0], [101, 0, 0], [0, 200, 0]])
+    >>> w = np.array([10.0, 10, 1, 1, 10])
+    >>> # Two centroids on the black pair waste one; a swap gives the green its own.
+    >>> C = improve_by_swaps(X, w, np.array([[0.0, 0, 0], [1, 1, 1]]), np.random.default_rng(0))
+    >>> sorted(C[:, 1].round().tolist())
+    [0.0, 200.0]
+    """
+    points = np.asarray(points, dtype=np.float64)
+    best = run_kmeans(points, centroids, HISTOGRAM_MAX_ITERS * 2, tol=0.01, weights=weights)
+    for _ in range(SWAP_ROUNDS):
+        swapped = _best_swap(points, weights, best, rng, hue_families)
+        if swapped is None:
+            break
+        best = swapped
+    return best.centroids
+
+
+def _best_swap(points, weights, best: KMeansResult, rng, hue_families) -> KMeansResult | None:
+    """The first of the SWAP_TRIES most promising swaps that lowers the inertia, or None."""
+    centroids = best.centroids
+    K = len(centroids)
+    distances = _squared_distances(points, centroids)
+    nearest = np.argmin(distances, axis=1)
+    rows = np.arange(len(points))
+    own = distances[rows, nearest]
+    distances[rows, nearest] = np.inf
+    second = distances.min(axis=1) if K > 1 else np.full(len(points), np.inf)
+    error = weights * own
+    if error.sum() <= 0:
+        return None
+    candidates = _swap_candidates(points, weights, own, error, rng, hue_families)
+    to_candidate = _squared_distances(points, candidates)  # (N, T)
+    # Change in inertia if centroid j moved to candidate t, the points not yet reassigned.
+    gain = weights[:, None] * (np.minimum(own[:, None], to_candidate) - own[:, None])
+    fallback = weights[:, None] * (np.minimum(second[:, None], to_candidate) - own[:, None])
+    per_cluster_gain = _sum_by_cluster(gain, nearest, K)
+    per_cluster_fallback = _sum_by_cluster(fallback, nearest, K)
+    change = gain.sum(axis=0)[None, :] - per_cluster_gain + per_cluster_fallback  # (K, T)
+    for flat in np.argsort(change, axis=None)[:SWAP_TRIES]:
+        j, t = np.unravel_index(flat, change.shape)
+        if change[j, t] >= 0:
+            break
+        moved = centroids.copy()
+        moved[j] = candidates[t]
+        run = run_kmeans(points, moved, HISTOGRAM_MAX_ITERS * 2, tol=0.01, weights=weights)
+        if run.inertia < best.inertia * (1 - 1e-4):
+            return run
+    return None
+
+
+def _swap_candidates(points, weights, own, error, rng, hue_families) -> np.ndarray:
+    drawn = rng.choice(len(points), size=SWAP_DRAWS, p=error / error.sum())
+    candidates = []
+    for index in drawn:
+        # One mean-shift step: the mean of the points this one would take over.
+        taken = ((points - points[index]) ** 2).sum(axis=1) < own
+        taken[index] = True
+        candidates.append(np.average(points[taken], axis=0, weights=weights[taken] + 1e-12))
+    if hue_families is not None:
+        for family in hue_families:
+            family_error = error[family]
+            if family_error.sum() > 0:
+                candidates.append(np.average(points[family], axis=0, weights=family_error))
+    return np.array(candidates)
+
+
+def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(N, T) squared distances, |x|² - 2x·c + |c|², in float64 (exact enough at colour scale)."""
+    squared = np.einsum("ij,ij->i", points, points)[:, None] - 2 * points @ centres.T
+    return np.maximum(squared + np.einsum("ij,ij->i", centres, centres)[None, :], 0)
+
+
+def _sum_by_cluster(values: np.ndarray, labels: np.ndarray, K: int) -> np.ndarray:
+    """(K, T): the sum of each column of ``values`` over the rows of each cluster."""
+    sums = np.zeros((K, values.shape[1]))
+    np.add.at(sums, labels, values)
+    return sums

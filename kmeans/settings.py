@@ -1,0 +1,102 @@
+"""One object for every knob of a quantisation, shared by the library, the CLI and the page.
+
+Like libimagequant's ``liq_attr``, :class:`Settings` carries the choices through the pipeline, so
+:func:`~kmeans.quantization.quantize`, :func:`~kmeans.pipeline.compress`, the command line and the
+page do not each repeat the same keyword arguments. It is frozen and hashable, so the page can use
+it as a cache key as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.encode import MAX_PALETTE_SIZE
+from kmeans.errors import KMeansError
+
+#: Largest K: an indexed PNG holds at most 256 colours.
+MAX_K = MAX_PALETTE_SIZE
+#: How the starting colours are chosen: the histogram-seeded default, or the textbook method.
+INITS = ("kmeans++", "random")
+#: Where distances are measured: the textbook RGB cube, or Oklab, where distance follows the eye.
+SPACES = ("rgb", "oklab")
+#: How pixels are mapped to the palette in the written image; see :mod:`kmeans.dither`.
+DITHERS = ("none",)
+#: Rounds of exact Lloyd after the seeding; see :mod:`kmeans.quantization` for how it was chosen.
+DEFAULT_MAX_ITERS = 5
+#: Stop the exact rounds once no centroid moves more than this, in 0–255 colour levels.
+DEFAULT_TOL = 0.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to quantise, apart from K itself.
+
+    Attributes
+    ----------
+    max_iters : most rounds of exact Lloyd (assign, then update), at least 1.
+    tol : stop earlier once no centroid moves more than this many colour levels; 0 waits until
+        the assignment stops changing.
+    init : ``"kmeans++"`` (seeded on the colour histogram, the default) or ``"random"`` (K random
+        pixel colours, the textbook method).
+    seed : random seed, or None for a fresh one; the same seed gives the same result.
+    space : ``"rgb"`` (the textbook method, the default) or ``"oklab"``: where distances and
+        means are taken.
+    dither : ``"none"`` (each pixel its nearest palette colour, the default), ``"floyd-steinberg"``
+        or ``"selective"``; dithering trades bytes for smoother gradients, see :mod:`kmeans.dither`.
+
+    >>> Settings(space="oklab").space
+    'oklab'
+    >>> Settings(init="best")
+    Traceback (most recent call last):
+    kmeans.errors.KMeansError: The initialisation must be one of 'kmeans++' or 'random', not 'best'.
+    """
+
+    max_iters: int = DEFAULT_MAX_ITERS
+    tol: float = DEFAULT_TOL
+    init: str = "kmeans++"
+    seed: int | None = 0
+    space: str = "rgb"
+    dither: str = "none"
+
+    def __post_init__(self) -> None:
+        _check_choice("initialisation", self.init, INITS)
+        _check_choice("colour space", self.space, SPACES)
+        _check_choice("dithering", self.dither, DITHERS)
+        if not _is_whole(self.max_iters) or self.max_iters < 1:
+            raise KMeansError(
+                "The number of rounds must be a whole number of at least 1, "
+                f"not {self.max_iters!r}."
+            )
+        if isinstance(self.tol, bool) or not isinstance(self.tol, int | float) or not self.tol >= 0:
+            raise KMeansError(f"The tolerance must be a number of at least 0, not {self.tol!r}.")
+        if self.seed is not None and (not _is_whole(self.seed) or self.seed < 0):
+            raise KMeansError(f"The seed must be a whole number of at least 0, not {self.seed!r}.")
+
+
+def check_k(k: object) -> int:
+    """``k`` as an int from 1 to :data:`MAX_K`, or a :class:`KMeansError` saying what is allowed.
+
+    Every entry point (``quantize``, ``compress``, the command line, the page) checks K here, so
+    a bad K reads the same and raises the same type wherever it comes in.
+
+    >>> check_k(16)
+    16
+    >>> check_k(0)
+    Traceback (most recent call last):
+    kmeans.errors.KMeansError: K must be a whole number from 1 to 256, not 0.
+    """
+    if not _is_whole(k) or not 1 <= k <= MAX_K:
+        raise KMeansError(f"K must be a whole number from 1 to {MAX_K}, not {k!r}.")
+    return int(k)
+
+
+def _is_whole(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
+def _check_choice(what: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        names = " or ".join(", ".join(repr(a) for a in allowed).rsplit(", ", 1))
+        raise KMeansError(f"The {what} must be one of {names}, not {value!r}.")
