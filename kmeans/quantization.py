@@ -18,7 +18,9 @@ colours once (:func:`count_colours`), then runs K-Means on them in three stages:
    their weighted squared error (as in k-means++), each moved to the mean of the cells it would
    take over, and the mean of each vivid hue family (Oklab chroma ≥ 0.08, 30° of hue): exactly
    where a small bright object hides. A swap is only ever kept for a lower pixel-count-weighted
-   inertia, so it serves MSE and the eye at once.
+   inertia, so it serves MSE and the eye at once. The result is then polished by Lloyd on a
+   finer 64×64×64 histogram, which converges in tens of milliseconds where the exact stage
+   would need seconds.
 3. **Finish exactly.** :func:`~kmeans.core.run_kmeans` then iterates textbook Lloyd on every
    distinct colour (each weighted by its pixel count, so exactly as over every pixel) until no
    centroid moves more than ``tol`` or ``max_iters`` rounds have run.
@@ -57,6 +59,12 @@ from kmeans.settings import MAX_K, Settings, check_k
 OKLAB_SCALE = 100.0
 
 HISTOGRAM_BITS = 5
+#: The finer histogram (64³ cells) the seed is polished on before the exact stage: close
+#: enough to the exact minimum that 5 exact rounds land within 1-3% of a full fit's MSE, yet
+#: with tens of thousands of cells instead of up to a million colours.
+FINE_HISTOGRAM_BITS = 6
+FINE_TOL = 0.05
+FINE_MAX_ITERS = 200
 #: k-means++ starts tried on the histogram; the lowest inertia wins.
 HISTOGRAM_STARTS = 3
 HISTOGRAM_MAX_ITERS = 50
@@ -298,8 +306,8 @@ def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.nd
 def _seed_on_histogram(
     colours: np.ndarray, points: np.ndarray, weights: np.ndarray, k: int, settings: Settings
 ) -> np.ndarray:
-    """Stages 1 and 2: converge on the coarse histogram from a few starts, then swap."""
-    cells, cell_weights = _histogram_cells(colours, points, weights)
+    """Stages 1 and 2: converge on the coarse histogram from a few starts, swap, polish."""
+    cells, cell_weights = _histogram_cells(colours, points, weights, HISTOGRAM_BITS)
     if len(cells) <= k:  # too few cells to choose among: seed on the distinct colours directly
         return kmeans_init_centroids(points, k, seed=settings.seed, weights=weights)
     rng = np.random.default_rng(settings.seed)
@@ -309,17 +317,18 @@ def _seed_on_histogram(
         run = run_kmeans(cells, start, HISTOGRAM_MAX_ITERS, tol=settings.tol, weights=cell_weights)
         if best is None or run.inertia < best.inertia:
             best = run
-    if len(cells) * k > SWAP_MAX_PAIRS:
-        return best.centroids
-    hues = _hue_families(cells, settings.space)
-    return improve_by_swaps(cells, cell_weights, best.centroids, rng, hues)
+    centroids = best.centroids
+    if len(cells) * k <= SWAP_MAX_PAIRS:
+        hues = _hue_families(cells, settings.space)
+        centroids = improve_by_swaps(cells, cell_weights, centroids, rng, hues)
+    fine, fine_weights = _histogram_cells(colours, points, weights, FINE_HISTOGRAM_BITS)
+    return run_kmeans(fine, centroids, FINE_MAX_ITERS, tol=FINE_TOL, weights=fine_weights).centroids
 
 
 def _histogram_cells(
-    colours: np.ndarray, points: np.ndarray, weights: np.ndarray
+    colours: np.ndarray, points: np.ndarray, weights: np.ndarray, bits: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean point and total weight of each occupied cell of the coarse RGB histogram."""
-    bits = HISTOGRAM_BITS
+    """Mean point and total weight of each occupied cell of a ``bits``-per-channel histogram."""
     coarse = (colours >> (8 - bits)).astype(np.intp)
     cell = (coarse[:, 0] << (2 * bits)) | (coarse[:, 1] << bits) | coarse[:, 2]
     n_cells = 1 << (3 * bits)

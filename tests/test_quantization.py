@@ -14,6 +14,8 @@ from PIL import Image
 from sklearn.cluster import KMeans
 
 import kmeans
+from bench.photos import ladybird
+from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.quantization import quantize
 from tests.conftest import SAMPLE_PHOTOS, sample_rgb
 
@@ -165,3 +167,56 @@ def test_progress_is_reported_for_every_iteration():
     assert [call[0] for call in calls] == list(range(1, result.kmeans.n_iter + 1))
     assert {call[1] for call in calls} == {7}
     assert tuple(call[2] for call in calls) == result.kmeans.inertia_history
+
+
+# ------------------------------------------------------------------ small vivid objects
+
+
+@pytest.fixture(scope="module")
+def ladybird_photo() -> tuple[np.ndarray, np.ndarray]:
+    """The built ladybird photo at 800×600, and where its red shell is (read off the pixels)."""
+    rgb = ladybird(800, 600)
+    red = (rgb[..., 0] > 100) & (rgb[..., 0] > 2.5 * rgb[..., 1].astype(int))
+    assert 0.0005 < red.mean() < 0.005  # a small object: 0.05-0.5% of the picture
+    return rgb, red
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("K", [16, 32])
+def test_a_small_red_object_keeps_its_red_for_every_seed(ladybird_photo, K, seed):
+    rgb, red = ladybird_photo
+    shell = quantize(rgb, K, seed=seed).image[red].astype(int)
+    still_red = shell[:, 0] > 2 * shell[:, 1]
+    assert still_red.mean() > 0.9
+
+
+def test_keeping_the_red_costs_no_error_against_a_full_scikit_learn_fit(ladybird_photo):
+    """The best-known answer (k-means++, 10 starts, on every distinct colour) as the oracle."""
+    rgb, _ = ladybird_photo
+    colours, counts, _ = kmeans.distinct_colours(rgb.reshape(-1, 3))
+    full = KMeans(16, n_init=10, random_state=0).fit(colours.astype(float), sample_weight=counts)
+    best_mse = full.inertia_ / rgb.size
+    assert squared_error(rgb, quantize(rgb, 16).image) <= 1.03 * best_mse
+
+
+def test_oklab_centroids_are_means_in_oklab():
+    rgb = sample_rgb("chelsea.png")[::4, ::4]
+    result = quantize(rgb, 6, space="oklab", max_iters=300, tol=0)
+    assert result.kmeans.converged
+    lab = srgb_to_oklab(rgb.reshape(-1, 3))
+    labels = result.labels.reshape(-1)
+    for j, colour in enumerate(result.palette):
+        mean_rgb = oklab_to_srgb(lab[labels == j].mean(axis=0))
+        np.testing.assert_allclose(colour, np.clip(mean_rgb, 0, 255), atol=0.51)
+    # and the RGB mean of a cluster is a different colour: the space matters
+    rgb_means = [rgb.reshape(-1, 3)[labels == j].mean(axis=0) for j in range(6)]
+    assert np.abs(np.array(rgb_means) - result.palette).max() > 1
+
+
+def test_oklab_labels_are_nearest_in_oklab_not_rgb():
+    rgb = sample_rgb("coffee.png")[::3, ::3]
+    result = quantize(rgb, 8, space="oklab")
+    lab = srgb_to_oklab(rgb.reshape(-1, 3))
+    centroids = result.kmeans.centroids / 100
+    nearest = np.argmin(((lab[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    np.testing.assert_array_equal(result.labels.reshape(-1), nearest)
