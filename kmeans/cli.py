@@ -36,7 +36,15 @@ from typing import Any
 from kmeans.encode import encode_gif
 from kmeans.errors import KMeansError
 from kmeans.pipeline import Compression, compress
-from kmeans.settings import DEFAULT_MAX_ITERS, DITHERS, INITS, MAX_K, SPACES, Settings
+from kmeans.settings import (
+    DEFAULT_MAX_ITERS,
+    DITHERS,
+    INITS,
+    MAX_K,
+    SPACES,
+    Settings,
+    parse_hex_colour,
+)
 
 #: Output formats, by the file name suffix that selects them.
 FORMATS = ("png", "gif")
@@ -146,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="random seed, 0 or more; the same seed gives the same result (default: 0)",
     )
+    parser.add_argument(
+        "--keep",
+        type=hex_colour,
+        action="append",
+        default=[],
+        metavar="COLOUR",
+        help="a colour that must stay exactly, like '#ff0000' (repeat for more)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per input")
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
@@ -160,6 +176,14 @@ def colour_count(text: str) -> int:
 def iteration_count(text: str) -> int:
     """argparse type for --iters: a whole number, at least 1."""
     return whole_number(text, "--iters", 1)
+
+
+def hex_colour(text: str) -> tuple[int, int, int]:
+    """argparse type for --keep: '#rrggbb' (or '#rgb') as an (r, g, b) tuple."""
+    try:
+        return parse_hex_colour(text)
+    except KMeansError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def seed_value(text: str) -> int:
@@ -253,7 +277,12 @@ def quantize_one(
 def settings_of(args: argparse.Namespace) -> Settings:
     """The quantisation settings the arguments chose."""
     return Settings(
-        max_iters=args.iters, init=args.init, seed=args.seed, space=args.space, dither=args.dither
+        max_iters=args.iters,
+        init=args.init,
+        seed=args.seed,
+        space=args.space,
+        dither=args.dither,
+        keep_colours=tuple(args.keep),
     )
 
 

@@ -23,6 +23,7 @@ poster-like        (anything)      (anything)   flat areas of colour, like a pos
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def knee(ks: Sequence[int], delta_es: Sequence[float]) -> int | None:
     True
     """
     pairs = list(zip(ks, delta_es, strict=True))
-    for (k, error), (next_k, next_error) in zip(pairs, pairs[1:], strict=False):
+    for (k, error), (next_k, next_error) in itertools.pairwise(pairs):
         if next_k >= 2 * k and error - next_error < WORTHWHILE_GAIN:
             return k
     return None

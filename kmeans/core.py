@@ -156,6 +156,7 @@ def kmeans_init_centroids(
     init: str = "kmeans++",
     seed: int | None = None,
     weights: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose K starting centroids from the rows of X.
 
@@ -165,26 +166,40 @@ def kmeans_init_centroids(
     the nearest colour already picked (D² seeding), taking the best of a few such draws each time
     (greedy k-means++, as scikit-learn does).
 
+    ``keep`` (an (M, D) array, M ≤ K) gives colours that must be centroids, such as a locked
+    brand colour: they are the first M rows, and the other K - M are chosen around them (for
+    k-means++, far from them too).
+
     When X has fewer than K distinct colours, all of them are returned: fewer than K rows.
 
     >>> X = np.array([[0, 0, 0], [0, 0, 0], [255, 255, 255]], dtype=np.uint8)
     >>> kmeans_init_centroids(X, 2, seed=0).tolist()
     [[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]
+    >>> kmeans_init_centroids(X, 2, seed=0, keep=np.array([[250, 250, 250]])).tolist()
+    [[250.0, 250.0, 250.0], [0.0, 0.0, 0.0]]
     """
     X = check_points(X)
     if K < 1:
         raise KMeansError(f"K must be at least 1, not {K}.")
     if init not in ("kmeans++", "random"):
         raise KMeansError(f"The initialisation must be 'kmeans++' or 'random', not {init!r}.")
+    no_keep = keep is None or np.size(keep) == 0
+    kept = np.empty((0, X.shape[1])) if no_keep else check_centroids(keep, X)
+    if len(kept) > K:
+        raise KMeansError(f"{len(kept)} colours cannot be kept with only K = {K}.")
     points, point_weights = _weighted_points(X, weights)
+    if len(kept):  # a kept colour is a centroid already; choosing it again would waste one
+        new = ~(points[:, None, :] == kept[None, :, :]).all(axis=2).any(axis=1)
+        points, point_weights = points[new], point_weights[new]
     rng = np.random.default_rng(seed)
-    if len(points) <= K:
-        return points.astype(np.float64)
+    wanted = K - len(kept)
+    if len(points) <= wanted:
+        return np.vstack([kept, points]).astype(np.float64)
     if init == "random":
         probability = point_weights / point_weights.sum()
-        chosen = rng.choice(len(points), size=K, replace=False, p=probability)
-        return points[chosen].astype(np.float64)
-    return _kmeans_plus_plus(points.astype(np.float64), point_weights, K, rng)
+        chosen = rng.choice(len(points), size=wanted, replace=False, p=probability)
+        return np.vstack([kept, points[chosen]]).astype(np.float64)
+    return _kmeans_plus_plus(points.astype(np.float64), point_weights, K, rng, kept)
 
 
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +221,7 @@ def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndar
 
 
 def _kmeans_plus_plus(
-    points: np.ndarray, weights: np.ndarray, K: int, rng: np.random.Generator
+    points: np.ndarray, weights: np.ndarray, K: int, rng: np.random.Generator, kept: np.ndarray
 ) -> np.ndarray:
     n_trials = 2 + int(np.log(K))
     squared_norms = np.einsum("ij,ij->i", points, points)
@@ -216,10 +231,14 @@ def _kmeans_plus_plus(
         cross = points @ centres.T
         return np.maximum(squared_norms[:, None] - 2 * cross + (centres**2).sum(axis=1), 0)
 
-    first = rng.choice(len(points), p=weights / weights.sum())
-    chosen = [first]
-    closest = squared_distances(points[[first]])[:, 0]
-    for _ in range(1, K):
+    if len(kept):
+        chosen = []
+        closest = squared_distances(kept).min(axis=1)
+    else:
+        first = rng.choice(len(points), p=weights / weights.sum())
+        chosen = [first]
+        closest = squared_distances(points[[first]])[:, 0]
+    for _ in range(len(kept) + len(chosen), K):
         cumulative = np.cumsum(weights * closest)
         if cumulative[-1] <= 0:  # every point already coincides with a centroid
             break
@@ -230,7 +249,7 @@ def _kmeans_plus_plus(
         best = int(np.argmin(weights @ candidate_closest))
         chosen.append(int(trials[best]))
         closest = candidate_closest[:, best]
-    return points[chosen].astype(np.float64)
+    return np.vstack([kept, points[chosen]]).astype(np.float64)
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -326,15 +345,17 @@ class ClusterSums:
         )
         return float(max(per_cluster.sum(), 0.0))
 
-    def fill_empty_clusters(self) -> None:
+    def fill_empty_clusters(self, fixed: np.ndarray | None = None) -> None:
         """Move the points farthest from their cluster's mean into the empty clusters.
+
+        Clusters marked in the boolean mask ``fixed`` never move, so they are left empty.
 
         A point is moved only if its cluster keeps some weight, so no cluster is emptied in turn.
         With weights, a point moves with its whole weight: for colours, all the pixels of the
         farthest colour move, where a pixel-by-pixel run would move one of them. That is the one
         case in which a weighted run and its repeated-rows equivalent part ways.
         """
-        empty = np.flatnonzero(self.W <= 0)
+        empty = np.flatnonzero((self.W <= 0) & (True if fixed is None else ~fixed))
         if len(empty) == 0:
             return
         means = self.means()
@@ -372,12 +393,15 @@ class LloydRound(NamedTuple):
     settled: bool
 
 
-def lloyd_rounds(X: np.ndarray, initial_centroids: np.ndarray, max_iters: int):
+def lloyd_rounds(
+    X: np.ndarray, initial_centroids: np.ndarray, max_iters: int, *, fixed: object = None
+):
     """Textbook Lloyd, round by round, for watching it work: the plain loop of the two steps.
 
     Yields round 0 (the starting centroids and their assignment), then the state after each
     update, at most ``max_iters`` updates. ``settled`` is True on the last round when an update
-    left every centroid where it was. :func:`run_kmeans` gives the same centroids, faster.
+    left every centroid where it was. ``fixed`` (indices or a boolean mask) names centroids the
+    update never moves. :func:`run_kmeans` gives the same centroids, faster.
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250]], dtype=np.uint8)
     >>> [r.centroids[:, 0].tolist() for r in lloyd_rounds(X, np.array([[0.0] * 3, [9.0] * 3]), 5)]
@@ -385,11 +409,13 @@ def lloyd_rounds(X: np.ndarray, initial_centroids: np.ndarray, max_iters: int):
     """
     X = check_points(X)
     centroids = check_centroids(initial_centroids, X)
+    kept = fixed_mask(fixed, len(centroids))
     for round_number in range(max_iters + 1):
         labels = find_closest_centroids(X, centroids)
         diff = X - centroids[labels]
         inertia = float(np.einsum("ij,ij->", diff, diff))
         moved = compute_centroids(X, labels, len(centroids))
+        moved[kept] = centroids[kept]
         settled = bool(np.array_equal(moved, centroids))
         yield LloydRound(centroids, labels, inertia, settled)
         if settled or round_number == max_iters:
@@ -404,6 +430,7 @@ def run_kmeans(
     *,
     tol: float = 0.0,
     weights: np.ndarray | None = None,
+    fixed: object = None,
     progress: ProgressCallback | None = None,
 ) -> KMeansResult:
     """Lloyd's algorithm: repeat assign-then-update at most ``max_iters`` times.
@@ -416,26 +443,57 @@ def run_kmeans(
     tol : stop early once no centroid moves more than this (in 0–255 colour units). With 0 the
         loop stops early only when the assignment no longer changes.
     weights : optional (N,) weight per row; a weight of 3 counts like three copies of the row.
+    fixed : optional indices (or a (K,) boolean mask) of centroids that never move: a brand
+        colour or a skin tone that must survive. The update step leaves them where they are;
+        every other centroid follows textbook Lloyd, and points still go to their nearest
+        centroid, fixed or not.
     progress : optional callback, called as ``progress(iteration, max_iters, inertia)``.
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]], dtype=np.uint8)
     >>> result = run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10)
     >>> result.centroids.tolist(), result.labels.tolist(), result.converged
     ([[1.0, 1.0, 1.0], [251.0, 251.0, 251.0]], [0, 0, 1, 1], True)
+    >>> run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10, fixed=[1]).centroids.tolist()
+    [[1.0, 1.0, 1.0], [100.0, 100.0, 100.0]]
     """
     X = check_points(X)
     centroids = check_centroids(initial_centroids, X)
+    kept = fixed_mask(fixed, len(centroids))
     if weights is None and X.dtype == np.uint8 and X.shape[1] == 3:
         # Fast path: each distinct colour is one point weighted by its pixel count, so the
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
-        result = _lloyd(points, counts.astype(np.float64), centroids, max_iters, tol, progress)
+        result = _lloyd(
+            points, counts.astype(np.float64), centroids, kept, max_iters, tol, progress
+        )
         return dataclasses.replace(result, labels=result.labels[inverse])
-    result = _lloyd(X, _weights_or_ones(X, weights), centroids, max_iters, tol, progress)
-    return result
+    return _lloyd(X, _weights_or_ones(X, weights), centroids, kept, max_iters, tol, progress)
 
 
-def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult:
+def fixed_mask(fixed: object, K: int) -> np.ndarray:
+    """``fixed`` (None, indices, or a boolean mask) as a (K,) boolean mask, checked.
+
+    >>> fixed_mask([2], 4).tolist(), fixed_mask(None, 2).tolist()
+    ([False, False, True, False], [False, False])
+    """
+    mask = np.zeros(K, dtype=bool)
+    if fixed is None:
+        return mask
+    given = np.asarray(fixed)
+    if given.dtype == bool:
+        if given.shape != (K,):
+            raise KMeansError(f"A mask of fixed centroids must have {K} entries, not {given.size}.")
+        return given.copy()
+    if not np.issubdtype(given.dtype, np.integer) and given.size:
+        raise KMeansError("Fixed centroids must be given as indices or a boolean mask.")
+    indices = given.astype(np.intp).reshape(-1)
+    if indices.size and (indices.min() < 0 or indices.max() >= K):
+        raise KMeansError(f"Every fixed centroid must be an index from 0 to {K - 1}.")
+    mask[indices] = True
+    return mask
+
+
+def _lloyd(points, weights, centroids, fixed, max_iters, tol, progress) -> KMeansResult:
     """The loop itself: assignment from the last labels (pruned for large K), update by sums."""
     labels, _ = nearest_centroids(points, centroids)
     sums = ClusterSums(points, weights, labels, len(centroids))
@@ -445,8 +503,9 @@ def _lloyd(points, weights, centroids, max_iters, tol, progress) -> KMeansResult
         history.append(sums.inertia(centroids))
         if progress is not None:
             progress(iteration, max_iters, history[-1])
-        sums.fill_empty_clusters()
+        sums.fill_empty_clusters(fixed)
         new_centroids = sums.means(fallback=centroids)
+        new_centroids[fixed] = centroids[fixed]
         shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
         centroids = new_centroids
         moved = sums.relabel(nearest_centroids_near(points, centroids, sums.labels)[0])

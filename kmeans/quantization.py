@@ -44,6 +44,7 @@ import numpy as np
 from kmeans.core import (
     distinct_colours,
     find_closest_centroids,
+    fixed_mask,
     kmeans_init_centroids,
     run_kmeans,
 )
@@ -204,21 +205,33 @@ def quantize(
     settings = _settings_with(settings, options)
     counted = image if isinstance(image, ColourCounts) else count_colours(image)
     notices: list[str] = []
-    k_allowed = _allowed_k(k, counted, notices)
+    k_allowed = _allowed_k(k, counted, settings, notices)
 
     points = _points_in_space(counted.colours, settings.space)
     weights = counted.counts.astype(np.float64)
+    kept = _points_in_space(
+        np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3), settings.space
+    )
     if settings.init == "kmeans++":
-        initial = _seed_on_histogram(counted.colours, points, weights, k_allowed, settings)
+        initial = _seed_on_histogram(counted.colours, points, weights, k_allowed, settings, kept)
     else:
         initial = kmeans_init_centroids(
-            points, k_allowed, init="random", seed=settings.seed, weights=weights
+            points, k_allowed, init="random", seed=settings.seed, weights=weights, keep=kept
         )
+    fixed = np.arange(len(kept))
     run = run_kmeans(
-        points, initial, settings.max_iters, tol=settings.tol, weights=weights, progress=progress
+        points,
+        initial,
+        settings.max_iters,
+        tol=settings.tol,
+        weights=weights,
+        fixed=fixed,
+        progress=progress,
     )
 
     palette = _palette_of(run.centroids, settings.space)
+    if len(fixed):  # exactly the colours given, whatever the space's round trip does
+        palette[fixed] = settings.keep_colours
     labels = _pixel_labels(counted, run, settings.space)
     return QuantizeResult(
         palette=palette,
@@ -257,16 +270,19 @@ def _rgb_and_alpha(image: LoadedImage | np.ndarray) -> tuple[np.ndarray, np.ndar
     return rgb, None
 
 
-def _allowed_k(k: object, counted: ColourCounts, notices: list[str]) -> int:
+def _allowed_k(k: object, counted: ColourCounts, settings: Settings, notices: list[str]) -> int:
     """K checked, then lowered (with a notice) to what the palette and the colours allow."""
     k_allowed = check_k(k)
+    if len(settings.keep_colours) > k_allowed:
+        kept = len(settings.keep_colours)
+        raise KMeansError(f"{kept} colours cannot be kept with only K = {k_allowed}.")
     if counted.has_transparency and k_allowed == MAX_K:
         notices.append(
             "The image has transparent pixels, which take one of the 256 palette entries, "
             "so K was lowered to 255."
         )
         k_allowed = MAX_K - 1
-    n_colours = len(counted.colours)
+    n_colours = max(len(counted.colours), len(settings.keep_colours))
     if n_colours < k_allowed:
         only = "1 distinct colour" if n_colours == 1 else f"{n_colours} distinct colours"
         notices.append(
@@ -304,25 +320,41 @@ def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.nd
 
 
 def _seed_on_histogram(
-    colours: np.ndarray, points: np.ndarray, weights: np.ndarray, k: int, settings: Settings
+    colours: np.ndarray,
+    points: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    settings: Settings,
+    kept: np.ndarray,
 ) -> np.ndarray:
-    """Stages 1 and 2: converge on the coarse histogram from a few starts, swap, polish."""
+    """Stages 1 and 2: converge on the coarse histogram from a few starts, swap, polish.
+
+    The ``kept`` colours are the first centroids throughout, and never move.
+    """
     cells, cell_weights = _histogram_cells(colours, points, weights, HISTOGRAM_BITS)
     if len(cells) <= k:  # too few cells to choose among: seed on the distinct colours directly
-        return kmeans_init_centroids(points, k, seed=settings.seed, weights=weights)
+        return kmeans_init_centroids(points, k, seed=settings.seed, weights=weights, keep=kept)
+    fixed = np.arange(len(kept))
     rng = np.random.default_rng(settings.seed)
     best = None
     for start_seed in rng.integers(0, 2**32, size=HISTOGRAM_STARTS):
-        start = kmeans_init_centroids(cells, k, seed=int(start_seed), weights=cell_weights)
-        run = run_kmeans(cells, start, HISTOGRAM_MAX_ITERS, tol=settings.tol, weights=cell_weights)
+        start = kmeans_init_centroids(
+            cells, k, seed=int(start_seed), weights=cell_weights, keep=kept
+        )
+        run = run_kmeans(
+            cells, start, HISTOGRAM_MAX_ITERS, tol=settings.tol, weights=cell_weights, fixed=fixed
+        )
         if best is None or run.inertia < best.inertia:
             best = run
     centroids = best.centroids
     if len(cells) * k <= SWAP_MAX_PAIRS:
         hues = _hue_families(cells, settings.space)
-        centroids = improve_by_swaps(cells, cell_weights, centroids, rng, hues)
+        centroids = improve_by_swaps(cells, cell_weights, centroids, rng, hues, fixed)
     fine, fine_weights = _histogram_cells(colours, points, weights, FINE_HISTOGRAM_BITS)
-    return run_kmeans(fine, centroids, FINE_MAX_ITERS, tol=FINE_TOL, weights=fine_weights).centroids
+    polished = run_kmeans(
+        fine, centroids, FINE_MAX_ITERS, tol=FINE_TOL, weights=fine_weights, fixed=fixed
+    )
+    return polished.centroids
 
 
 def _histogram_cells(
@@ -357,6 +389,7 @@ def improve_by_swaps(
     centroids: np.ndarray,
     rng: np.random.Generator,
     hue_families: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Local search: move one centroid at a time where it lowers the inertia most, keep the best.
 
@@ -367,6 +400,7 @@ def improve_by_swaps(
     convergence with Lloyd; the first that lowers the inertia is kept. Candidates: points drawn
     with probability ∝ weight × squared error, each moved to the mean of what it would take,
     and the error-weighted mean of each (vivid) hue family given in ``hue_families``.
+    Centroids whose indices are in ``fixed`` never move.
 
     >>> X = np.array([[0.0, 0, 0], [1, 1, 1], [100, 0, 0], [101, 0, 0], [0, 200, 0]])
     >>> w = np.array([10.0, 10, 1, 1, 10])
@@ -376,16 +410,25 @@ def improve_by_swaps(
     [0.0, 200.0]
     """
     points = np.asarray(points, dtype=np.float64)
-    best = run_kmeans(points, centroids, HISTOGRAM_MAX_ITERS * 2, tol=0.01, weights=weights)
+    fixed = fixed_mask(fixed, len(centroids))
+    best = _converge(points, weights, centroids, fixed)
     for _ in range(SWAP_ROUNDS):
-        swapped = _best_swap(points, weights, best, rng, hue_families)
+        swapped = _best_swap(points, weights, best, rng, hue_families, fixed)
         if swapped is None:
             break
         best = swapped
     return best.centroids
 
 
-def _best_swap(points, weights, best: KMeansResult, rng, hue_families) -> KMeansResult | None:
+def _converge(points, weights, centroids, fixed) -> KMeansResult:
+    return run_kmeans(
+        points, centroids, HISTOGRAM_MAX_ITERS * 2, tol=0.01, weights=weights, fixed=fixed
+    )
+
+
+def _best_swap(
+    points, weights, best: KMeansResult, rng, hue_families, fixed
+) -> KMeansResult | None:
     """The first of the SWAP_TRIES most promising swaps that lowers the inertia, or None."""
     centroids = best.centroids
     K = len(centroids)
@@ -406,13 +449,14 @@ def _best_swap(points, weights, best: KMeansResult, rng, hue_families) -> KMeans
     per_cluster_gain = _sum_by_cluster(gain, nearest, K)
     per_cluster_fallback = _sum_by_cluster(fallback, nearest, K)
     change = gain.sum(axis=0)[None, :] - per_cluster_gain + per_cluster_fallback  # (K, T)
+    change[fixed] = np.inf  # a kept colour is never the one that moves
     for flat in np.argsort(change, axis=None)[:SWAP_TRIES]:
         j, t = np.unravel_index(flat, change.shape)
         if change[j, t] >= 0:
             break
         moved = centroids.copy()
         moved[j] = candidates[t]
-        run = run_kmeans(points, moved, HISTOGRAM_MAX_ITERS * 2, tol=0.01, weights=weights)
+        run = _converge(points, weights, moved, fixed)
         if run.inertia < best.inertia * (1 - 1e-4):
             return run
     return None

@@ -45,6 +45,8 @@ class Settings:
         means are taken.
     dither : ``"none"`` (each pixel its nearest palette colour, the default), ``"floyd-steinberg"``
         or ``"selective"``; dithering trades bytes for smoother gradients, see :mod:`kmeans.dither`.
+    keep_colours : 8-bit (r, g, b) colours that must be in the palette exactly, such as a brand
+        colour or a skin tone; K-Means never moves them (``run_kmeans(fixed=...)``).
 
     >>> Settings(space="oklab").space
     'oklab'
@@ -59,8 +61,10 @@ class Settings:
     seed: int | None = 0
     space: str = "rgb"
     dither: str = "none"
+    keep_colours: tuple[tuple[int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "keep_colours", _checked_colours(self.keep_colours))
         _check_choice("initialisation", self.init, INITS)
         _check_choice("colour space", self.space, SPACES)
         _check_choice("dithering", self.dither, DITHERS)
@@ -90,6 +94,39 @@ def check_k(k: object) -> int:
     if not _is_whole(k) or not 1 <= k <= MAX_K:
         raise KMeansError(f"K must be a whole number from 1 to {MAX_K}, not {k!r}.")
     return int(k)
+
+
+def _checked_colours(colours: object) -> tuple[tuple[int, int, int], ...]:
+    """Colours to keep as a tuple of distinct (r, g, b) tuples, or a one-sentence KMeansError."""
+    checked: list[tuple[int, int, int]] = []
+    for colour in colours:  # type: ignore[attr-defined]
+        values = tuple(colour)
+        if len(values) != 3 or not all(_is_whole(v) and 0 <= v <= 255 for v in values):
+            raise KMeansError(
+                f"A colour to keep must be three whole numbers from 0 to 255, not {colour!r}."
+            )
+        rgb = (int(values[0]), int(values[1]), int(values[2]))
+        if rgb not in checked:
+            checked.append(rgb)
+    return tuple(checked)
+
+
+def parse_hex_colour(text: str) -> tuple[int, int, int]:
+    """'#ff0000' or 'ff0000' (or '#f00') as (255, 0, 0), or a one-sentence KMeansError.
+
+    >>> parse_hex_colour("#FF8000"), parse_hex_colour("0f0")
+    ((255, 128, 0), (0, 255, 0))
+    """
+    digits = text.strip().lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    try:
+        if len(digits) != 6:
+            raise ValueError
+        value = int(digits, 16)
+    except ValueError:
+        raise KMeansError(f"A colour must be written like #ff0000, not {text!r}.") from None
+    return value >> 16, (value >> 8) & 255, value & 255
 
 
 def _is_whole(value: object) -> bool:
