@@ -64,8 +64,8 @@ HISTOGRAM_BITS = 5
 #: enough to the exact minimum that 5 exact rounds land within 1-3% of a full fit's MSE, yet
 #: with tens of thousands of cells instead of up to a million colours.
 FINE_HISTOGRAM_BITS = 6
-FINE_TOL = 0.05
-FINE_MAX_ITERS = 200
+FINE_TOL = 0.2
+FINE_MAX_ITERS = 60
 #: k-means++ starts tried on the histogram; the lowest inertia wins.
 HISTOGRAM_STARTS = 3
 HISTOGRAM_MAX_ITERS = 50
