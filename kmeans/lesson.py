@@ -1,0 +1,139 @@
+"""K-Means one step at a time, for showing a class how it works.
+
+A lesson runs textbook Lloyd on the pixels of a (small) picture, but stops after every half
+step so each can be shown on its own:
+
+* **assign** (:func:`~kmeans.core.find_closest_centroids`): every pixel joins the team of its
+  nearest centroid; the lesson counts how many pixels changed team.
+* **update** (:func:`~kmeans.core.compute_centroids`): every centroid moves to the mean colour of
+  its team; the lesson measures how far the biggest one moved.
+
+It stops when an assignment changes nobody's team: the centroids would then move nowhere, so
+every later step would repeat the same picture. A team left empty takes over the pixel that
+fits its own team worst, exactly as :func:`~kmeans.core.compute_centroids` does, and the lesson
+says so. Locked colours (``fixed``) never move, as in :func:`~kmeans.core.run_kmeans`.
+
+These are the library's own steps on the same pixels, so a lesson run to the end lands on the
+same centroids as :func:`~kmeans.core.run_kmeans` from the same start (tested), and its error
+uses the same units: the inertia, also shown as :func:`typical_error`, the root mean squared
+distance of a pixel to its centroid in 0–255 colour levels.
+
+>>> pixels = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200], [210, 210, 210]], np.uint8)
+>>> lesson = Lesson(pixels, np.array([[0.0, 0, 0], [10, 10, 10]]))
+>>> lesson.assign().changed, round(lesson.update().moved, 1)
+(4, 225.2)
+>>> lesson.assign().changed, lesson.finished
+(1, False)
+>>> lesson.update().centroids.tolist()
+[[5.0, 5.0, 5.0], [205.0, 205.0, 205.0]]
+>>> lesson.assign().changed, lesson.finished
+(0, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.core import check_points, compute_centroids, find_closest_centroids, fixed_mask
+
+ASSIGN, UPDATE = "assign", "update"
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one half step did.
+
+    Attributes
+    ----------
+    kind : "assign" or "update".
+    round : the round it belongs to: round 1 is the first assign and its update.
+    centroids : (K, 3) float64, the centroids after the step.
+    labels : (N,) each pixel's team after the step.
+    inertia : sum of squared distances of the pixels to their centroids after the step.
+    changed : assign: pixels whose team changed (all of them in round 1); update: 0.
+    moved : update: how far the centroid that moved most went, in colour levels; assign: 0.
+    refilled : update: teams that were empty and took over a pixel instead.
+    """
+
+    kind: str
+    round: int
+    centroids: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    changed: int = 0
+    moved: float = 0.0
+    refilled: tuple[int, ...] = ()
+
+
+class Lesson:
+    """Lloyd's algorithm on ``pixels`` from ``initial_centroids``, one half step per call."""
+
+    def __init__(self, pixels: np.ndarray, initial_centroids: np.ndarray, fixed: object = None):
+        self.pixels = check_points(pixels)
+        self.centroids = np.array(initial_centroids, dtype=np.float64)
+        self.fixed = fixed_mask(fixed, len(self.centroids))
+        self.labels: np.ndarray | None = None
+        self.steps: list[Step] = []
+        self.finished = False
+
+    @property
+    def next_kind(self) -> str:
+        """The step a call to :meth:`step` would take: assign first, then they alternate."""
+        return ASSIGN if not self.steps or self.steps[-1].kind == UPDATE else UPDATE
+
+    @property
+    def round(self) -> int:
+        return sum(step.kind == ASSIGN for step in self.steps)
+
+    def step(self) -> Step:
+        """The next half step (assign or update); once finished, nothing changes."""
+        return self.assign() if self.next_kind == ASSIGN else self.update()
+
+    def assign(self) -> Step:
+        """Every pixel joins its nearest centroid's team."""
+        if self.next_kind != ASSIGN:
+            raise ValueError("The centroids must move (update) before the pixels are reassigned.")
+        labels = find_closest_centroids(self.pixels, self.centroids)
+        changed = len(labels) if self.labels is None else int((labels != self.labels).sum())
+        # No team changed, so the centroids are already their teams' means: nothing would move.
+        self.finished = self.labels is not None and changed == 0
+        self.labels = labels
+        return self._record(Step(ASSIGN, self.round + 1, self.centroids, labels, 0.0, changed))
+
+    def update(self) -> Step:
+        """Every centroid that is not locked moves to the mean colour of its team."""
+        if self.next_kind != UPDATE:
+            raise ValueError("The pixels must be assigned before the centroids can move.")
+        K = len(self.centroids)
+        team_sizes = np.bincount(self.labels, minlength=K)
+        refilled = tuple(int(j) for j in np.flatnonzero((team_sizes == 0) & ~self.fixed))
+        moved_to = compute_centroids(self.pixels, self.labels, K)
+        moved_to[self.fixed] = self.centroids[self.fixed]
+        if refilled:  # compute_centroids gave each empty team the worst-fitting pixel
+            self.labels = find_closest_centroids(self.pixels, moved_to)
+        distance = float(np.sqrt(((moved_to - self.centroids) ** 2).sum(axis=1)).max())
+        self.centroids = moved_to
+        step = Step(UPDATE, self.round, moved_to, self.labels, 0.0, 0, distance, refilled)
+        return self._record(step)
+
+    def _record(self, step: Step) -> Step:
+        diff = self.pixels - step.centroids[step.labels]
+        step = dataclasses.replace(step, inertia=float(np.einsum("ij,ij->", diff, diff)))
+        self.steps.append(step)
+        return step
+
+
+def typical_error(inertia: float, n_pixels: int) -> float:
+    """√(inertia / N): a pixel's typical distance from its centroid, in 0–255 colour levels.
+
+    The inertia of a photo runs to ten digits; this says the same in units a person can picture
+    ("the average colour is off by 12 levels out of 255").
+
+    >>> typical_error(400.0, 4)
+    10.0
+    """
+    return math.sqrt(inertia / n_pixels) if n_pixels else 0.0
