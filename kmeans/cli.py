@@ -53,7 +53,8 @@ READ_ONLY_SUFFIXES = (".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".avif"
 
 DESCRIPTION = """\
 Reduce images to K colours with K-Means and save them as indexed (palette) PNG or GIF files,
-reporting the quality (MSE, PSNR, SSIM) and the file sizes."""
+reporting how close the result looks (in words, and as ΔE in Oklab, where about 2 is just
+noticeable, and lost hue, the worst-served vivid colour), MSE, PSNR, SSIM and the file sizes."""
 
 EPILOG = """\
 output names:
@@ -353,6 +354,10 @@ def success_report(
         "mse": compression.mse,
         "psnr": compression.psnr,
         "ssim": compression.ssim,
+        "delta_e": compression.perceptual.delta_e,
+        "delta_e_p99": compression.perceptual.delta_e_p99,
+        "lost_hue": compression.perceptual.lost_hue,
+        "looks": compression.closeness.word,
         "input_bytes": compression.input_bytes,
         "output_bytes": output_bytes,
         "seconds": seconds,
@@ -388,7 +393,9 @@ def human_lines(report: dict[str, Any]) -> str:
     """A successful report as a line for a person, followed by any notices."""
     psnr = "∞" if report["psnr"] == math.inf else f"{report['psnr']:.1f}"
     line = (
-        f"{report['input']} → {report['output']}  K={report['k']}  PSNR {psnr} dB  "
+        f"{report['input']} → {report['output']}  K={report['k']}  looks {report['looks']}  "
+        f"ΔE {report['delta_e']:.2f} (99%: {report['delta_e_p99']:.1f}, lost hue "
+        f"{report['lost_hue']:.1f})  PSNR {psnr} dB  "
         f"SSIM {report['ssim']:.3f}  {report['input_bytes']:,} → {report['output_bytes']:,} "
         f"bytes ({size_change(report['input_bytes'], report['output_bytes'])})  "
         f"{report['seconds']:.2f} s"

@@ -1,4 +1,5 @@
-"""How far a quantised image is from the original: MSE, PSNR and SSIM, in NumPy alone.
+"""How far a quantised image is from the original, in NumPy alone: MSE, PSNR and SSIM, and
+two measures of what the eye sees, ΔE in Oklab and lost hue.
 
 * **MSE** (:func:`mse`) is the mean, over every pixel and channel, of the squared difference in
   0–255 units. It is the per-value version of the inertia K-Means minimises.
@@ -16,6 +17,13 @@
   box window, sample (N−1) covariances, and only windows lying wholly inside the image, which is
   what scikit-image's crop of 3 border pixels keeps.
 
+* **ΔE_OK** (:func:`delta_e_ok`) is the colour difference a person sees: 100 × the Euclidean
+  distance between the two colours in Oklab (:mod:`kmeans.oklab`). About 2 is just noticeable
+  side by side. :func:`perceptual_error` reports its mean and 99th percentile over the pixels.
+* **Lost hue** (:func:`perceptual_error`) is the worst-served vivid colour family: a small red
+  object on green barely moves the mean, but it is a hue family of its own, so when it turns
+  green its family's mean ΔE_OK is large.
+
 Images are (H, W, C) or (H, W) arrays of 0–255 values, normally uint8. Two choices keep the cost
 low on 40-megapixel photos:
 
@@ -30,8 +38,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
+
+from kmeans.oklab import srgb_to_oklab
 
 #: Values per strip of one channel: small enough that a strip's int32 working arrays (1 MB each)
 #: stay in cache, which makes it faster than larger strips as well as lighter.
@@ -216,3 +227,172 @@ def _window_sums(values: np.ndarray, win_h: int, win_w: int) -> np.ndarray:
     for j in range(1, win_w):
         sums += column_sums[:, j : j + out_w]
     return sums
+
+
+# ---------------------------------------------------------------------------- what the eye sees
+
+#: Colours at least this vivid (Oklab chroma √(a² + b²)) belong to a hue family.
+VIVID_CHROMA = 0.08
+#: Hue families: windows this many degrees wide, one starting every HUE_STEP degrees, so each
+#: hue lies in two overlapping windows and an object is never split at a window's edge.
+HUE_WINDOW = 30
+HUE_STEP = 15
+#: A family counts only if its pixels make up at least this share of the image (0.05%).
+FAMILY_SHARE = 0.0005
+#: ΔE_OK is tallied in bins this wide for the percentile: exact to 0.01, in bounded memory.
+DELTA_E_BIN = 0.01
+_DELTA_E_BINS = 30_000  # up to ΔE_OK 300; the largest possible (black against white) is 100
+_WINDOWS = 360 // HUE_STEP
+
+
+@dataclass(frozen=True)
+class PerceptualError:
+    """How different two images look. All in ΔE_OK units, where about 2 is just noticeable.
+
+    Attributes
+    ----------
+    delta_e : mean ΔE_OK over the pixels.
+    delta_e_p99 : 99th percentile of ΔE_OK: 1% of the pixels are off by more.
+    lost_hue : the largest mean ΔE_OK of any vivid hue family (0 when nothing is vivid).
+    """
+
+    delta_e: float
+    delta_e_p99: float
+    lost_hue: float
+
+
+def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
+    """Per-pixel colour difference ``100 · |Oklab(original) − Oklab(reconstructed)|``.
+
+    Both are (H, W, 3) sRGB images in 0–255; the result is (H, W) float32. Computed in strips,
+    so the only full-size array is the result. 2 is about the smallest visible difference.
+
+    >>> black, white = np.zeros((1, 1, 3), np.uint8), np.full((1, 1, 3), 255, np.uint8)
+    >>> round(float(delta_e_ok(black, white)[0, 0]), 3)  # Oklab lightness 0 to 1
+    100.0
+    """
+    original, reconstructed = _check_colour_images(original, reconstructed)
+    height, width, _ = original.shape
+    result = np.empty((height, width), dtype=np.float32)
+    for top, rows in _strips(height, width * 3):
+        strip = slice(top, top + rows)
+        result[strip] = _delta_e(
+            srgb_to_oklab(original[strip]), srgb_to_oklab(reconstructed[strip])
+        )
+    return result
+
+
+def perceptual_error(
+    original: np.ndarray, reconstructed: np.ndarray, alpha: np.ndarray | None = None
+) -> PerceptualError:
+    """Mean and 99th-percentile ΔE_OK, and lost hue, of a reconstruction.
+
+    * mean: Σ w·ΔE / Σ w over the pixels, with weight w = 1, or alpha / 255 when ``alpha`` is
+      given, so fully transparent pixels do not count and half-transparent ones half;
+    * 99th percentile: the smallest value v with at least 99% of the weight at or below v (the
+      "inverted CDF" definition, as ``np.percentile(..., method="inverted_cdf")``), read from
+      bins :data:`DELTA_E_BIN` wide: exact to 0.01;
+    * lost hue: the original's pixels with Oklab chroma ≥ :data:`VIVID_CHROMA` are grouped by
+      hue (atan2(b, a)) into 24 windows of 30°, one every 15°; for each window holding at least
+      :data:`FAMILY_SHARE` of the image's weight, the mean ΔE_OK of its pixels; lost hue is the
+      largest of these, or 0 when no window qualifies.
+
+    Computed in strips: memory stays bounded whatever the image size.
+
+    >>> grass = np.full((100, 100, 3), (40, 140, 40), np.uint8)
+    >>> grass[:2, :2] = (220, 20, 20)  # 4 red pixels of 10,000: too few to be a family
+    >>> painted = np.full_like(grass, (40, 140, 40))  # the object painted green
+    >>> seen = perceptual_error(grass, painted)
+    >>> round(seen.delta_e, 3), seen.delta_e_p99, round(seen.lost_hue, 1)
+    (0.013, 0.0, 0.0)
+    >>> grass[:10, :10] = (220, 20, 20)  # 1% of the image: a hue family of its own
+    >>> round(perceptual_error(grass, painted).lost_hue, 1)
+    32.9
+    """
+    original, reconstructed = _check_colour_images(original, reconstructed)
+    height, width, _ = original.shape
+    if alpha is not None and np.asarray(alpha).shape != (height, width):
+        raise ValueError(f"The alpha must have shape {(height, width)}, not {np.shape(alpha)}.")
+    tally = _Tally()
+    for top, rows in _strips(height, width * 3):
+        strip = slice(top, top + rows)
+        lab = srgb_to_oklab(original[strip]).reshape(-1, 3)
+        error = _delta_e(lab, srgb_to_oklab(reconstructed[strip]).reshape(-1, 3))
+        weight = None if alpha is None else np.asarray(alpha[strip], np.float64).reshape(-1) / 255
+        tally.add(error, lab, weight)
+    return tally.result()
+
+
+def perceptual_error_of_colours(
+    colours: np.ndarray, reconstructed: np.ndarray, weights: np.ndarray
+) -> PerceptualError:
+    """:func:`perceptual_error` from distinct colours and their pixel counts: the same numbers.
+
+    A quantised image is ``palette[labels]``, and every pixel of one colour gets the same
+    palette entry, so each distinct colour (U, 3) with its reconstruction (U, 3) and its pixel
+    count (U,) stands for all its pixels exactly: weighted sums and a weighted percentile give
+    what the per-pixel computation gives, from far fewer colours than pixels.
+
+    >>> colours = np.array([[40, 140, 40], [220, 20, 20]], np.uint8)
+    >>> seen = perceptual_error_of_colours(colours, colours[[0, 0]], np.array([9900, 100]))
+    >>> round(seen.lost_hue, 1)
+    32.9
+    """
+    lab = srgb_to_oklab(np.asarray(colours).reshape(-1, 3))
+    error = _delta_e(lab, srgb_to_oklab(np.asarray(reconstructed).reshape(-1, 3)))
+    tally = _Tally()
+    tally.add(error, lab, np.asarray(weights, dtype=np.float64).reshape(-1))
+    return tally.result()
+
+
+class _Tally:
+    """Running sums for :class:`PerceptualError`, so images can be measured strip by strip."""
+
+    def __init__(self) -> None:
+        self.weight = 0.0
+        self.error = 0.0
+        self.histogram = np.zeros(_DELTA_E_BINS + 1)
+        self.window_weight = np.zeros(_WINDOWS)
+        self.window_error = np.zeros(_WINDOWS)
+
+    def add(self, error: np.ndarray, lab: np.ndarray, weight: np.ndarray | None) -> None:
+        weight = np.ones(len(error)) if weight is None else weight
+        self.weight += weight.sum()
+        self.error += weight @ error
+        # Bin b holds values in ((b-1)·BIN, b·BIN]: its upper edge is the value reported.
+        bins = np.minimum(np.ceil(error / DELTA_E_BIN - 1e-9), _DELTA_E_BINS).astype(np.intp)
+        self.histogram += np.bincount(bins, weights=weight, minlength=_DELTA_E_BINS + 1)
+        vivid = np.hypot(lab[:, 1], lab[:, 2]) >= VIVID_CHROMA
+        if vivid.any():
+            hue = np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])) % 360
+            later = (hue // HUE_STEP).astype(np.intp) % _WINDOWS  # the window starting below
+            earlier = (later - 1) % _WINDOWS  # and the one that started a step before it
+            for window in (later, earlier):
+                self.window_weight += np.bincount(window, weights=weight[vivid], minlength=_WINDOWS)
+                self.window_error += np.bincount(
+                    window, weights=weight[vivid] * error[vivid], minlength=_WINDOWS
+                )
+
+    def result(self) -> PerceptualError:
+        if self.weight <= 0:
+            return PerceptualError(0.0, 0.0, 0.0)
+        cumulative = np.cumsum(self.histogram)
+        p99_bin = int(np.searchsorted(cumulative, 0.99 * self.weight * (1 - 1e-12)))
+        families = self.window_weight >= FAMILY_SHARE * self.weight
+        lost = self.window_error[families] / self.window_weight[families]
+        return PerceptualError(
+            delta_e=float(self.error / self.weight),
+            delta_e_p99=round(p99_bin * DELTA_E_BIN, 10),
+            lost_hue=float(lost.max()) if lost.size else 0.0,
+        )
+
+
+def _delta_e(lab: np.ndarray, other: np.ndarray) -> np.ndarray:
+    return (100.0 * np.sqrt(((lab - other) ** 2).sum(axis=-1))).astype(np.float32)
+
+
+def _check_colour_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+    original, reconstructed = _check_images(original, reconstructed)
+    if original.ndim != 3 or original.shape[2] != 3:
+        raise ValueError(f"Expected (H, W, 3) colour images, got shape {original.shape}.")
+    return original, reconstructed

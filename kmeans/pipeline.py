@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
+from kmeans.closeness import Level, closeness
 from kmeans.encode import encode_png, teaching_sizes
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, psnr_from_mse, ssim
@@ -50,6 +51,16 @@ class Compression:
     @cached_property
     def ssim(self) -> float:
         return ssim(self.source.rgb, self.result.image)
+
+    @property
+    def perceptual(self):
+        """Mean and 99th-percentile ΔE_OK and lost hue: what the eye sees (see metrics)."""
+        return self.result.perceptual
+
+    @property
+    def closeness(self) -> Level:
+        """How close it looks, in one of four words (see :mod:`kmeans.closeness`)."""
+        return closeness(self.perceptual.delta_e, self.psnr)
 
     @property
     def teaching_bits(self) -> tuple[int, int]:

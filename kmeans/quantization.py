@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from kmeans.core import (
 from kmeans.encode import is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
+from kmeans.metrics import PerceptualError, perceptual_error_of_colours
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.result import KMeansResult, ProgressCallback
 from kmeans.settings import MAX_K, Settings, check_k
@@ -172,6 +174,18 @@ class QuantizeResult:
     @property
     def k(self) -> int:
         return len(self.palette)
+
+    @cached_property
+    def perceptual(self) -> PerceptualError:
+        """Mean and 99th-percentile ΔE_OK and lost hue of the visible pixels (see metrics).
+
+        Measured on the distinct colours, each weighted by its pixel count: exact, and far
+        faster than pixel by pixel, because every pixel of a colour is redrawn the same way.
+        """
+        counted = self.colours
+        return perceptual_error_of_colours(
+            counted.colours, self.palette[self.colour_labels], counted.counts
+        )
 
 
 def quantize(

@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
+from kmeans.closeness import LEVELS
+from kmeans.metrics import delta_e_ok
 from tests.conftest import ROOT
 from tests.test_io import assert_one_plain_sentence
 
@@ -31,6 +33,10 @@ REQUIRED_KEYS = {
     "mse": float,
     "psnr": float,
     "ssim": float,
+    "delta_e": float,
+    "delta_e_p99": float,
+    "lost_hue": float,
+    "looks": str,
     "input_bytes": int,
     "output_bytes": int,
     "seconds": float,
@@ -118,6 +124,11 @@ def assert_good_report(report: dict, source: Path, k: int) -> None:
         structural_similarity(original, redrawn, channel_axis=-1, data_range=255), abs=1e-6
     )
     assert report["seconds"] >= 0
+    per_pixel = delta_e_ok(original, redrawn).astype(np.float64)  # the written file, re-read
+    assert report["delta_e"] == pytest.approx(per_pixel.mean(), rel=1e-6)
+    p99 = np.percentile(per_pixel, 99, method="inverted_cdf")
+    assert p99 <= report["delta_e_p99"] <= p99 + 0.01 + 1e-9
+    assert report["looks"] in {level.word for level in LEVELS}
 
 
 def test_batch_with_bad_files_reports_every_input_in_order(tmp_path: Path) -> None:
@@ -155,7 +166,8 @@ def test_all_good_exits_zero_with_a_line_per_file_and_progress(tmp_path: Path) -
     assert len(lines) == 2
     for line, source in zip(lines, inputs, strict=True):
         output = tmp_path / "out" / f"{source.stem}-k4.png"
-        assert line.startswith(f"{source} → {output}  K=4  PSNR ")
+        assert line.startswith(f"{source} → {output}  K=4  looks ")
+        assert "ΔE " in line and "lost hue" in line and "PSNR " in line
         size_words = f"{source.stat().st_size:,} → {output.stat().st_size:,} bytes"
         assert size_words in line
         assert "smaller" in line or "larger" in line
