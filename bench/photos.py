@@ -65,3 +65,21 @@ def _noise(rng, height, width, scales, anisotropy: float = 1.0) -> np.ndarray:
         layer = Image.fromarray(grid, mode="F").resize((width, height), Image.Resampling.BICUBIC)
         total += np.asarray(layer) / len(scales)
     return np.clip(total, -1.5, 1.5) / 1.5
+
+
+def sky(width: int = 1200, height: int = 900, seed: int = 0) -> np.ndarray:
+    """A smooth evening sky over a dark, nearly flat hillside: where palettes band and speckle.
+
+    The sky is a vertical gradient from deep blue to orange with faint clouds; the lower third is
+    a dark green-brown hill with a little sensor noise, the "dark flat area" where dithering
+    must not sprinkle bright dots.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    top, bottom = np.array([25, 45, 110], np.float32), np.array([250, 150, 70], np.float32)
+    picture = np.broadcast_to(top + (bottom - top) * t, (height, width, 3)).copy()
+    picture += 18 * _noise(rng, height, width, (0.2, 0.05), anisotropy=0.3)[..., None]
+    hill = np.arange(height)[:, None] > height * (0.66 + 0.05 * np.sin(np.arange(width) / 90))
+    picture[hill] = (28, 32, 22)
+    picture += rng.normal(0, 1.5, picture.shape).astype(np.float32)
+    return np.clip(picture, 0, 255).astype(np.uint8)

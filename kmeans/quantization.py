@@ -49,10 +49,11 @@ from kmeans.core import (
     kmeans_init_centroids,
     run_kmeans,
 )
+from kmeans.dither import dither_labels
 from kmeans.encode import is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
-from kmeans.metrics import PerceptualError, perceptual_error_of_colours
+from kmeans.metrics import PerceptualError, perceptual_error, perceptual_error_of_colours
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.result import KMeansResult, ProgressCallback
 from kmeans.settings import MAX_K, Settings, check_k
@@ -151,7 +152,8 @@ class QuantizeResult:
     kmeans : the exact K-Means run; its ``labels`` are ``labels.ravel()`` (no copy).
     counts : (K,) int64, pixels per palette colour (transparent pixels excluded).
     colours : the :class:`ColourCounts` the run clustered.
-    colour_labels : (U,) uint8, the palette index of each of those distinct colours.
+    colour_labels : (U,) uint8, the palette index K-Means gave each of those distinct colours
+        (with dithering, pixels of one colour may be drawn with others; ``labels`` says which).
     settings : the :class:`~kmeans.settings.Settings` used.
     k_requested : the K asked for; ``len(palette)`` can be smaller, see ``notices``.
     notices : sentences for the user about what was adjusted.
@@ -179,13 +181,18 @@ class QuantizeResult:
     def perceptual(self) -> PerceptualError:
         """Mean and 99th-percentile ΔE_OK and lost hue of the visible pixels (see metrics).
 
-        Measured on the distinct colours, each weighted by its pixel count: exact, and far
-        faster than pixel by pixel, because every pixel of a colour is redrawn the same way.
+        Without dithering it is measured on the distinct colours, each weighted by its pixel
+        count: exact, and far faster than pixel by pixel, because every pixel of a colour is
+        redrawn the same way. Dithered pixels of one colour differ, so they are measured one
+        by one.
         """
         counted = self.colours
-        return perceptual_error_of_colours(
-            counted.colours, self.palette[self.colour_labels], counted.counts
-        )
+        if self.settings.dither == "none":
+            return perceptual_error_of_colours(
+                counted.colours, self.palette[self.colour_labels], counted.counts
+            )
+        weight = None if counted.visible is None else counted.visible.reshape(self.labels.shape)
+        return perceptual_error(counted.rgb, self.image, None if weight is None else weight * 255)
 
 
 def quantize(
@@ -247,15 +254,16 @@ def quantize(
     if len(fixed):  # exactly the colours given, whatever the space's round trip does
         palette[fixed] = settings.keep_colours
     labels = _pixel_labels(counted, run, settings.space)
+    if settings.dither != "none":
+        labels = dither_labels(counted.rgb, palette, settings.dither, labels)
+    visible = labels.reshape(-1) if counted.visible is None else labels.reshape(-1)[counted.visible]
     return QuantizeResult(
         palette=palette,
         labels=labels,
         image=palette[labels],
         alpha=counted.alpha,
         kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
-        counts=np.bincount(run.labels, weights=counted.counts, minlength=len(palette)).astype(
-            np.int64
-        ),
+        counts=np.bincount(visible, minlength=len(palette)).astype(np.int64),
         colours=counted,
         colour_labels=run.labels,
         settings=settings,

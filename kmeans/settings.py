@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeans.dither import DITHER_METHODS
 from kmeans.encode import MAX_PALETTE_SIZE
 from kmeans.errors import KMeansError
 
@@ -22,7 +23,7 @@ INITS = ("kmeans++", "random")
 #: Where distances are measured: the textbook RGB cube, or Oklab, where distance follows the eye.
 SPACES = ("rgb", "oklab")
 #: How pixels are mapped to the palette in the written image; see :mod:`kmeans.dither`.
-DITHERS = ("none",)
+DITHERS = DITHER_METHODS
 #: Rounds of exact Lloyd after the seeding; see :mod:`kmeans.quantization` for how it was chosen.
 DEFAULT_MAX_ITERS = 5
 #: Stop the exact rounds once no centroid moves more than this, in 0–255 colour levels.

@@ -1,0 +1,103 @@
+"""Measure dithering against its targets: smoother seen from a little way off, few bytes more.
+
+Run by hand::
+
+    python bench/dither.py            # the samples, the built photos, K=16
+
+For each photo at K=16, each method of :mod:`kmeans.dither` is judged against the undithered
+result: mean and 99th-percentile ΔE_OK at full size; mean ΔE_OK of a 3×3 box-filtered view (both
+images filtered in linear light, which is how the eye averages neighbouring pixels seen from
+further away); and the bytes of the PNG. Targets: box-filtered mean ΔE ≤ 0.75× undithered, PNG
+≤ 1.8× undithered bytes, median over the photos.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from photos import ladybird, sky  # noqa: E402
+
+import kmeans  # noqa: E402
+from kmeans.dither import DITHER_METHODS, dither_labels  # noqa: E402
+from kmeans.encode import encode_png  # noqa: E402
+from kmeans.metrics import perceptual_error  # noqa: E402
+from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab  # noqa: E402
+
+K = 16
+BOX_RATIO_TARGET, BYTES_RATIO_TARGET = 0.75, 1.8
+
+
+def box_filtered_delta_e(original: np.ndarray, redrawn: np.ndarray) -> float:
+    """Mean ΔE_OK between 3×3 box-filtered copies, filtered in linear light."""
+
+    def blurred(rgb: np.ndarray) -> np.ndarray:
+        linear = LINEAR_OF_BYTE[rgb].astype(np.float32)
+        total = sum(
+            linear[1 + dy : linear.shape[0] - 1 + dy, 1 + dx : linear.shape[1] - 1 + dx]
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        )
+        return linear_to_oklab(total / 9)
+
+    return float(100 * np.linalg.norm(blurred(original) - blurred(redrawn), axis=-1).mean())
+
+
+def photos() -> dict[str, np.ndarray]:
+    found = {
+        name: kmeans.load_image(REPO / "assets" / "samples" / f"{name}.png").rgb
+        for name in ("astronaut", "coffee", "chelsea")
+    }
+    found["ladybird-1mp"] = ladybird(1200, 900)
+    found["sky-1mp"] = sky(1200, 900)
+    return found
+
+
+def main() -> int:
+    rows, box_ratios, byte_ratios = (
+        [],
+        {m: [] for m in DITHER_METHODS},
+        {m: [] for m in DITHER_METHODS},
+    )
+    for name, rgb in photos().items():
+        result = kmeans.quantize(rgb, K)
+        base = None
+        for method in DITHER_METHODS:
+            started = time.perf_counter()
+            labels = dither_labels(rgb, result.palette, method, result.labels)
+            seconds = time.perf_counter() - started
+            redrawn = result.palette[labels]
+            seen = perceptual_error(rgb, redrawn)
+            box = box_filtered_delta_e(rgb, redrawn)
+            size = len(encode_png(result.palette, labels))
+            if method == "none":
+                base = (box, size)
+            box_ratios[method].append(box / base[0])
+            byte_ratios[method].append(size / base[1])
+            rows.append(
+                f"| {name} | {method} | {seen.delta_e:.2f} | {seen.delta_e_p99:.2f} | {box:.2f} "
+                f"({box / base[0]:.2f}×) | {size:,} ({size / base[1]:.2f}×) | {seconds:.3f} |"
+            )
+    print(f"K={K}. Box: mean ΔE_OK of 3×3 linear-light box-filtered views.\n")
+    print("| photo | dithering | mean ΔE | p99 ΔE | box mean ΔE | PNG bytes | time (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print()
+    for method in DITHER_METHODS[1:]:
+        box, size = statistics.median(box_ratios[method]), statistics.median(byte_ratios[method])
+        print(
+            f"- {method}: median box ΔE {box:.2f}× (target ≤ {BOX_RATIO_TARGET}), median PNG "
+            f"{size:.2f}× (target ≤ {BYTES_RATIO_TARGET})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
