@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -291,25 +291,30 @@ def _bisect(low: int, high: int, stops: Callable[[int], bool]) -> int:
     return high
 
 
-@dataclass
 class _Trials:
     """The image counted once, and each K quantised and measured at most once."""
 
-    image: LoadedImage | np.ndarray
-    settings: Settings | None
-    progress: SearchProgress | None
-    encode: bool
-    optimize_png: bool = True
-    compressions: dict[int, Compression] = field(default_factory=dict)
-    measured: dict[int, Tried] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.colours: ColourCounts = count_colours(self.image)
-        self.source = _as_loaded(self.image, self.colours)
+    def __init__(
+        self,
+        image: LoadedImage | np.ndarray,
+        settings: Settings | None,
+        progress: SearchProgress | None,
+        *,
+        encode: bool,
+        optimize_png: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.encode = encode
+        self.optimize_png = optimize_png
+        self.colours: ColourCounts = count_colours(image)
+        self.source = _as_loaded(image, self.colours)
         self.original_lab = srgb_to_oklab(self.colours.colours)
         limit = MAX_K - 1 if self.colours.has_transparency else MAX_K
-        #: Past the number of distinct colours every K gives the same lossless result.
+        # Past the number of distinct colours every K gives the same lossless result.
         self.largest_k = min(limit, len(self.colours.colours))
+        self.compressions: dict[int, Compression] = {}
+        self.measured: dict[int, Tried] = {}
 
     def measure(self, k: int) -> Tried:
         if k not in self.measured:

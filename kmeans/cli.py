@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     check_one_way_to_choose_k(parser, args)
     try:
         output_format = chosen_format(args.inputs, args.output, args.format)
+        check_budget_is_for_png(args.max_bytes, output_format)
     except KMeansError as error:
         parser.error(str(error))
     # Pillow warns about oddities in files it still reads (corrupt EXIF, huge frames); each file
@@ -219,6 +220,12 @@ def check_one_way_to_choose_k(parser: argparse.ArgumentParser, args: argparse.Na
     given = [args.k is not None, args.quality is not None, args.max_bytes is not None]
     if sum(given) != 1:
         parser.error("Give exactly one of -k, --quality or --max-bytes.")
+
+
+def check_budget_is_for_png(max_bytes: int | None, output_format: str) -> None:
+    """--max-bytes measures the PNG, so a GIF written with it could break the budget."""
+    if max_bytes is not None and output_format != "png":
+        raise KMeansError("--max-bytes measures PNG files, so it cannot be used with GIF output.")
 
 
 def name_tag(args: argparse.Namespace) -> str:

@@ -351,6 +351,7 @@ def test_cli_unmet_target_writes_the_closest_and_notes_why(capsys, photo_file: P
         ["--max-bytes", "0"],
         ["--max-bytes", "10x"],
         ["--max-bytes", "0.5"],
+        ["--max-bytes", "10k", "--format", "gif"],
     ],
 )
 def test_cli_bad_choice_of_k_exits_2_with_one_sentence(
