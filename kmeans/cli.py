@@ -4,6 +4,8 @@
 
     python -m kmeans photo.jpg -k 16
     python -m kmeans shots/*.jpg -k 32 -o small/ --json
+    python -m kmeans photo.jpg --quality 40        # the fewest colours reaching PSNR 40 dB
+    python -m kmeans photo.jpg --max-bytes 200k    # the most colours in a PNG of 200 kB
 
 Every input goes through :func:`kmeans.pipeline.compress`, the same call the page makes; this
 module only chooses output names, writes the files and reports on them. It reports one line per
@@ -33,8 +35,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kmeans.autok import KSearch, QualityTarget, largest_k_under_bytes, smallest_k_for_quality
 from kmeans.encode import encode_gif
 from kmeans.errors import KMeansError
+from kmeans.io import load_image
 from kmeans.pipeline import Compression, compress
 from kmeans.settings import (
     DEFAULT_MAX_ITERS,
@@ -61,6 +65,8 @@ output names:
   without -o        next to each input, as <stem>-k<K>.png
   -o FILE.png|.gif  with a single input: that file
   -o FOLDER         <stem>-k<K>.png inside FOLDER, created if missing
+  with --quality or --max-bytes, <K> is the target instead: <stem>-q40.png, <stem>-qde2.png,
+  <stem>-max200000.png
 
 An existing file is replaced only with --force, and an input never is. When two inputs would
 get the same output name, the later one fails.
@@ -69,12 +75,22 @@ get the same output name, the later one fails.
 "error" or the output's details. "psnr" is null when the result is lossless (infinite PSNR),
 since JSON has no Infinity.
 
+automatic K: give one of -k, --quality or --max-bytes.
+  --quality 40      the smallest K whose PSNR is at least 40 dB
+  --quality de:2    the smallest K whose mean colour difference (ΔE_OK, Oklab × 100) is at most 2
+  --max-bytes 200k  the largest K whose PNG is at most 200,000 bytes (k = 1000, M = 1000000)
+K is found by trying 1, 2, 4, ... 256, then bisecting; the report adds "tried" (each K with its
+"psnr", "delta_e" and "png_bytes", null where not measured) and "target_met", false when no K
+meets the target (then the closest is written and a note says why).
+
 exit status: 0 every input succeeded, 1 some input failed, 2 the arguments are wrong.
 
 examples:
   python -m kmeans photo.jpg -k 16
   python -m kmeans photo.jpg -k 8 -o photo-small.gif
   python -m kmeans shots/*.jpg -k 32 -o small/ --json > report.jsonl
+  python -m kmeans photo.jpg --quality 40
+  python -m kmeans photo.jpg --max-bytes 200k
 """
 
 
@@ -82,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_one_way_to_choose_k(parser, args)
     try:
         output_format = chosen_format(args.inputs, args.output, args.format)
+        check_budget_is_for_png(args.max_bytes, output_format)
     except KMeansError as error:
         parser.error(str(error))
     # Pillow warns about oddities in files it still reads (corrupt EXIF, huge frames); each file
@@ -110,8 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--colours",
         dest="k",
         type=colour_count,
-        required=True,
-        help=f"number of colours, 1 to {MAX_K}",
+        help=f"number of colours, 1 to {MAX_K} (or let --quality or --max-bytes choose it)",
+    )
+    parser.add_argument(
+        "--quality",
+        type=quality_target,
+        metavar="DB|de:DE",
+        help="choose the smallest K reaching this PSNR in dB, or with de: this mean ΔE_OK",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=byte_budget,
+        metavar="SIZE",
+        help="choose the largest K whose PNG fits in SIZE bytes (suffix k or M: 200k, 1.5M)",
     )
     parser.add_argument(
         "-o",
@@ -174,6 +203,58 @@ def colour_count(text: str) -> int:
     return whole_number(text, "K", 1, MAX_K)
 
 
+def quality_target(text: str) -> QualityTarget:
+    """argparse type for --quality: '40' (PSNR in dB) or 'de:2.0' (mean ΔE_OK)."""
+    prefix, is_delta_e, number = text.strip().lower().rpartition("de:")
+    try:
+        value = float(number) if not prefix else None
+        return QualityTarget(delta_e=value) if is_delta_e else QualityTarget(psnr=value)
+    except (ValueError, KMeansError):
+        raise argparse.ArgumentTypeError(
+            f"--quality must be a PSNR in dB such as 40 or a ΔE_OK such as de:2, not {text!r}."
+        ) from None
+
+
+def byte_budget(text: str) -> int:
+    """argparse type for --max-bytes: bytes, or with a k (1000) or M (1000000) suffix."""
+    number, scale = text.strip().lower().removesuffix("b"), 1
+    for suffix, factor in (("k", 1_000), ("m", 1_000_000)):
+        if number.endswith(suffix):
+            number, scale = number.removesuffix(suffix), factor
+    try:
+        value = float(number) * scale
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1 and value == int(value)):
+        raise argparse.ArgumentTypeError(
+            f"--max-bytes must be a whole number of bytes, or a size such as 200k, not {text!r}."
+        )
+    return int(value)
+
+
+def check_one_way_to_choose_k(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error unless exactly one of -k, --quality and --max-bytes was given."""
+    given = [args.k is not None, args.quality is not None, args.max_bytes is not None]
+    if sum(given) != 1:
+        parser.error("Give exactly one of -k, --quality or --max-bytes.")
+
+
+def check_budget_is_for_png(max_bytes: int | None, output_format: str) -> None:
+    """--max-bytes measures the PNG, so a GIF written with it could break the budget."""
+    if max_bytes is not None and output_format != "png":
+        raise KMeansError("--max-bytes measures PNG files, so it cannot be used with GIF output.")
+
+
+def name_tag(args: argparse.Namespace) -> str:
+    """What output names carry after the stem: k16, q40, qde2, max200000."""
+    if args.quality is not None:
+        target = args.quality
+        return f"q{target.psnr:g}" if target.psnr is not None else f"qde{target.delta_e:g}"
+    if args.max_bytes is not None:
+        return f"max{args.max_bytes}"
+    return f"k{args.k}"
+
+
 def iteration_count(text: str) -> int:
     """argparse type for --iters: a whole number, at least 1."""
     return whole_number(text, "--iters", 1)
@@ -206,7 +287,7 @@ def whole_number(text: str, name: str, low: int, high: int | None = None) -> int
 
 def quantize_all(args: argparse.Namespace, output_format: str) -> int:
     """Quantize every input in turn, report each one, and return the exit status."""
-    targets = output_paths(args.inputs, args.output, args.k, output_format)
+    targets = output_paths(args.inputs, args.output, name_tag(args), output_format)
     # Files we must never replace: the inputs, and each output once this run has written it.
     protected = {key: path for path in args.inputs if (key := file_id(path)) is not None}
     written: dict[tuple[int, int], Path] = {}
@@ -241,13 +322,13 @@ def output_file_suffix(output: Path | None) -> str | None:
 
 
 def output_paths(
-    inputs: Sequence[Path], output: Path | None, k: int, output_format: str
+    inputs: Sequence[Path], output: Path | None, tag: str, output_format: str
 ) -> list[Path]:
     """Where each input's result goes; see the "output names" section of ``--help``."""
     if output is not None and output_file_suffix(output):
         return [output]
     return [
-        (output if output is not None else source.parent) / f"{source.stem}-k{k}.{output_format}"
+        (output if output is not None else source.parent) / f"{source.stem}-{tag}.{output_format}"
         for source in inputs
     ]
 
@@ -264,7 +345,7 @@ def quantize_one(
     started = time.perf_counter()
     try:
         check_can_write(target, protected, written, force=args.force)
-        compression = compress(source, args.k, settings_of(args))
+        compression, search = compressed(source, args)
         data = encoded(compression, output_format)
         write_file(target, data, force=args.force)
     except KMeansError as error:
@@ -272,7 +353,31 @@ def quantize_one(
     except OSError as error:
         return failure_report(source, f"Could not write {target}: {error.strerror or error}.")
     written[file_id(target)] = source
-    return success_report(source, target, compression, len(data), time.perf_counter() - started)
+    report = success_report(source, target, compression, len(data), time.perf_counter() - started)
+    return report if search is None else {**report, **search_report(search)}
+
+
+def compressed(source: Path, args: argparse.Namespace) -> tuple[Compression, KSearch | None]:
+    """The input quantised with -k, or with the K that --quality or --max-bytes chose."""
+    if args.k is not None:
+        return compress(source, args.k, settings_of(args)), None
+    image = load_image(source)
+    if args.quality is not None:
+        search = smallest_k_for_quality(image, args.quality, settings_of(args))
+    else:
+        search = largest_k_under_bytes(image, args.max_bytes, settings_of(args))
+    return search.compression, search
+
+
+def search_report(search: KSearch) -> dict[str, Any]:
+    """What an automatic K adds to the report: every K tried, and whether the target was met."""
+    tried = [
+        {"k": t.k, "psnr": t.psnr, "delta_e": t.delta_e, "png_bytes": t.png_bytes}
+        for t in search.tried
+    ]
+    reason = [] if search.reason is None else [search.reason]
+    notices = [*search.compression.result.notices, *reason]
+    return {"target_met": search.met, "tried": tried, "notices": notices}
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -386,6 +491,12 @@ def json_line(report: dict[str, Any]) -> str:
     """The report as one line of strict JSON, with an infinite PSNR written as null."""
     if report.get("psnr") == math.inf:
         report = {**report, "psnr": None}
+    if "tried" in report:
+        lossless_as_null = [
+            {**tried, "psnr": None if tried["psnr"] == math.inf else tried["psnr"]}
+            for tried in report["tried"]
+        ]
+        report = {**report, "tried": lossless_as_null}
     return json.dumps(report, ensure_ascii=False, allow_nan=False)
 
 
@@ -400,6 +511,9 @@ def human_lines(report: dict[str, Any]) -> str:
         f"bytes ({size_change(report['input_bytes'], report['output_bytes'])})  "
         f"{report['seconds']:.2f} s"
     )
+    if "tried" in report:
+        outcome = "target met" if report["target_met"] else "target NOT met"
+        line += f"  ({outcome}; tried K={', '.join(str(t['k']) for t in report['tried'])})"
     return "\n".join([line, *(f"  note: {notice}" for notice in report["notices"])])
 
 

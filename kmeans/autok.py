@@ -1,0 +1,360 @@
+"""Choosing K for the user: the fewest colours that look close, or the most that fit a file size.
+
+Two questions people ask of a quantiser more often than "give me K colours":
+
+* **"The smallest K that looks close"** (:func:`smallest_k_for_quality`), as pngquant's
+  ``--quality``: the least K whose result meets a :class:`QualityTarget`, a PSNR in decibels
+  (higher is better) and/or a mean ΔE_OK (the Oklab colour difference × 100; lower is better,
+  about 1 is just noticeable).
+* **"The largest K under N bytes"** (:func:`largest_k_under_bytes`): the most colours whose
+  indexed PNG, the real bytes :func:`~kmeans.encode.encode_png` writes, fits the budget.
+
+Both search the same way. Quality and file size grow with K, but only *roughly*: K-Means stops
+in a local minimum, so K = 23 can come out a little worse than K = 22. The search therefore
+assumes monotonicity and checks every answer it gives:
+
+1. **Coarse pass over powers of two.** K = 1, 2, 4, … 256 (capped at the image's number of
+   distinct colours), in order, until the first K that meets the target (quality) or breaks the
+   budget (bytes). This brackets the answer between two neighbouring powers.
+2. **Bisection inside the bracket**, keeping one end that meets the target and one that does
+   not, until they are neighbours.
+
+Every K the search returns as ``met`` was measured and meets the target; where monotonicity
+fails, bisection may miss a smaller (or larger) K that would also have met it, but it never
+returns one that does not. The colours are counted once (:func:`~kmeans.quantization.count_colours`)
+and every K runs with the same :class:`~kmeans.settings.Settings`, so a search costs about 9 to
+16 quantisations of the distinct colours, not of every pixel.
+
+>>> rgb = np.zeros((8, 8, 3), dtype=np.uint8); rgb[:, 4:] = (200, 40, 30); rgb[4:, :4] = 90
+>>> search = smallest_k_for_quality(rgb, QualityTarget(psnr=40))
+>>> search.k, search.met, [t.k for t in search.tried]
+(3, True, [1, 2, 3])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.errors import KMeansError
+from kmeans.io import LoadedImage
+from kmeans.oklab import srgb_to_oklab
+from kmeans.pipeline import Compression, compress
+from kmeans.quantization import ColourCounts, QuantizeResult, count_colours
+from kmeans.settings import MAX_K, Settings
+
+#: ΔE_OK is the Euclidean distance in Oklab, scaled so that 1 is about the smallest visible step.
+DELTA_E_SCALE = 100.0
+
+
+@dataclass(frozen=True)
+class QualityTarget:
+    """What "looks close" means: a PSNR to reach, a mean ΔE_OK to stay under, or both.
+
+    Attributes
+    ----------
+    psnr : least PSNR in decibels (30 is rough, 40 close, 50 hard to tell apart), or None.
+    delta_e : greatest mean ΔE_OK over the pixels (1 is about just noticeable), or None.
+
+    >>> QualityTarget(psnr=40).describe()
+    'PSNR ≥ 40 dB'
+    >>> QualityTarget()
+    Traceback (most recent call last):
+    kmeans.errors.KMeansError: A quality target needs a PSNR, a ΔE_OK or both.
+    """
+
+    psnr: float | None = None
+    delta_e: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.psnr is None and self.delta_e is None:
+            raise KMeansError("A quality target needs a PSNR, a ΔE_OK or both.")
+        for name, value, unit in (("PSNR", self.psnr, " dB"), ("ΔE_OK", self.delta_e, "")):
+            if value is not None and not _is_positive_number(value):
+                raise KMeansError(
+                    f"The {name} target must be a positive finite number{unit}, not {value!r}."
+                )
+
+    def describe(self) -> str:
+        """The target in words, for reports: 'PSNR ≥ 40 dB and ΔE_OK ≤ 2'."""
+        parts = []
+        if self.psnr is not None:
+            parts.append(f"PSNR ≥ {self.psnr:g} dB")
+        if self.delta_e is not None:
+            parts.append(f"ΔE_OK ≤ {self.delta_e:g}")
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class Tried:
+    """One K the search measured.
+
+    Attributes
+    ----------
+    k : the K asked for (the palette can be smaller when the image has fewer colours).
+    psnr : PSNR in dB over every pixel; ``math.inf`` when the result is lossless.
+    delta_e : mean ΔE_OK over the visible pixels.
+    png_bytes : size of the indexed PNG, or None when the search did not need it (the quality
+        search does not encode the K it measures, only the one it returns).
+    """
+
+    k: int
+    psnr: float
+    delta_e: float
+    png_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class KSearch:
+    """The K a search chose, its result, and every K it tried on the way.
+
+    Attributes
+    ----------
+    k : the chosen K.
+    compression : the image quantised with it, ready to write (``compression.png``).
+    tried : every K measured, in the order tried.
+    met : whether the chosen K meets the target; when False it is the closest the search found
+        (K at its largest for quality, K = 1 for a byte budget) and ``reason`` says why.
+    reason : one sentence when ``met`` is False, else None.
+    """
+
+    k: int
+    compression: Compression
+    tried: tuple[Tried, ...]
+    met: bool
+    reason: str | None = None
+
+
+#: Called after each K is measured, with what was measured.
+SearchProgress = Callable[[Tried], None]
+
+
+def smallest_k_for_quality(
+    image: LoadedImage | np.ndarray,
+    target: QualityTarget,
+    settings: Settings | None = None,
+    *,
+    progress: SearchProgress | None = None,
+) -> KSearch:
+    """The least K whose result meets ``target``, as pngquant's ``--quality``.
+
+    Parameters
+    ----------
+    image : a :class:`~kmeans.io.LoadedImage` or an (H, W, 3) uint8 array.
+    target : a :class:`QualityTarget`.
+    settings : the :class:`~kmeans.settings.Settings` for every K (the defaults when None).
+    progress : called with each :class:`Tried` as it is measured.
+
+    Returns a :class:`KSearch` whose ``k`` meets the target; every tried K below it failed. When
+    even the largest K fails, ``met`` is False and the result is that largest K.
+
+    >>> rgb = np.arange(64 * 3, dtype=np.uint8).reshape(8, 8, 3)
+    >>> search = smallest_k_for_quality(rgb, QualityTarget(psnr=30))
+    >>> search.met, search.tried[-1].k - 1 in [t.k for t in search.tried]
+    (True, True)
+    """
+    if not isinstance(target, QualityTarget):
+        raise KMeansError(f"The quality target must be a QualityTarget, not {target!r}.")
+    trial = _Trials(image, settings, progress, encode=False)
+
+    def meets(k: int) -> bool:
+        return quality_meets(trial.measure(k), target)
+
+    found = _first_power(trial.largest_k, meets)
+    if found is None:
+        best = trial.measure(trial.largest_k)
+        reason = (
+            f"No K up to {trial.largest_k} reaches {target.describe()}; the closest, "
+            f"K={trial.largest_k}, has PSNR {best.psnr:.1f} dB and ΔE_OK {best.delta_e:.2f}."
+        )
+        return trial.search(trial.largest_k, met=False, reason=reason)
+    failing, meeting = found
+    return trial.search(_bisect(failing, meeting, meets), met=True)
+
+
+def largest_k_under_bytes(
+    image: LoadedImage | np.ndarray,
+    max_bytes: int,
+    settings: Settings | None = None,
+    *,
+    progress: SearchProgress | None = None,
+    optimize_png: bool = True,
+) -> KSearch:
+    """The most colours whose indexed PNG is at most ``max_bytes`` long.
+
+    Sizes are those of the real file, ``encode_png(..., optimize=optimize_png)``. Every tried K
+    above the one returned broke the budget. When even K = 1 does, ``met`` is False and the
+    result is K = 1, the smallest file.
+
+    Parameters are as :func:`smallest_k_for_quality`, with ``max_bytes`` a whole number ≥ 1.
+
+    >>> rgb = np.arange(64 * 3, dtype=np.uint8).reshape(8, 8, 3)
+    >>> search = largest_k_under_bytes(rgb, 200)
+    >>> search.met, len(search.compression.png) <= 200
+    (True, True)
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int | np.integer) or max_bytes < 1:
+        raise KMeansError(
+            f"The byte budget must be a whole number of at least 1, not {max_bytes!r}."
+        )
+    trial = _Trials(image, settings, progress, encode=True, optimize_png=optimize_png)
+
+    def too_big(k: int) -> bool:
+        return trial.measure(k).png_bytes > max_bytes
+
+    found = _first_power(trial.largest_k, too_big)
+    if found is None:
+        return trial.search(trial.largest_k, met=True)
+    fitting, breaking = found
+    if fitting == 0:
+        smallest = trial.measure(1).png_bytes
+        reason = (
+            f"Even one colour makes a PNG of {smallest:,} bytes, over the budget of "
+            f"{max_bytes:,} bytes."
+        )
+        return trial.search(1, met=False, reason=reason)
+    return trial.search(_bisect(fitting, breaking, too_big) - 1, met=True)
+
+
+def quality_meets(tried: Tried, target: QualityTarget) -> bool:
+    """Whether a measured K meets every part of the target.
+
+    >>> quality_meets(Tried(8, psnr=41.0, delta_e=3.0), QualityTarget(psnr=40, delta_e=2))
+    False
+    """
+    psnr_met = target.psnr is None or tried.psnr >= target.psnr
+    delta_e_met = target.delta_e is None or tried.delta_e <= target.delta_e
+    return psnr_met and delta_e_met
+
+
+def mean_delta_e(result: QuantizeResult, original_lab: np.ndarray | None = None) -> float:
+    """Mean ΔE_OK between each visible pixel and its palette colour.
+
+    Exact and fast: each distinct colour is measured once and weighted by its pixel count, which
+    equals the mean over pixels. ``original_lab`` may pass ``srgb_to_oklab`` of
+    ``result.colours.colours``, already converted, when many K share one image.
+
+    >>> from kmeans.quantization import quantize
+    >>> rgb = np.zeros((1, 2, 3), dtype=np.uint8); rgb[0, 1] = 255
+    >>> round(mean_delta_e(quantize(rgb, 1)), 1)  # black and white both drawn as mid grey
+    50.0
+    """
+    counted = result.colours
+    if original_lab is None:
+        original_lab = srgb_to_oklab(counted.colours)
+    drawn_lab = srgb_to_oklab(result.palette)[result.colour_labels]
+    distances = np.linalg.norm(original_lab - drawn_lab, axis=1)
+    return float(np.average(distances, weights=counted.counts)) * DELTA_E_SCALE
+
+
+def _first_power(largest_k: int, stops: Callable[[int], bool]) -> tuple[int, int] | None:
+    """The bracket (previous K, first K) of the first of 1, 2, 4, …, largest_k where ``stops``.
+
+    The previous K is 0 when K = 1 already stops; None when none does.
+    """
+    previous = 0
+    for k in _coarse_ks(largest_k):
+        if stops(k):
+            return previous, k
+        previous = k
+    return None
+
+
+def _coarse_ks(largest_k: int) -> list[int]:
+    """1, 2, 4, … below ``largest_k``, then ``largest_k`` itself.
+
+    >>> _coarse_ks(256), _coarse_ks(100)
+    ([1, 2, 4, 8, 16, 32, 64, 128, 256], [1, 2, 4, 8, 16, 32, 64, 100])
+    """
+    ks = [1 << power for power in range(largest_k.bit_length()) if 1 << power < largest_k]
+    return [*ks, largest_k]
+
+
+def _bisect(low: int, high: int, stops: Callable[[int], bool]) -> int:
+    """The K in (low, high] where ``stops`` first holds, given it fails at low and holds at high.
+
+    Each step measures the middle and keeps the half whose ends still disagree, so ``high`` is
+    always a K where ``stops`` was seen to hold, and ``low`` one where it was seen to fail.
+
+    >>> _bisect(4, 8, lambda k: k >= 6)
+    6
+    """
+    while high - low > 1:
+        middle = (low + high) // 2
+        if stops(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+class _Trials:
+    """The image counted once, and each K quantised and measured at most once."""
+
+    def __init__(
+        self,
+        image: LoadedImage | np.ndarray,
+        settings: Settings | None,
+        progress: SearchProgress | None,
+        *,
+        encode: bool,
+        optimize_png: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.encode = encode
+        self.optimize_png = optimize_png
+        self.colours: ColourCounts = count_colours(image)
+        self.source = _as_loaded(image, self.colours)
+        self.original_lab = srgb_to_oklab(self.colours.colours)
+        limit = MAX_K - 1 if self.colours.has_transparency else MAX_K
+        # Past the number of distinct colours every K gives the same lossless result.
+        self.largest_k = min(limit, len(self.colours.colours))
+        self.compressions: dict[int, Compression] = {}
+        self.measured: dict[int, Tried] = {}
+
+    def measure(self, k: int) -> Tried:
+        if k not in self.measured:
+            compression = compress(
+                self.source,
+                k,
+                self.settings,
+                colours=self.colours,
+                optimize_png=self.optimize_png,
+            )
+            tried = Tried(
+                k=k,
+                psnr=compression.psnr,
+                delta_e=mean_delta_e(compression.result, self.original_lab),
+                png_bytes=len(compression.png) if self.encode else None,
+            )
+            self.compressions[k] = compression
+            self.measured[k] = tried
+            if self.progress is not None:
+                self.progress(tried)
+        return self.measured[k]
+
+    def search(self, k: int, *, met: bool, reason: str | None = None) -> KSearch:
+        self.measure(k)
+        return KSearch(k, self.compressions[k], tuple(self.measured.values()), met, reason)
+
+
+def _as_loaded(image: LoadedImage | np.ndarray, colours: ColourCounts) -> LoadedImage:
+    """The image as :func:`~kmeans.pipeline.compress` takes it; an array becomes a raw image."""
+    if isinstance(image, LoadedImage):
+        return image
+    # A view, so marking it read-only (as LoadedImage does) leaves the caller's array writable.
+    rgb = colours.rgb.view()
+    return LoadedImage(rgb, None, "raw", rgb.nbytes)
+
+
+def _is_positive_number(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float | np.integer | np.floating)
+        and math.isfinite(value)
+        and value > 0
+    )
