@@ -10,6 +10,7 @@ The pipeline: image bytes → pixels (:func:`load_image`) → K-Means (:func:`ru
 [[0, 0, 0], [200, 30, 20]]
 """
 
+from kmeans.autok import KSearch, QualityTarget, largest_k_under_bytes, smallest_k_for_quality
 from kmeans.core import (
     compute_centroids,
     distinct_colours,
@@ -37,7 +38,9 @@ __all__ = [
     "Compression",
     "KMeansError",
     "KMeansResult",
+    "KSearch",
     "LoadedImage",
+    "QualityTarget",
     "QuantizeResult",
     "Settings",
     "compress",
@@ -49,12 +52,14 @@ __all__ = [
     "find_closest_centroids",
     "kmeans_init_centroids",
     "label_dtype",
+    "largest_k_under_bytes",
     "lloyd_rounds",
     "load_image",
     "mse",
     "psnr",
     "quantize",
     "run_kmeans",
+    "smallest_k_for_quality",
     "ssim",
     "teaching_sizes",
 ]

@@ -41,13 +41,9 @@ import numpy as np
 
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
-from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import Compression, compress
-from kmeans.quantization import ColourCounts, QuantizeResult, count_colours
+from kmeans.quantization import ColourCounts, count_colours
 from kmeans.settings import MAX_K, Settings
-
-#: ΔE_OK is the Euclidean distance in Oklab, scaled so that 1 is about the smallest visible step.
-DELTA_E_SCALE = 100.0
 
 
 @dataclass(frozen=True)
@@ -230,26 +226,6 @@ def quality_meets(tried: Tried, target: QualityTarget) -> bool:
     return psnr_met and delta_e_met
 
 
-def mean_delta_e(result: QuantizeResult, original_lab: np.ndarray | None = None) -> float:
-    """Mean ΔE_OK between each visible pixel and its palette colour.
-
-    Exact and fast: each distinct colour is measured once and weighted by its pixel count, which
-    equals the mean over pixels. ``original_lab`` may pass ``srgb_to_oklab`` of
-    ``result.colours.colours``, already converted, when many K share one image.
-
-    >>> from kmeans.quantization import quantize
-    >>> rgb = np.zeros((1, 2, 3), dtype=np.uint8); rgb[0, 1] = 255
-    >>> round(mean_delta_e(quantize(rgb, 1)), 1)  # black and white both drawn as mid grey
-    50.0
-    """
-    counted = result.colours
-    if original_lab is None:
-        original_lab = srgb_to_oklab(counted.colours)
-    drawn_lab = srgb_to_oklab(result.palette)[result.colour_labels]
-    distances = np.linalg.norm(original_lab - drawn_lab, axis=1)
-    return float(np.average(distances, weights=counted.counts)) * DELTA_E_SCALE
-
-
 def _first_power(largest_k: int, stops: Callable[[int], bool]) -> tuple[int, int] | None:
     """The bracket (previous K, first K) of the first of 1, 2, 4, …, largest_k where ``stops``.
 
@@ -309,7 +285,6 @@ class _Trials:
         self.optimize_png = optimize_png
         self.colours: ColourCounts = count_colours(image)
         self.source = _as_loaded(image, self.colours)
-        self.original_lab = srgb_to_oklab(self.colours.colours)
         limit = MAX_K - 1 if self.colours.has_transparency else MAX_K
         # Past the number of distinct colours every K gives the same lossless result.
         self.largest_k = min(limit, len(self.colours.colours))
@@ -328,7 +303,7 @@ class _Trials:
             tried = Tried(
                 k=k,
                 psnr=compression.psnr,
-                delta_e=mean_delta_e(compression.result, self.original_lab),
+                delta_e=compression.perceptual.delta_e,
                 png_bytes=len(compression.png) if self.encode else None,
             )
             self.compressions[k] = compression
