@@ -263,7 +263,7 @@ def test_the_limits_are_stated_on_the_page(app):
 
 def test_every_cache_of_the_page_is_bounded():
     """A stream of uploads must not grow the server: every cache holds a bounded number."""
-    tree = ast.parse((ROOT / "streamlit_app.py").read_text())
+    tree = ast.parse((ROOT / "dashboard" / "compute.py").read_text())
     caches = {
         function.name: {keyword.arg for keyword in decorator.keywords}
         for function in ast.walk(tree)
@@ -272,5 +272,8 @@ def test_every_cache_of_the_page_is_bounded():
         if isinstance(decorator, ast.Call)
         and ast.unparse(decorator.func) in ("st.cache_data", "st.cache_resource")
     }
-    assert "quantised_photo" in caches and "loaded_photo" in caches
+    assert "run_store" in caches and "loaded_photo" in caches
+    from dashboard.compute import RunStore
+
+    assert RunStore.MAX_RUNS <= 64 and RunStore.MAX_BYTES <= 500_000_000
     assert [name for name, options in caches.items() if "max_entries" not in options] == []

@@ -129,7 +129,9 @@ def test_quality_search_reports_the_true_figures_of_every_k_it_tried(
 
     for tried in search.tried:
         assert tried.psnr == pytest.approx(truth.psnr[tried.k], abs=1e-9)
-        assert tried.delta_e == pytest.approx(truth.delta_e[tried.k], rel=1e-6)  # ΔE is kept in float32
+        assert tried.delta_e == pytest.approx(
+            truth.delta_e[tried.k], rel=1e-6
+        )  # ΔE is kept in float32
         assert tried.png_bytes is None
     assert len(set(tried_ks(search))) == len(search.tried)  # no K quantised twice
 

@@ -1,0 +1,320 @@
+"""The page's cached work, in one place, so the caching policy can be read at a glance.
+
+Every function here calls ``kmeans/`` and returns something small and typed. Two rules:
+
+* Heavy shared objects (decoded photos, colour counts) are resources: never copied or pickled,
+  read-only, and few, because each can be hundreds of MB.
+* Results are data: small frozen dataclasses, cached per (photo digest, K, settings).
+
+Progress is passed in as a callback, so no cached function creates page elements itself.
+:func:`photo_run` keeps its results in a bounded store of its own (:class:`RunStore`) rather
+than under ``st.cache_data``, because st.cache_data records every element a cached function
+touches and replays it later, and a progress bar made by the page cannot be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from dashboard import images
+from dashboard.layout import GRID_WIDTH, LESSON_SIDE, PLOT_POINTS, SHOWN_WIDTH
+from kmeans import (
+    ColourCounts,
+    KMeansError,
+    LoadedImage,
+    Settings,
+    compress,
+    count_colours,
+    load_image,
+)
+from kmeans.closeness import Level
+from kmeans.encode import is_opaque
+from kmeans.metrics import delta_e_ok
+
+ONE_HOUR = "1h"
+Progress = Callable[[float, str], None]
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def full_size_work() -> threading.Lock:
+    """Held while a full-size photo is decoded or redrawn: one at a time, for all visitors.
+
+    kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
+    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256).
+    """
+    return threading.Lock()
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
+def loaded_photo(digest: str, _data: bytes) -> LoadedImage:
+    """The decoded pixels, keyed on the bytes' digest; read-only, so safe to share.
+
+    Two entries: with four, four 40 MP uploads in a row peaked the server at 1.48 GB.
+    """
+    with full_size_work():
+        return load_image(_data)
+
+
+@st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
+def upload_problem(digest: str, _data: bytes) -> str | None:
+    """Why the upload cannot be read (one sentence), or None once it is decoded and cached.
+
+    A cache of its own because st.cache_resource keeps no exceptions: without it a damaged
+    40 MP file would be decoded again, holding the full-size lock, at every rerun.
+    """
+    try:
+        loaded_photo(digest, _data)
+    except KMeansError as error:
+        return str(error)
+    return None
+
+
+@st.cache_resource(max_entries=1, ttl=ONE_HOUR, show_spinner=False)
+def counted_colours(digest: str, _data: bytes) -> ColourCounts:
+    """The photo's distinct colours, counted once for every K tried on it."""
+    photo = loaded_photo(digest, _data)
+    with full_size_work():
+        return count_colours(photo)
+
+
+@st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
+def shown_original(digest: str, _data: bytes) -> bytes:
+    photo = loaded_photo(digest, _data)
+    return images.encoded(images.scaled(images.full_image(photo.rgb, photo.alpha), SHOWN_WIDTH))
+
+
+@dataclass(frozen=True)
+class PhotoRun:
+    """Everything the page shows about one K-Means run, small enough to cache many of.
+
+    The full-resolution pixels stay out: the page gets the indexed PNG (the download), copies
+    scaled to display size, a sample of pixels for the 3D plot, and the numbers.
+    """
+
+    k: int
+    k_requested: int
+    notices: tuple[str, ...]
+    palette: np.ndarray
+    counts: np.ndarray
+    n_iter: int
+    converged: bool
+    inertia: tuple[float, ...]  # at the start of each round, then at the end
+    n_pixels: int
+    kmeans_seconds: float
+    png_seconds: float
+    measure_seconds: float
+    psnr: float
+    ssim: float
+    delta_e: float
+    delta_e_p99: float
+    lost_hue: float
+    looks: Level
+    input_bytes: int
+    png: bytes
+    teaching_bits: tuple[int, int]
+    shown: bytes  # the redrawn photo at display size, palette colours kept exactly
+    small: bytes  # a thumbnail for the comparison grid
+    heat: bytes  # where it differs: ΔE_OK at display size, as a see-through PNG
+    focus: tuple[float, float]  # where it differs most, as fractions of width and height
+    label_map: bytes  # each display pixel's palette index, for highlighting one colour
+    sample_colours: np.ndarray
+    sample_labels: np.ndarray
+
+    @property
+    def seconds(self) -> float:
+        return self.kmeans_seconds + self.png_seconds + self.measure_seconds
+
+
+class RunStore:
+    """The results of recent runs, for every visitor: at most MAX_RUNS, at most MAX_BYTES.
+
+    The oldest go first. A run's size is its PNG plus its display images, so a few 40 MP
+    runs cannot crowd out memory.
+    """
+
+    MAX_RUNS = 32
+    MAX_BYTES = 400_000_000
+
+    def __init__(self) -> None:
+        self.runs: OrderedDict[tuple, PhotoRun] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> PhotoRun | None:
+        with self.lock:
+            if key in self.runs:
+                self.runs.move_to_end(key)
+            return self.runs.get(key)
+
+    def put(self, key: tuple, run: PhotoRun) -> None:
+        with self.lock:
+            self.runs[key] = run
+            while len(self.runs) > self.MAX_RUNS or (
+                len(self.runs) > 1 and sum(map(run_bytes, self.runs.values())) > self.MAX_BYTES
+            ):
+                self.runs.popitem(last=False)
+
+
+def run_bytes(run: PhotoRun) -> int:
+    return len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def run_store() -> RunStore:
+    return RunStore()
+
+
+def photo_run(
+    digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
+) -> PhotoRun:
+    """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``."""
+    key = (digest, k, settings)
+    found = run_store().get(key)
+    if found is None:
+        found = _quantized(digest, k, settings, _data, _progress)
+        run_store().put(key, found)
+    return found
+
+
+def _quantized(
+    digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None
+) -> PhotoRun:
+    photo = loaded_photo(digest, _data)
+    colours = counted_colours(digest, _data)
+    report = _progress or (lambda fraction, words: None)
+
+    def each_round(round_number: int, most: int, inertia: float) -> None:
+        typical = (inertia / max(1, colours.counts.sum())) ** 0.5
+        report(
+            round_number / most,
+            f"K-Means round {round_number} of at most {most} · typical colour error "
+            f"{typical:.1f} levels",
+        )
+
+    report(0.0, "Waiting for the photos ahead of yours…")
+    with full_size_work():
+        report(0.0, "Choosing the colours…")
+        started = time.perf_counter()
+        compression = compress(
+            photo, k, settings, progress=each_round, colours=colours, optimize_png=False
+        )
+        result = compression.result
+        kmeans_seconds = time.perf_counter() - started
+        report(1.0, "Writing the PNG and measuring the quality…")
+        png = compression.png
+        png_seconds = time.perf_counter() - started - kmeans_seconds
+        psnr, ssim, seen = compression.psnr, compression.ssim, compression.perceptual
+        measure_seconds = time.perf_counter() - started - kmeans_seconds - png_seconds
+        display = _display_copies(photo, result.image, result.labels, result.alpha)
+    sample_colours, sample_labels = sampled_pixels(photo, result.labels)
+    return PhotoRun(
+        k=result.k,
+        k_requested=result.k_requested,
+        notices=result.notices,
+        palette=result.palette,
+        counts=result.counts,
+        n_iter=result.kmeans.n_iter,
+        converged=result.kmeans.converged,
+        inertia=(*result.kmeans.inertia_history, result.kmeans.inertia),
+        n_pixels=int(result.counts.sum()),
+        kmeans_seconds=kmeans_seconds,
+        png_seconds=png_seconds,
+        measure_seconds=measure_seconds,
+        psnr=psnr,
+        ssim=ssim,
+        delta_e=seen.delta_e,
+        delta_e_p99=seen.delta_e_p99,
+        lost_hue=seen.lost_hue,
+        looks=compression.closeness,
+        input_bytes=compression.input_bytes,
+        png=png,
+        teaching_bits=compression.teaching_bits,
+        sample_colours=sample_colours,
+        sample_labels=sample_labels,
+        **display,
+    )
+
+
+def _display_copies(photo: LoadedImage, redrawn: np.ndarray, labels: np.ndarray, alpha) -> dict:
+    """The redrawn photo, its thumbnail, the error heatmap and the label map, at display size."""
+    visible = None if alpha is None else is_opaque(alpha) * np.uint8(255)
+    exact = images.scaled(images.full_image(redrawn, visible), SHOWN_WIDTH, exact=True)
+    label_image = images.scaled(Image.fromarray(labels), SHOWN_WIDTH, exact=True)
+    original = images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH)
+    heat = delta_e_ok(np.asarray(original), np.asarray(exact.convert("RGB")))
+    return {
+        "shown": images.encoded(exact) if exact.mode == "RGBA" else images.png_bytes(exact),
+        "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
+        "heat": images.png_bytes(heat_overlay(heat)),
+        "focus": worst_region(heat),
+        "label_map": images.png_bytes(label_image),
+    }
+
+
+#: ΔE_OK at which the heatmap is fully red: far beyond "just noticeable" (2).
+HEAT_FULL = 12.0
+
+
+def heat_overlay(delta_e: np.ndarray) -> Image.Image:
+    """ΔE_OK as a see-through overlay: clear where it looks the same, red where it differs."""
+    strength = np.clip(delta_e / HEAT_FULL, 0, 1)
+    rgba = np.zeros((*delta_e.shape, 4), dtype=np.uint8)
+    rgba[..., 0] = 255
+    rgba[..., 1] = (200 * (1 - strength)).astype(np.uint8)
+    rgba[..., 3] = (230 * np.sqrt(strength)).astype(np.uint8)
+    return Image.fromarray(rgba, "RGBA")
+
+
+def worst_region(delta_e: np.ndarray, side_fraction: float = 0.12) -> tuple[float, float]:
+    """Centre (as fractions) of the square window where the mean ΔE_OK is largest."""
+    height, width = delta_e.shape
+    side = max(1, int(min(height, width) * side_fraction))
+    sums = np.pad(delta_e.astype(np.float64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    window = sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
+    top, left = np.unravel_index(np.argmax(window), window.shape)
+    return (left + side / 2) / width, (top + side / 2) / height
+
+
+def sampled_pixels(photo: LoadedImage, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most PLOT_POINTS visible pixels, drawn at random with a fixed seed, and their labels."""
+    rng = np.random.default_rng(0)
+    picked = rng.integers(0, photo.n_pixels, size=min(PLOT_POINTS, photo.n_pixels))
+    if photo.alpha is not None:
+        picked = picked[is_opaque(photo.alpha.reshape(-1)[picked])]
+    return photo.rgb.reshape(-1, 3)[picked], labels.reshape(-1)[picked]
+
+
+@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
+def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The redrawn photo as its PNG file holds it: a palette index per pixel, and the palette.
+
+    Decoded once per run, not at every move of the zoom; ``run_key`` names the PNG so the cache
+    need not hash its megabytes at every rerun.
+    """
+    with full_size_work(), Image.open(io.BytesIO(_png)) as redrawn:
+        indices = np.asarray(redrawn)
+        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+    indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
+    return indices, palette
+
+
+@st.cache_data(max_entries=4, ttl=ONE_HOUR, show_spinner=False)
+def lesson_pixels(digest: str, _data: bytes) -> np.ndarray:
+    """The lesson's small copy of the photo: (h, w, 3) uint8, at most LESSON_SIDE a side."""
+    photo = loaded_photo(digest, _data)
+    small = Image.fromarray(photo.rgb)
+    small.thumbnail((LESSON_SIDE, LESSON_SIDE), Image.Resampling.BOX)
+    return np.asarray(small)

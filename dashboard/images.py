@@ -1,0 +1,71 @@
+"""Turning pixels into the bytes the browser shows."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def full_image(rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    image = Image.fromarray(rgb)
+    if alpha is not None:
+        image.putalpha(Image.fromarray(np.asarray(alpha, dtype=np.uint8)))
+    return image
+
+
+def scaled(image: Image.Image, width: int, exact: bool = False) -> Image.Image:
+    """The picture at most ``width`` px wide; ``exact`` keeps palette colours (nearest pixel)."""
+    if image.width <= width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    method = Image.Resampling.NEAREST if exact else Image.Resampling.BOX
+    return image.resize((width, height), method)
+
+
+def encoded(image: Image.Image) -> bytes:
+    """PNG when it has transparency, else a high-quality JPEG: a display copy, not the result."""
+    buffer = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(buffer, "PNG", compress_level=1)
+    else:
+        image.save(buffer, "JPEG", quality=92, subsampling=0)
+    return buffer.getvalue()
+
+
+def png_bytes(image: Image.Image | np.ndarray) -> bytes:
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def data_url(data: bytes) -> str:
+    kind = "png" if data.startswith(PNG_SIGNATURE) else "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def show_image(where, data: bytes, **options) -> None:
+    """``where.image(data)``, sending the bytes in the format they are in.
+
+    Streamlit's default, ``output_format="auto"``, re-encodes a PNG without transparency as a
+    quality-90 JPEG, which would blur the exact pixels the zoom and the palette promise.
+    """
+    kept = "PNG" if data.startswith(PNG_SIGNATURE) else "JPEG"
+    where.image(data, output_format=kept, **options)
+
+
+def decoded(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def swatch_strip(colours: np.ndarray, shares: np.ndarray, height: int = 40) -> bytes:
+    """A strip in which each colour's width is its share of the pixels."""
+    widths = np.maximum(1, np.round(shares * 1000)).astype(int)
+    return png_bytes(np.repeat(colours, widths, axis=0)[None, :, :].repeat(height, axis=0))

@@ -1,0 +1,25 @@
+"""Every size the page draws at, in one place, each with the reason for its value."""
+
+from __future__ import annotations
+
+#: Width of the copies sent to the browser for the split view: sharp across a laptop's main
+#: column (about 950 px at 1280×720, more on a 2× screen), a fraction of a camera photo.
+SHOWN_WIDTH = 1400
+#: Thumbnails in the K comparison: four or five per row on a laptop.
+GRID_WIDTH = 480
+#: Height of the split view: with the headline above it, it fits a 720 px high projector.
+SPLIT_HEIGHT = 470
+#: Pixels sampled for the 3D plot: enough to show the shape of the colour cloud, few enough
+#: (a few hundred kB of JSON) to draw at once.
+PLOT_POINTS = 20_000
+#: Screen side of each zoomed crop, and the zoom steps offered.
+ZOOMED_SIDE = 384
+ZOOM_STEPS = (2, 4, 8, 16)
+#: The lesson's picture: small enough that one step of Lloyd answers at once (well under
+#: 0.3 s), big enough to recognise the photo on a projector.
+LESSON_SIDE = 160
+#: Points the lesson's 3D plot draws: every pixel of the lesson picture up to this many.
+LESSON_POINTS = 12_000
+#: The 3D plots' height on the page.
+PLOT_HEIGHT = 460
+LESSON_PLOT_HEIGHT = 400

@@ -1,0 +1,310 @@
+"""The result: how close it looks in words, the split view, the close-up, the palette, the file."""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import math
+import re
+from pathlib import PurePath
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from dashboard import compute
+from dashboard.compute import PhotoRun
+from dashboard.images import decoded, png_bytes, show_image, swatch_strip
+from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
+from dashboard.sidebar import Photo
+from dashboard.splitview import split_view
+from kmeans.closeness import LEVELS
+from kmeans.encode import bits_per_index
+from kmeans.palette import hex_codes, palette_gpl, palette_json
+
+CLOSENESS_HELP = (
+    "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
+    "difference per pixel, measured in Oklab, a colour space built so that equal numbers look "
+    "like equal differences: about 2 is the smallest difference most people notice side by "
+    "side. **PSNR** is the average error in decibels; higher is closer.\n\n"
+    + "\n".join(
+        f"- **{level.word}**: {level.meaning}"
+        + (
+            f" (ΔE ≤ {level.max_delta_e:g} and PSNR ≥ {level.min_psnr:g} dB)"
+            if math.isfinite(level.max_delta_e)
+            else ""
+        )
+        for level in LEVELS
+    )
+)
+
+
+def file_size(n_bytes: int) -> str:
+    if n_bytes < 1000:
+        return f"{n_bytes} B"
+    if n_bytes < 1_000_000:
+        return f"{n_bytes / 1000:.1f} kB"
+    return f"{n_bytes / 1_000_000:.2f} MB"
+
+
+def colour_count(k: int) -> str:
+    return "1 colour" if k == 1 else f"{k} colours"
+
+
+def decibels(psnr: float) -> str:
+    return "∞ dB (identical)" if math.isinf(psnr) else f"{psnr:.1f} dB"
+
+
+def download_stem(file_name: str) -> str:
+    """A safe file name stem from the visitor's: letters, digits, - and _ only."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(file_name.replace("\\", "/")).stem)
+    return stem.strip("-")[:60] or "photo"
+
+
+def size_sentence(run: PhotoRun, photo: Photo) -> str:
+    """The size, said once: bytes, saving and ratio together."""
+    png, original = len(run.png), run.input_bytes
+    sizes = f"{original:,} bytes → {png:,} bytes"
+    if png <= original:
+        return (
+            f"The PNG is **{1 - png / original:.0%} smaller** than the original file "
+            f"({sizes}, {original / png:.1f}× smaller)."
+        )
+    why = (
+        " JPEG stores photos compactly by discarding detail the eye barely sees; an indexed PNG "
+        "keeps every pixel exactly, so it is not always smaller."
+        if photo.image.format in ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")
+        else ""
+    )
+    return (
+        f"The PNG is **{png / original - 1:.0%} larger** than the original "
+        f"{photo.image.format} file ({sizes}).{why}"
+    )
+
+
+def show_headline(run: PhotoRun, photo: Photo) -> None:
+    """One sentence on closeness, one on size, and the download."""
+    words, download = st.columns([3, 1], vertical_alignment="center")
+    with words:
+        st.markdown(
+            f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
+            help=CLOSENESS_HELP,
+        )
+        st.markdown(
+            f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
+            f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. "
+            + size_sentence(run, photo)
+        )
+    download.download_button(
+        f"Download PNG: {colour_count(run.k)}, {photo.image.width:,} × {photo.image.height:,}",
+        data=run.png,
+        file_name=f"{download_stem(photo.name)}-k{run.k}.png",
+        mime="image/png",
+        type="primary",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+
+
+def show_comparison_view(
+    run: PhotoRun, original: bytes, highlight: int | None, other: PhotoRun | None = None
+) -> None:
+    """The split view, with the error heatmap or one palette colour's pixels on top."""
+    shown = decoded(run.shown)
+    height, width, _ = shown.shape
+    heat = st.toggle(
+        "Where it differs",
+        key="heat",
+        help="Paint the redrawn side red where its colours differ visibly from the original "
+        "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
+    )
+    overlay = run.heat if heat else None
+    if highlight is not None and not heat:
+        overlay = highlight_overlay(run, highlight)
+    marker = st.session_state.get("zoom_marker")
+    if other is None:
+        left, left_label, right_label = original, "Original", f"{run.k} colours"
+    else:
+        left, left_label, right_label = other.shown, f"{other.k} colours", f"{run.k} colours"
+    clicked = split_view(
+        left,
+        run.shown,
+        (width, height),
+        before_label=left_label,
+        after_label=right_label,
+        overlay=overlay,
+        marker=marker,
+        height=SPLIT_HEIGHT,
+        key="split",
+    )
+    if clicked is not None:
+        st.session_state["zoom_at"] = (clicked.x, clicked.y)
+    st.caption(
+        "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
+        "pixels. Click a spot to look closely at it below."
+    )
+
+
+def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
+    """Dim every display pixel that is not drawn with palette colour ``colour``."""
+    with Image.open(io.BytesIO(run.label_map)) as labels:
+        mask = np.asarray(labels) != colour
+    rgba = np.zeros((*mask.shape, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(mask, 200, 0).astype(np.uint8)
+    return png_bytes(Image.fromarray(rgba, "RGBA"))
+
+
+def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
+    """A pixel-exact close-up, from the PNG file itself, where the visitor clicked."""
+    st.subheader("Look closely", anchor=False)
+    image = photo.image
+    focus = st.session_state.get("zoom_at") or run.focus
+    zoom = st.select_slider(
+        "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
+    )
+    side = min(ZOOMED_SIDE // zoom, image.width, image.height)
+    left = min(max(0, round(focus[0] * image.width - side / 2)), image.width - side)
+    top = min(max(0, round(focus[1] * image.height - side / 2)), image.height - side)
+    st.session_state["zoom_marker"] = (
+        left / image.width,
+        top / image.height,
+        side / image.width,
+        side / image.height,
+    )
+    window = np.s_[top : top + side, left : left + side]
+    indices, palette = compute.png_pixels(run_key, _png=run.png)
+    enlarged = (side * zoom, side * zoom)
+    before, after = st.columns(2)
+    original = Image.fromarray(image.rgb[window]).resize(enlarged, Image.Resampling.NEAREST)
+    redrawn = Image.fromarray(palette[indices[window]]).resize(enlarged, Image.Resampling.NEAREST)
+    show_image(before, png_bytes(original), caption="Original")
+    show_image(after, png_bytes(redrawn), caption=f"{run.k} colours, from the PNG file")
+    where = "where you clicked" if st.session_state.get("zoom_at") else "where it differs most"
+    st.caption(
+        f"{side} × {side} pixels at x {left:,}, y {top:,} ({where}; the yellow box in the "
+        f"picture above), each pixel drawn {zoom}× as a square."
+    )
+
+
+def palette_order(run: PhotoRun, by: str) -> np.ndarray:
+    """Palette indices sorted by share of pixels, or by hue (greys first, by lightness)."""
+    if by == "share":
+        return np.argsort(-run.counts, kind="stable")
+    hls = [colorsys.rgb_to_hls(*(c / 255)) for c in run.palette.astype(float)]
+    keys = [(s > 0.12, round(h * 24) if s > 0.12 else 0, light) for h, light, s in hls]
+    return np.array(sorted(range(run.k), key=lambda i: keys[i]), dtype=int)
+
+
+def show_palette(run: PhotoRun, stem: str) -> int | None:
+    """The palette as swatches with shares; returns the colour picked for highlighting."""
+    st.subheader("The palette", anchor=False)
+    by = st.segmented_control(
+        "Order", ["share", "hue"], default="share", key="palette_order", width="content"
+    )
+    order = palette_order(run, by or "share")
+    colours, counts = run.palette[order], run.counts[order]
+    shares = counts / max(1, counts.sum())
+    show_image(st, swatch_strip(colours, shares), width="stretch")
+    hexes = hex_codes(colours)
+    table = pd.DataFrame(
+        {"Colour": hexes, "Hex": hexes, "Share of pixels": shares * 100, "Pixels": counts}
+    )
+    styled = table.style.map(lambda h: f"background-color: {h}; color: {h}", subset=["Colour"])
+    picked = st.dataframe(
+        styled,
+        hide_index=True,
+        height=260,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="palette_pick",
+        column_config={
+            "Colour": st.column_config.TextColumn(width="small"),
+            "Share of pixels": st.column_config.ProgressColumn(
+                format="%.1f%%", min_value=0, max_value=max(100 * shares.max(), 1e-9)
+            ),
+            "Pixels": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.caption("Pick a row to see where that colour is used, in the picture and in 3D.")
+    name = f"{stem}-k{run.k}"
+    gimp, js = st.columns(2)
+    gimp.download_button(
+        "Palette for GIMP (.gpl)",
+        data=palette_gpl(run.palette, run.counts, name),
+        file_name=f"{name}.gpl",
+        mime="text/plain",
+        on_click="ignore",
+        width="stretch",
+    )
+    js.download_button(
+        "Palette as JSON",
+        data=palette_json(run.palette, run.counts),
+        file_name=f"{name}.json",
+        mime="application/json",
+        on_click="ignore",
+        width="stretch",
+    )
+    rows = picked.selection.rows if picked is not None else []
+    chosen = int(order[rows[0]]) if rows else None
+    st.session_state["highlight"] = chosen
+    return chosen
+
+
+def show_details(run: PhotoRun, photo: Photo) -> None:
+    """The numbers behind the headline, for those who want them."""
+    image = photo.image
+    index_bits = bits_per_index(run.k)
+    indexed_bits, rgb_bits = run.teaching_bits
+    columns = st.columns(5)
+    columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
+    columns[1].metric(
+        "Rounds of K-Means",
+        run.n_iter,
+        delta="settled" if run.converged else "round limit reached",
+        delta_color="off",
+        delta_arrow="off",
+        help="One round: give every pixel its nearest colour, then move every colour to the "
+        "average of its pixels. K-Means stops when no colour moves more than half a level, or "
+        "at 'Most rounds'. The colours are first placed on a colour histogram, so a few rounds "
+        "finish the job; reaching the limit is normal and costs little quality.",
+    )
+    columns[2].metric(
+        "Time",
+        f"{run.seconds:.2f} s",
+        help=f"K-Means {run.kmeans_seconds:.2f} s, writing the PNG {run.png_seconds:.2f} s, "
+        f"measuring {run.measure_seconds:.2f} s.",
+    )
+    columns[3].metric(
+        "Worst 1% of pixels",
+        f"ΔE {run.delta_e_p99:.1f}",
+        help="99 in 100 pixels differ by less than this (ΔE in Oklab; 2 is just noticeable).",
+    )
+    columns[4].metric(
+        "Lost hue",
+        f"ΔE {run.lost_hue:.1f}",
+        help="The worst-served vivid colour family: the average ΔE of the pixels of the most "
+        "damaged hue (a red ladybird turned green shows here, even if it is tiny).",
+    )
+    more = st.columns(3)
+    more[0].metric(
+        "SSIM",
+        f"{run.ssim:.3f}",
+        help="Structural similarity, 0 to 1: whether local patterns of light and dark (edges, "
+        "textures) survive, rather than whether the colours match. It can dip as K rises, so "
+        "it is not the headline.",
+    )
+    more[1].metric("PSNR", decibels(run.psnr), help="Higher is closer; 40 dB is very close.")
+    more[2].metric(
+        "Bits per pixel",
+        f"24 → {index_bits}",
+        help="Plain RGB stores 24 bits per pixel; an index into K colours needs ⌈log₂ K⌉.",
+    )
+    st.caption(
+        f"What the method teaches: stored plainly, each of the {image.n_pixels:,} pixels takes "
+        f"24 bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only its "
+        f"colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × 24 bits for the "
+        f"palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× less. "
+        "PNG then compresses those numbers further."
+    )
