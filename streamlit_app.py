@@ -1,7 +1,8 @@
 """K-Means colour quantiser: redraw a photo with K colours and see what it costs and saves.
 
 The page reads top to bottom as a visitor sees it: the photo and settings (sidebar), K, how
-close the result looks and how big it is, then one tab per view. Everything it shows comes from
+close the result looks and how big it is, then one tab per view. The lesson, for projecting
+to a class, is a mode of its own, so it has the whole screen. Everything it shows comes from
 ``kmeans/`` through ``dashboard/compute.py``; the ``dashboard`` modules only arrange it.
 Nothing a visitor supplies (a file name, a file's content) is ever rendered as Markdown or
 HTML, and uploads are never written to disk.
@@ -11,16 +12,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import clusters_view, compare_view, compute, lesson_view, result_view, sidebar
+from dashboard import (
+    clusters_view,
+    compare_view,
+    compute,
+    layout,
+    lesson_view,
+    result_view,
+    sidebar,
+)
 from kmeans import KMeansError
 
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
+st.html(layout.PAGE_CSS)
 sidebar.remember_url_choices()
 
 with st.sidebar:
+    mode = sidebar.choose_mode()
     photo = sidebar.choose_photo()
     settings = sidebar.choose_settings()
     sidebar.sample_credits()
+
+if mode == sidebar.LESSON:
+    st.title("How K-Means chooses colours", anchor=False)
+    lesson_view.show_lesson(photo)
+    st.stop()
 
 st.title("K-Means colour quantiser", anchor=False)
 # st.text, because a visitor's file name must never be read as Markdown or HTML.
@@ -44,12 +60,12 @@ for notice in run.notices:
     st.info(notice)
 
 result_view.show_headline(run, photo)
-result_tab, clusters_tab, compare_tab, lesson_tab = st.tabs(
-    ["Result", "Colours in 3D", "Compare K values", "Lesson: how K-Means works"],
+result_tab, clusters_tab, compare_tab = st.tabs(
+    ["Result", "Colours in 3D", "Compare K values"],
     key="view",
     on_change="rerun",
 )
-# Only the open tab runs: the 3D plot, the comparison and the lesson cost nothing unseen.
+# Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
 if result_tab.open:
     with result_tab:
         versus_k = st.session_state.get("versus")
@@ -82,6 +98,3 @@ if compare_tab.open:
     with compare_tab:
         compare_view.show_comparison(photo, settings, k)
         compare_view.show_automatic_k(photo, settings)
-if lesson_tab.open:
-    with lesson_tab:
-        lesson_view.show_lesson(photo)

@@ -16,7 +16,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import (  # noqa: E402  (the repository must be on the path first)
+from tests.helpers import (  # noqa: E402  (the repository must be on the path first)
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_IDLE,

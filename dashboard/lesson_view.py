@@ -95,44 +95,40 @@ def lesson_body() -> None:
         st.session_state["playing"] = False
     buttons = st.columns(5)
     next_kind = lesson.next_kind
-    if buttons[0].button(
+    buttons[0].button(
         "1 · Assign",
+        on_click=lesson.assign,
         disabled=next_kind != ASSIGN or lesson.finished,
         width="stretch",
         key="assign_button",
         help="Every pixel joins the team of its nearest colour.",
-    ):
-        lesson.assign()
-    if buttons[1].button(
+    )
+    buttons[1].button(
         "2 · Update",
+        on_click=lesson.update,
         disabled=next_kind == ASSIGN,
         width="stretch",
         key="update_button",
         help="Every colour moves to the average of its team.",
-    ):
-        lesson.update()
-    if buttons[2].button(
+    )
+    buttons[2].button(
         "Next round",
+        on_click=next_round,
+        args=(lesson,),
         disabled=lesson.finished,
         width="stretch",
         key="round_button",
         help="Assign, then update.",
-    ):
-        if lesson.next_kind != ASSIGN:
-            lesson.update()
-        lesson.assign()
-        if not lesson.finished:
-            lesson.update()
+    )
     playing = st.session_state.get("playing", False)
-    if buttons[3].button(
+    buttons[3].button(
         "Pause" if playing else "Play",
+        on_click=toggle_play,
         width="stretch",
         key="play_button",
         icon=":material/pause:" if playing else ":material/play_arrow:",
         disabled=lesson.finished and not playing,
-    ):
-        st.session_state["playing"] = not playing
-        st.rerun()
+    )
     buttons[4].button(
         "Step (→ or space)",
         width="stretch",
@@ -142,6 +138,19 @@ def lesson_body() -> None:
     )
     keyboard_shortcuts()
     show_state(lesson)
+
+
+def next_round(lesson: Lesson) -> None:
+    """Finish the round under way, or run a whole one: assign, then update."""
+    if lesson.next_kind != ASSIGN:
+        lesson.update()
+    lesson.assign()
+    if not lesson.finished:
+        lesson.update()
+
+
+def toggle_play() -> None:
+    st.session_state["playing"] = not st.session_state.get("playing", False)
 
 
 def keyboard_shortcuts() -> None:

@@ -24,6 +24,7 @@ SPACES = {"RGB (textbook)": "rgb", "Oklab (follows the eye)": "oklab"}
 DITHERS = {"none": "none", "selective": "selective", "Floyd–Steinberg": "floyd-steinberg"}
 K_PRESETS = [2, 4, 8, 16, 32, 64, 128, 256]
 DEFAULT_K = 16
+COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ def remember_url_choices() -> None:
         labels = {value: label for label, value in options.items()}
         if query.get(name) in labels:
             st.session_state[name] = labels[query[name]]
+
+
+def choose_mode() -> str:
+    """Compressing a photo, or the step-by-step lesson, which takes the whole screen."""
+    return (
+        st.segmented_control(
+            "View", [COMPRESS, LESSON], default=COMPRESS, key="mode", width="stretch"
+        )
+        or COMPRESS
+    )
 
 
 def choose_photo() -> Photo:

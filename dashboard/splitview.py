@@ -86,7 +86,6 @@ export default function(component) {
   const after = root.querySelector('img.after');
   const overlay = root.querySelector('img.overlay');
   const zoomLabel = root.querySelector('.zoom');
-  root.style.height = data.height + 'px';
   root.querySelector('.label.left').textContent = data.before_label;
   root.querySelector('.label.right').textContent = data.after_label;
   if (before.getAttribute('src') !== data.before) before.src = data.before;
@@ -110,6 +109,10 @@ export default function(component) {
     view.y = h <= H ? (H - h) / 2 : Math.min(0, Math.max(H - h, view.y));
   }
   function draw() {
+    // As tall as the picture at full width, but never taller than most of the window.
+    const d = root.current, most = Math.max(d.height, Math.round(window.innerHeight * 0.8));
+    const tall = Math.min(most, Math.round(root.clientWidth * d.height_px / d.width));
+    if (root.style.height !== tall + 'px') root.style.height = Math.max(240, tall) + 'px';
     if (!view.scale || view.fitted) { view.scale = fitScale(); }
     clamp();
     layer.style.width = imageWidth() + 'px';
@@ -245,7 +248,9 @@ def split_view(
     one picture split by a divider; return the last click, or None.
 
     ``overlay`` (a see-through PNG of the same size) is drawn over the ``after`` side;
-    ``marker`` is a rectangle (x, y, width, height as fractions) drawn over both.
+    ``marker`` is a rectangle (x, y, width, height as fractions) drawn over both. The view is
+    as tall as the picture at full width, at least ``height`` px if the window allows, and at
+    most 80% of the window's height.
     """
     width, height_px = size
     result = _split_view(
@@ -261,7 +266,6 @@ def split_view(
             "height_px": height_px,
             "height": height,
         },
-        height=height,
         on_click_change=lambda: None,
     )
     clicked = getattr(result, "click", None)

@@ -2,63 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import tomllib
-import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "assets" / "samples"
-#: The sample photos, in name order.
-SAMPLE_PHOTOS = sorted(SAMPLES.glob("*.png"))
-#: The page's server settings.
-CONFIG = ROOT / ".streamlit" / "config.toml"
-#: A file name that is HTML and Markdown, to check the page shows names as plain text only.
-HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
-ARTIFACTS = ROOT / "test-artifacts"
-#: Debian's Chromium, where `apt-get install -y chromium` puts it.
-CHROMIUM = Path("/usr/bin/chromium")
-#: Matches once Streamlit has finished running the page's script.
-PAGE_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@functools.cache
-def sample_rgb(name: str) -> np.ndarray:
-    """The sample ``name`` (a file in assets/samples) as a read-only (H, W, 3) uint8 RGB array."""
-    with Image.open(SAMPLES / name) as image:
-        rgb = np.asarray(image.convert("RGB"))
-    rgb.setflags(write=False)
-    return rgb
-
-
-def read_config() -> dict:
-    """.streamlit/config.toml, parsed."""
-    return tomllib.loads(CONFIG.read_text())
-
-
-def png_button_name(k: int, width: int, height: int) -> str:
-    """The page's download button for the result with K colours of a width × height photo."""
-    return f"Download PNG: {k} colours, {width:,} × {height:,}"
+from tests.helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    jpeg_bytes,
+    start_streamlit,
+    stop_streamlit,
+    wait_until_healthy,
+)
 
 
 @pytest.fixture
@@ -97,84 +57,37 @@ def photo_4mp(tmp_path_factory) -> Path:
     return path
 
 
-def jpeg_bytes(sample: str, size: tuple[int, int] | None = None) -> bytes:
-    """A sample photo re-saved as a JPEG, the commonest upload, resized to ``size`` if given."""
-    buffer = io.BytesIO()
-    with Image.open(SAMPLES / sample) as image:
-        photo = image.convert("RGB")
-        if size is not None:
-            photo = photo.resize(size, Image.Resampling.LANCZOS)
-        photo.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+@dataclass(frozen=True)
+class Server:
+    """The page's real server: where it answers, its process id, and its own TMPDIR."""
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode} before serving")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
-
-
-def start_streamlit(port: int, log) -> subprocess.Popen:
-    """`streamlit run streamlit_app.py`, headless on 127.0.0.1:``port``, its output to ``log``."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop_streamlit(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    url: str
+    pid: int
+    temp_dir: Path
 
 
 @pytest.fixture(scope="session")
-def app_url(artifacts):
-    """The real page, served by `streamlit run` on a free port for the whole session."""
+def streamlit_server(artifacts, tmp_path_factory) -> Server:
+    """The real page, served by `streamlit run` on a free port for the whole session.
+
+    Its temporary files go to a folder of its own, so a test can read everything it wrote.
+    """
     port = free_port()
+    temp_dir = tmp_path_factory.mktemp("server-tmp")
     with (artifacts / "streamlit-server.log").open("wb") as log:
-        server = start_streamlit(port, log)
+        server = start_streamlit(port, log, temp_dir)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(url, server)
-            yield url
+            yield Server(url, server.pid, temp_dir)
         finally:
             stop_streamlit(server)
+
+
+@pytest.fixture(scope="session")
+def app_url(streamlit_server) -> str:
+    """The real page's address."""
+    return streamlit_server.url
 
 
 @pytest.fixture(scope="session")

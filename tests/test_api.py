@@ -12,7 +12,7 @@ import pytest
 import kmeans
 from kmeans import KMeansError, Settings
 from kmeans.cli import main
-from tests.conftest import sample_rgb
+from tests.helpers import sample_rgb
 
 EXPORTED = ["quantize", "QuantizeResult", "compress", "Compression", "MAX_K", "Settings"]
 

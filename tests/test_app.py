@@ -13,39 +13,26 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from kmeans.io import MAX_PIXELS
-from tests.conftest import HOSTILE_NAME, ROOT, SAMPLES, jpeg_bytes, read_config
+from tests.helpers import (
+    HOSTILE_NAME,
+    ROOT,
+    SAMPLES,
+    jpeg_bytes,
+    metric,
+    no_errors,
+    open_page,
+    png_download,
+    read_config,
+    sizes_stated,
+    upload,
+)
 from tests.test_io import png_header_only
 
 
 @pytest.fixture
 def app(downloads) -> AppTest:
     """The page as a first-time visitor opens it (with its downloads recorded)."""
-    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
-
-
-def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> AppTest:
-    return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
-
-
-def metric(app: AppTest, label_start: str) -> str:
-    (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
-    return found
-
-
-def sizes_stated(app: AppTest) -> tuple[int, int]:
-    """The (original, PNG) byte counts the page states in its size sentence."""
-    (sentence,) = [a.value for a in [*app.success, *app.warning] if "bytes →" in a.value]
-    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", sentence).groups()
-    return int(original.replace(",", "")), int(png.replace(",", ""))
-
-
-def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
-    (button,) = [b for b in app.download_button if b.label.startswith("Download PNG")]
-    return downloads(button)
-
-
-def no_errors(app: AppTest) -> bool:
-    return not app.exception and not app.error
+    return open_page()
 
 
 def test_first_view_shows_the_whole_result_on_a_sample(app, downloads):
@@ -272,8 +259,33 @@ def test_every_cache_of_the_page_is_bounded():
         if isinstance(decorator, ast.Call)
         and ast.unparse(decorator.func) in ("st.cache_data", "st.cache_resource")
     }
-    assert "run_store" in caches and "loaded_photo" in caches
-    from dashboard.compute import RunStore
-
-    assert RunStore.MAX_RUNS <= 64 and RunStore.MAX_BYTES <= 500_000_000
+    assert "quantised_photo" in caches and "loaded_photo" in caches
     assert [name for name, options in caches.items() if "max_entries" not in options] == []
+
+
+def test_a_run_reports_progress_through_its_callback_and_a_cached_run_replays_none():
+    """The cached run draws nothing itself: progress reaches the caller's callback on a miss
+    only, so a cache hit cannot replay a stale progress bar."""
+    from dashboard.settings import RunSettings
+
+    from dashboard.compute import digest_of, quantised_photo
+
+    data = jpeg_bytes("coffee.png", (90, 60))
+    settings = RunSettings(k=5, max_iters=3, init="random", seed=11)
+    heard: list[tuple[float, str]] = []
+    quantised_photo(digest_of(data), settings, data, _progress=lambda *told: heard.append(told))
+    fractions = [fraction for fraction, _ in heard]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+    assert any(text.startswith("K-Means round 1 of at most 3") for _, text in heard)
+
+    again: list[tuple[float, str]] = []
+    quantised_photo(digest_of(data), settings, data, _progress=lambda *told: again.append(told))
+    assert again == []
+
+
+def test_rerunning_the_same_settings_shows_no_progress_bar(app):
+    app.run()  # every run now comes from the cache, and is replayed
+
+    assert no_errors(app)
+    assert len(app.get("progress")) == 0

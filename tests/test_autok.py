@@ -31,7 +31,7 @@ from kmeans.autok import (
 from kmeans.cli import byte_budget, main
 from kmeans.io import LoadedImage
 from kmeans.oklab import srgb_to_oklab
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.test_io import assert_one_plain_sentence
 
 ALL_K = range(1, 257)

@@ -20,7 +20,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 
 from kmeans.closeness import LEVELS
 from kmeans.metrics import delta_e_ok
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.test_io import assert_one_plain_sentence
 
 REQUIRED_KEYS = {

@@ -13,7 +13,7 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.config import ShowErrorDetailsConfigOptions
 
-from tests.conftest import read_config
+from tests.helpers import read_config
 
 
 @pytest.fixture(scope="module")

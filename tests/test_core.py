@@ -25,7 +25,7 @@ from kmeans import (
     run_kmeans,
 )
 from kmeans.distance import BLOCK_ROWS, nearest_centroids_near
-from tests.conftest import sample_rgb
+from tests.helpers import sample_rgb
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
 

@@ -13,7 +13,7 @@ import kmeans
 from kmeans.dither import BUSY_CONTRAST, SPECKLE, dither_labels
 from kmeans.encode import encode_png
 from kmeans.metrics import delta_e_ok, perceptual_error
-from tests.conftest import sample_rgb
+from tests.helpers import sample_rgb
 
 TWO_GREYS = np.array([[40, 40, 40], [200, 200, 200]], dtype=np.uint8)
 

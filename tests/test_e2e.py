@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +20,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from kmeans.io import MAX_PIXELS
-from tests.conftest import (
+from tests.helpers import (
     HOSTILE_NAME,
     PAGE_IDLE,
     ROOT,
@@ -163,12 +162,19 @@ def test_the_limits_shown_are_the_ones_that_hold(page, app_url):
     assert re.search(rf"\b{upload_mb}\s?MB per file", instructions)
 
 
-def test_an_upload_is_never_written_to_disk_under_the_visitors_name(page, app_url):
+def test_an_upload_is_never_written_to_disk_under_the_visitors_name(
+    page, app_url, streamlit_server
+):
     """Neither the name nor the bytes of an upload turn up in a file, even one over 1 MB.
 
     Starlette spools a multipart upload over 1 MB to a temporary file; it must be an unnamed
-    one, gone once read. The test itself writes nothing: the browser gets the file from memory.
+    one, gone once read. The server has a TMPDIR of its own, so every temporary file it wrote
+    is in one folder this test can read whole. The test itself writes nothing: the browser gets
+    the file from memory.
     """
+    environment = Path(f"/proc/{streamlit_server.pid}/environ").read_bytes().split(b"\0")
+    assert f"TMPDIR={streamlit_server.temp_dir}".encode() in environment
+
     marker = uuid.uuid4().hex
     name = f"visitor-{marker}.png"
     data = unique_photo(marker)
@@ -180,7 +186,7 @@ def test_an_upload_is_never_written_to_disk_under_the_visitors_name(page, app_ur
     png_button(page, 16, 720, 540).wait_for()
     wait_until_idle(page)
 
-    temp = Path(tempfile.gettempdir())
+    temp = streamlit_server.temp_dir
     named = [
         path
         for folder, depth in ((ROOT, None), (temp, None), (Path.home(), 3))

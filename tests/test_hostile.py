@@ -20,8 +20,8 @@ from PIL import Image
 
 from kmeans import KMeansError, load_image
 from kmeans.pipeline import compress
-from tests.conftest import ROOT
 from tests.corpus import LOSSLESS_K, Expected, build_corpus, write_corpus
+from tests.helpers import ROOT
 from tests.test_cli import json_reports, run_cli
 from tests.test_io import assert_one_plain_sentence
 

@@ -18,7 +18,7 @@ from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from tests.conftest import SAMPLES, sample_rgb
+from tests.helpers import SAMPLES, sample_rgb
 
 # Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
 # on the 8×8 grid of JPEG, so lossy formats stay close.

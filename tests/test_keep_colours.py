@@ -13,7 +13,7 @@ from PIL import Image
 
 import kmeans
 from kmeans.cli import main
-from tests.conftest import sample_rgb
+from tests.helpers import sample_rgb
 
 
 def brute_force_lloyd(X: np.ndarray, C: np.ndarray, fixed: list[int], rounds: int) -> np.ndarray:

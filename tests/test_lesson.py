@@ -13,7 +13,7 @@ import pytest
 
 import kmeans
 from kmeans.lesson import ASSIGN, UPDATE, Lesson, typical_error
-from tests.conftest import sample_rgb
+from tests.helpers import sample_rgb
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 
 from kmeans import metrics
 from kmeans.metrics import mse, psnr, ssim
-from tests.conftest import SAMPLE_PHOTOS, sample_rgb
+from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 # Both compute the same exact window sums; only the last float roundings differ.
 SSIM_TOLERANCE = 1e-9

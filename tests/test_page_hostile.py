@@ -17,8 +17,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
-from tests.test_app import metric, png_download, upload
+from tests.helpers import metric, open_page, png_download, upload
 from tests.test_hostile import BAD, GOOD, assert_refusal, by_name
 
 #: Seconds one script run of the page may take on a corpus file (they are all tiny).
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.timeout(3 * SECONDS_PER_RUN)
 @pytest.fixture(scope="module")
 def visitor() -> AppTest:
     """One visitor's page, left open across every upload of this module."""
-    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=SECONDS_PER_RUN).run()
+    return open_page(timeout=SECONDS_PER_RUN)
 
 
 def name_a_visitor_can_pick(visitor: AppTest, file_name: str) -> str:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from kmeans.palette import palette_gpl, palette_json
 from kmeans.pipeline import compress
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 SAMPLE = SAMPLES / "chelsea.png"
 

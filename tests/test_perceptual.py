@@ -18,7 +18,7 @@ from kmeans.metrics import (
     perceptual_error_of_colours,
 )
 from kmeans.oklab import linear_to_oklab, srgb_to_oklab
-from tests.conftest import SAMPLE_PHOTOS, sample_rgb
+from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 #: IEC 61966-2-1 (sRGB), XYZ (D65) → linear sRGB.
 XYZ_TO_LINEAR_SRGB = np.array(

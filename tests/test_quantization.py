@@ -17,7 +17,7 @@ import kmeans
 from bench.photos import ladybird
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.quantization import quantize
-from tests.conftest import SAMPLE_PHOTOS, sample_rgb
+from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)
 

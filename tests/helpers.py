@@ -1,0 +1,187 @@
+"""What the page's tests and the hand-run page scripts in bench/ share, in one importable place.
+
+Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test or a bench
+script needs (paths, sample photos, the server's start and stop, the browser's settings, and
+the steps a visitor takes in an AppTest run) is here, so no module imports another test module
+or ``conftest``. Nothing here imports pytest, so bench/ can use it outside a test run.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "assets" / "samples"
+#: The sample photos, in name order.
+SAMPLE_PHOTOS = sorted(SAMPLES.glob("*.png"))
+#: The page's server settings.
+CONFIG = ROOT / ".streamlit" / "config.toml"
+#: A file name that is HTML and Markdown, to check the page shows names as plain text only.
+HOSTILE_NAME = "<img src=x onerror=alert(1)>**bold**.png"
+#: Screenshots, timings and the server's log from browser runs (git-ignored).
+ARTIFACTS = ROOT / "test-artifacts"
+#: Debian's Chromium, where `apt-get install -y chromium` puts it.
+CHROMIUM = Path("/usr/bin/chromium")
+#: Matches once Streamlit has finished running the page's script.
+PAGE_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+# Photos and settings ---------------------------------------------------------------------------
+
+
+@functools.cache
+def sample_rgb(name: str) -> np.ndarray:
+    """The sample ``name`` (a file in assets/samples) as a read-only (H, W, 3) uint8 RGB array."""
+    with Image.open(SAMPLES / name) as image:
+        rgb = np.asarray(image.convert("RGB"))
+    rgb.setflags(write=False)
+    return rgb
+
+
+def jpeg_bytes(sample: str, size: tuple[int, int] | None = None) -> bytes:
+    """A sample photo re-saved as a JPEG, the commonest upload, resized to ``size`` if given."""
+    buffer = io.BytesIO()
+    with Image.open(SAMPLES / sample) as image:
+        photo = image.convert("RGB")
+        if size is not None:
+            photo = photo.resize(size, Image.Resampling.LANCZOS)
+        photo.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def read_config() -> dict:
+    """.streamlit/config.toml, parsed."""
+    return tomllib.loads(CONFIG.read_text())
+
+
+def png_button_name(k: int, width: int, height: int) -> str:
+    """The page's download button for the result with K colours of a width × height photo."""
+    return f"Download PNG: {k} colours, {width:,} × {height:,}"
+
+
+# A visitor's steps in an AppTest run -----------------------------------------------------------
+
+
+def open_page(timeout: float = 60) -> AppTest:
+    """The page as a first-time visitor opens it, each script run bounded by ``timeout`` s."""
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout).run()
+
+
+def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> AppTest:
+    """Pick a file in the sidebar's uploader, and let the page run."""
+    return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
+
+
+def metric(app: AppTest, label_start: str) -> str:
+    """The value of the one metric whose label starts with ``label_start``."""
+    (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
+    return found
+
+
+def sizes_stated(app: AppTest) -> tuple[int, int]:
+    """The (original, PNG) byte counts the page states in its size sentence."""
+    (sentence,) = [a.value for a in [*app.success, *app.warning] if "bytes →" in a.value]
+    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", sentence).groups()
+    return int(original.replace(",", "")), int(png.replace(",", ""))
+
+
+def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
+    """(file name, bytes) behind the result's PNG download button; ``downloads`` is the fixture."""
+    (button,) = [b for b in app.download_button if b.label.startswith("Download PNG")]
+    return downloads(button)
+
+
+def no_errors(app: AppTest) -> bool:
+    """Neither a traceback nor an error box on the page."""
+    return not app.exception and not app.error
+
+
+# The real server -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a server of our own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    """Until Streamlit's health endpoint answers 'ok'; fails early if the server exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode} before serving")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
+
+
+def start_streamlit(port: int, log: IO[bytes], temp_dir: Path | None = None) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py`, headless on 127.0.0.1:``port``, its output to ``log``.
+
+    With ``temp_dir``, the server's temporary files (TMPDIR) go there and nowhere else, so a
+    test can look for what the server wrote without scanning every other process's files.
+    """
+    env = None if temp_dir is None else {**os.environ, "TMPDIR": str(temp_dir)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_streamlit(server: subprocess.Popen) -> None:
+    """Terminate the server, and kill it if it has not gone within 10 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
