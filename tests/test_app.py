@@ -12,21 +12,24 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import kmeans
+from kmeans.closeness import LEVELS
 from kmeans.io import MAX_PIXELS
+from kmeans.lesson import typical_error
 from tests.helpers import (
     HOSTILE_NAME,
     ROOT,
     SAMPLES,
     jpeg_bytes,
-    metric,
     no_errors,
     open_page,
     png_download,
     read_config,
-    sizes_stated,
     upload,
 )
 from tests.test_io import png_header_only
+
+WORDS = {level.word for level in LEVELS}
 
 
 @pytest.fixture
@@ -35,22 +38,57 @@ def app(downloads) -> AppTest:
     return open_page()
 
 
-def test_first_view_shows_the_whole_result_on_a_sample(app, downloads):
-    assert no_errors(app)
-    assert len(app.image) >= 4  # original, redrawn, two zoomed crops, palette strip
-    assert metric(app, "Colours used") == "16"
-    for label in ("Rounds", "PSNR", "SSIM", "Original file", "Indexed PNG", "Bits per pixel"):
-        assert metric(app, label)
+def set_k(app: AppTest, k: int) -> AppTest:
+    return app.number_input(key="k").set_value(k).run()
 
-    original_bytes, png_bytes_stated = sizes_stated(app)
-    assert original_bytes == (SAMPLES / "astronaut.png").stat().st_size
+
+def headline(app: AppTest) -> tuple[str, str]:
+    """The closeness heading ("Close · 16 colours") and the sentence beneath it."""
+    (heading,) = [m.value for m in app.markdown if m.value.startswith("### ")]
+    (sentence,) = [m.value for m in app.markdown if "bytes →" in m.value]
+    return heading, sentence
+
+
+def sizes_stated(app: AppTest) -> tuple[int, int]:
+    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", headline(app)[1]).groups()
+    return int(original.replace(",", "")), int(png.replace(",", ""))
+
+
+def metric(app: AppTest, label_start: str) -> str:
+    (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
+    return found
+
+
+def test_first_view_leads_with_words_sizes_and_the_download(app, downloads):
+    assert no_errors(app)
+    heading, sentence = headline(app)
+    word = heading.removeprefix("### ").split(" · ")[0].lower()
+    assert word in WORDS and heading.endswith("· 16 colours")
     file_name, png = png_download(app, downloads)
-    assert png_bytes_stated == len(png)
     assert file_name == "astronaut-k16.png"
+    original, stated = sizes_stated(app)
+    assert original == (SAMPLES / "astronaut.png").stat().st_size and stated == len(png)
+    assert f"{original / len(png):.1f}× smaller" in sentence  # bytes, saving and ratio at once
     with Image.open(io.BytesIO(png)) as image, Image.open(SAMPLES / "astronaut.png") as sample:
-        assert image.format == "PNG" and image.mode == "P"
-        assert image.size == sample.size
+        assert image.mode == "P" and image.size == sample.size
+        redrawn = np.asarray(image.convert("RGB"))
         assert len(image.getpalette()) == 3 * 16
+        original_rgb = np.asarray(sample.convert("RGB"))
+    # the ΔE the sentence states is that of the file the visitor downloads
+    stated_delta_e = float(re.search(r"ΔE ([\d.]+)", sentence).group(1))
+    measured = kmeans.metrics.perceptual_error(original_rgb, redrawn).delta_e
+    assert stated_delta_e == pytest.approx(measured, abs=0.05)
+    level = kmeans.closeness.closeness(measured, kmeans.psnr(original_rgb, redrawn))
+    assert word == level.word
+
+
+def test_the_numbers_behind_the_words_are_one_click_away(app):
+    assert metric(app, "Colours used") == "16"
+    for label in ("Rounds", "Time", "Worst 1%", "Lost hue", "SSIM", "PSNR", "Bits per pixel"):
+        assert metric(app, label)
+    rounds = [m for m in app.metric if m.label.startswith("Rounds")][0]
+    assert rounds.proto.delta in ("settled", "round limit reached")
+    assert rounds.proto.delta_color != "orange"  # information, not a warning
 
 
 def test_upload_a_photo_and_download_it_at_full_resolution(app, downloads):
@@ -59,44 +97,49 @@ def test_upload_a_photo_and_download_it_at_full_resolution(app, downloads):
 
     assert no_errors(app)
     (facts,) = app.text
-    assert (
-        facts.value
-        == f"Your photo: my holiday.jpg · 600 × 400 pixels · JPEG · {len(photo):,} bytes"
+    assert facts.value == (
+        f"Your photo: my holiday.jpg · 600 × 400 pixels · JPEG · {len(photo):,} bytes"
     )
-    original_bytes, png_bytes_stated = sizes_stated(app)
-    assert original_bytes == len(photo)
     file_name, png = png_download(app, downloads)
     assert file_name == "my-holiday-k16.png"
-    assert png_bytes_stated == len(png)
+    assert sizes_stated(app) == (len(photo), len(png))
     with Image.open(io.BytesIO(png)) as image, Image.open(io.BytesIO(photo)) as sent:
         assert image.mode == "P" and image.size == sent.size
+
+
+def test_choosing_a_sample_while_an_upload_is_there_switches_to_the_sample(app, downloads):
+    upload(app, "my holiday.jpg", jpeg_bytes("coffee.png"))
+    assert app.text[0].value.startswith("Your photo: my holiday.jpg")
+    app.sidebar.selectbox(key="sample").set_value("Cat").run()
+    assert no_errors(app)
+    assert app.text[0].value.startswith("Sample: chelsea.png")
+    assert png_download(app, downloads)[0] == "chelsea-k16.png"
 
 
 def test_a_png_larger_than_the_jpeg_is_said_plainly(app, downloads):
     photo = jpeg_bytes("coffee.png")
     upload(app, "coffee.jpg", photo)
-    app.sidebar.slider[0].set_value(256).run()
+    set_k(app, 256)
 
-    original_bytes, png_bytes_stated = sizes_stated(app)
-    assert original_bytes == len(photo)
-    assert png_bytes_stated == len(png_download(app, downloads)[1])
-    assert png_bytes_stated > original_bytes
-    (warning,) = app.warning
-    larger = png_bytes_stated / original_bytes - 1
-    assert warning.value.startswith(f"The indexed PNG is **{larger:.1%} larger** than")
+    original, stated = sizes_stated(app)
+    assert original == len(photo) and stated == len(png_download(app, downloads)[1])
+    assert stated > original
+    assert f"The PNG is **{stated / original - 1:.0%} larger** than" in headline(app)[1]
 
 
-def test_move_k_and_see_a_new_result(app, downloads):
-    app.sidebar.slider[0].set_value(5).run()
-
+def test_exact_k_and_presets_stay_in_step(app, downloads):
+    set_k(app, 5)
     assert no_errors(app)
     assert metric(app, "Colours used") == "5"
     assert metric(app, "Bits per pixel") == "24 → 3"
+    assert app.session_state["k_preset"] is None  # 5 is not a preset
     file_name, png = png_download(app, downloads)
     assert file_name == "astronaut-k5.png"
     with Image.open(io.BytesIO(png)) as image:
-        assert image.mode == "P" and len(image.getpalette()) == 3 * 5
-    assert sizes_stated(app)[1] == len(png)
+        assert len(image.getpalette()) == 3 * 5
+    app.button_group(key="k_preset").set_value(64).run()
+    assert app.number_input(key="k").value == 64
+    assert metric(app, "Colours used") == "64"
 
 
 def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -104,34 +147,47 @@ def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[i
     (crop,) = [i for i in app.image if any(c.endswith("from the PNG file") for c in i.captions)]
     _, shown = downloads(crop.value[0])
     (stated,) = [c.value for c in app.caption if "each pixel drawn" in c.value]
-    pattern = r"(\d+) × \d+ pixels at x ([\d,]+), y ([\d,]+), each pixel drawn (\d+)×"
-    found = re.search(pattern, stated)
-    window = tuple(int(group.replace(",", "")) for group in found.groups())
+    pattern = r"(\d+) × \d+ pixels at x ([\d,]+), y ([\d,]+) .*each pixel drawn (\d+)×"
+    window = tuple(int(g.replace(",", "")) for g in re.search(pattern, stated).groups())
     with Image.open(io.BytesIO(shown)) as image:
         return np.asarray(image.convert("RGB")), window
 
 
-def test_the_zoomed_crop_shows_the_pixels_of_the_png_file(app, downloads):
-    for across in (50, 10):  # the second window comes from the same decoded file
-        app.slider(key="zoom_across").set_value(across).run()
-        assert no_errors(app)
-        shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
-        _, png = png_download(app, downloads)
-        with Image.open(io.BytesIO(png)) as written:
-            crop = written.convert("RGB").crop((x, y, x + side, y + side))
-            expected = crop.resize((side * zoom, side * zoom), Image.Resampling.NEAREST)
-        np.testing.assert_array_equal(shown, np.asarray(expected))
+def test_the_close_up_opens_where_it_differs_most_and_shows_the_png_pixels(app, downloads):
+    shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
+    assert any("where it differs most" in c.value for c in app.caption)
+    _, png = png_download(app, downloads)
+    with Image.open(io.BytesIO(png)) as written, Image.open(SAMPLES / "astronaut.png") as sample:
+        redrawn = np.asarray(written.convert("RGB")).astype(float)
+        original = np.asarray(sample.convert("RGB")).astype(float)
+        crop = written.convert("RGB").crop((x, y, x + side, y + side))
+    np.testing.assert_array_equal(
+        shown, np.asarray(crop.resize((side * zoom, side * zoom), Image.Resampling.NEAREST))
+    )
+    # The window's error is well above the photo's average: not a featureless patch.
+    error = np.sqrt(((original - redrawn) ** 2).sum(axis=2))
+    assert error[y : y + side, x : x + side].mean() > 1.3 * error.mean()
+
+
+def test_a_click_on_the_picture_moves_the_close_up_there(app, downloads):
+    app.session_state["zoom_at"] = (0.1, 0.9)  # what a click on the split view records
+    app.run()
+    shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
+    assert any("where you clicked" in c.value for c in app.caption)
+    assert abs(x + side / 2 - 0.1 * 512) <= side / 2 + 1
+    assert abs(y + side / 2 - 0.9 * 512) <= side / 2 + 1
+    marker = app.session_state["zoom_marker"]
+    assert marker == pytest.approx((x / 512, y / 512, side / 512, side / 512))
 
 
 def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
-    app.sidebar.slider[0].set_value(8).run()
+    set_k(app, 8)
     by_name = dict(downloads(b) for b in app.download_button)
 
     gpl = by_name["astronaut-k8.gpl"].decode()
     assert gpl.startswith("GIMP Palette\n")
     colour_lines = [line for line in gpl.splitlines() if re.match(r"\s*\d+\s+\d+\s+\d+\s+#", line)]
     assert len(colour_lines) == 8
-
     palette = json.loads(by_name["astronaut-k8.json"])
     assert palette["k"] == 8 and len(palette["colours"]) == 8
     assert sum(c["share"] for c in palette["colours"]) == pytest.approx(1, abs=1e-4)
@@ -144,11 +200,7 @@ def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
 
 @pytest.mark.parametrize(
     "data",
-    [
-        b"hello, I am not a picture",
-        jpeg_bytes("chelsea.png")[:3000],
-        png_header_only(10**5, 10**5),
-    ],
+    [b"hello, I am not a picture", jpeg_bytes("chelsea.png")[:3000], png_header_only(10**5, 10**5)],
     ids=["not an image", "cut off", "too many pixels"],
 )
 def test_a_bad_upload_gives_one_sentence_and_the_sample_stays(app, downloads, data):
@@ -158,10 +210,8 @@ def test_a_bad_upload_gives_one_sentence_and_the_sample_stays(app, downloads, da
     (error,) = app.error
     assert error.value.endswith(".") and error.value.count(". ") == 0
     assert "Traceback" not in error.value
-    assert metric(app, "Colours used") == "16"
     assert png_download(app, downloads)[0] == "astronaut-k16.png"
-
-    app.sidebar.slider[0].set_value(4).run()  # the page keeps working
+    set_k(app, 4)  # the page keeps working
     assert not app.exception and metric(app, "Colours used") == "4"
 
 
@@ -173,11 +223,24 @@ def test_a_file_name_is_shown_as_plain_text_only(app, downloads):
     assert facts.value.startswith(f"Your photo: {HOSTILE_NAME} · 451 × 300 pixels")
     rendered = [m.value for m in app.markdown] + [c.value for c in app.caption]
     assert not any("onerror" in text or "bold" in text for text in rendered)
-    file_name, _ = png_download(app, downloads)
-    assert file_name == "img-src-x-onerror-alert-1-bold-k16.png"
+    assert png_download(app, downloads)[0] == "img-src-x-onerror-alert-1-bold-k16.png"
 
 
-def test_the_colours_in_3d_tab_plots_the_sampled_pixels_and_the_convergence(app):
+def test_the_settings_live_in_the_url(downloads):
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    app.query_params.update({"sample": "Coffee", "k": "8", "init": "random", "seed": "3"})
+    app.run()
+    assert no_errors(app)
+    assert app.text[0].value.startswith("Sample: coffee.png")
+    assert metric(app, "Colours used") == "8"
+    assert png_download(app, downloads)[0] == "coffee-k8.png"
+    set_k(app, 12)
+    assert app.query_params["k"] == ["12"] or app.query_params["k"] == "12"
+    assert app.query_params["sample"] in (["Coffee"], "Coffee")
+    assert app.query_params["init"] in (["random"], "random")
+
+
+def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
     app.session_state["view"] = "Colours in 3D"
     app.run()
 
@@ -185,60 +248,80 @@ def test_the_colours_in_3d_tab_plots_the_sampled_pixels_and_the_convergence(app)
     clusters, convergence = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart"))
     pixels, centroids = clusters["data"]
     assert 0 < len(pixels["marker"]["color"]) <= 20_000
+    assert pixels["marker"]["opacity"] < 1  # see-through, so the cloud's shape shows
     assert len(centroids["marker"]["color"]) == 16
-    assert clusters["layout"]["scene"]["xaxis"]["range"] == [0, 255]
-    inertia = convergence["data"][0]["y"]
-    assert len(inertia) >= 2, "round 0 and at least one round are plotted"
-    # The caption puts a number on the fall, since the plot's axis does not start at zero.
-    (sentence,) = [c.value for c in app.caption if "lowered the inertia by" in c.value]
-    assert "coarse colour histogram" in sentence
-    stated = float(re.search(r"lowered the inertia by ([\d.]+)%", sentence).group(1))
-    assert stated == pytest.approx(100 * (inertia[0] - inertia[-1]) / inertia[0], rel=0.05)
+    assert centroids["marker"]["line"]["width"] > 0  # outlined against the cloud
+    errors = convergence["data"][0]["y"]
+    assert convergence["layout"]["yaxis"]["range"][0] == 0  # the axis starts at zero
+    run = kmeans.quantize(np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB")), 16)
+    expected = [
+        typical_error(v, 512 * 512) for v in (*run.kmeans.inertia_history, run.kmeans.inertia)
+    ]
+    np.testing.assert_allclose(errors, expected, rtol=1e-6)
+    (sentence,) = [c.value for c in app.caption if "lowered the typical error" in c.value]
+    assert "colour histogram" in sentence
 
 
 def test_with_random_starting_colours_the_convergence_says_so(app):
-    app.sidebar.radio[0].set_value("random (classic)")
+    app.sidebar.radio(key="init").set_value("random (classic)")
     app.session_state["view"] = "Colours in 3D"
     app.run()
-
     assert no_errors(app)
     assert any("K random pixel colours" in c.value for c in app.caption)
 
 
 def test_after_a_single_round_the_convergence_speaks_of_one_round(app):
-    (most_rounds,) = [s for s in app.sidebar.slider if s.label == "Most rounds"]
-    most_rounds.set_value(1)
+    app.sidebar.number_input(key="rounds").set_value(1)
+    app.sidebar.radio(key="init").set_value("random (classic)")
     app.session_state["view"] = "Colours in 3D"
     app.run()
-
     assert no_errors(app)
-    assert any("; the round lowered the inertia by" in c.value for c in app.caption)
+    assert any("; the round lowered the typical error" in c.value for c in app.caption)
 
 
-def test_compare_k_values_shows_a_labelled_grid_and_the_elbow_chart(app):
+def test_compare_k_values_with_pills_words_and_a_marked_knee(app):
     app.session_state["view"] = "Compare K values"
     app.run()
 
     assert no_errors(app)
     captions = [caption for image in app.image for caption in image.captions]
     for k in (4, 8, 16, 32, 64):
-        assert any(c.startswith(f"K = {k} · ") and "dB" in c and "kB" in c for c in captions)
-    assert len(app.get("plotly_chart")) == 2  # PSNR and file size against K
+        assert any(c.startswith(f"K = {k} · ") and "ΔE" in c for c in captions)
+    quality = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert quality["layout"]["xaxis"]["type"] == "log"
+    knee_traces = [t for t in quality["data"] if t.get("name") == "knee"]
+    knee_sentences = [m.value for m in app.markdown if "doubling the colours" in m.value]
+    if knee_traces:
+        knee_k = knee_traces[0]["x"][0]
+        assert any(f"Past K = {knee_k}," in s for s in knee_sentences)
+    else:
+        assert any("Every doubling" in m.value for m in app.markdown)
 
 
-def test_the_explanation_is_collapsed_and_steps_through_rounds_when_opened(app):
-    (explanation,) = app.expander
-    assert not explanation.proto.expanded
-    assert "Give each pixel its nearest colour" in explanation.markdown[0].value
-    assert not [s for s in app.slider if s.label == "Round"]
-
-    app.session_state["explanation"] = True
+def test_a_thumbnail_applies_its_k(app, downloads):
+    app.session_state["view"] = "Compare K values"
     app.run()
-    (rounds,) = [s for s in app.slider if s.label == "Round"]
+    app.button(key="use_32").click().run()
     assert no_errors(app)
-    assert any("Round 0: the starting colours" in c.value for c in app.caption)
-    rounds.set_value(rounds.max).run()
-    assert not app.exception
+    assert app.number_input(key="k").value == 32
+    assert png_download(app, downloads)[0] == "astronaut-k32.png"
+
+
+def test_the_page_finds_the_smallest_k_that_looks_close(app):
+    app.session_state["view"] = "Compare K values"
+    app.run()
+    app.selectbox(key="auto_quality").set_value("close")
+    app.button(key="find_quality").click().run()
+    assert no_errors(app)
+    (found,) = [m.value for m in app.markdown if m.value.startswith("**K = ")]
+    k = int(re.search(r"K = (\d+)", found).group(1))
+    rgb = np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB"))
+    close = next(level for level in LEVELS if level.word == "close")
+    result = kmeans.quantize(rgb, k)
+    assert result.perceptual.delta_e <= close.max_delta_e
+    assert kmeans.psnr(rgb, result.image) >= close.min_psnr
+    app.button(key="apply_quality").click().run()
+    assert app.number_input(key="k").value == k
 
 
 def test_the_limits_are_stated_on_the_page(app):
@@ -259,33 +342,85 @@ def test_every_cache_of_the_page_is_bounded():
         if isinstance(decorator, ast.Call)
         and ast.unparse(decorator.func) in ("st.cache_data", "st.cache_resource")
     }
-    assert "quantised_photo" in caches and "loaded_photo" in caches
+    assert "run_store" in caches and "loaded_photo" in caches
     assert [name for name, options in caches.items() if "max_entries" not in options] == []
+    from dashboard.compute import RunStore
+
+    assert RunStore.MAX_RUNS <= 64 and RunStore.MAX_BYTES <= 500_000_000
 
 
-def test_a_run_reports_progress_through_its_callback_and_a_cached_run_replays_none():
-    """The cached run draws nothing itself: progress reaches the caller's callback on a miss
-    only, so a cache hit cannot replay a stale progress bar."""
-    from dashboard.settings import RunSettings
-
-    from dashboard.compute import digest_of, quantised_photo
+def test_a_run_reports_progress_through_its_callback_and_a_stored_run_reports_none():
+    from dashboard.compute import digest_of, photo_run
 
     data = jpeg_bytes("coffee.png", (90, 60))
-    settings = RunSettings(k=5, max_iters=3, init="random", seed=11)
+    settings = kmeans.Settings(max_iters=3, init="random", seed=11)
     heard: list[tuple[float, str]] = []
-    quantised_photo(digest_of(data), settings, data, _progress=lambda *told: heard.append(told))
+    photo_run(digest_of(data), 5, settings, data, _progress=lambda *told: heard.append(told))
     fractions = [fraction for fraction, _ in heard]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
-    assert all(0.0 <= f <= 1.0 for f in fractions)
     assert any(text.startswith("K-Means round 1 of at most 3") for _, text in heard)
-
     again: list[tuple[float, str]] = []
-    quantised_photo(digest_of(data), settings, data, _progress=lambda *told: again.append(told))
+    photo_run(digest_of(data), 5, settings, data, _progress=lambda *told: again.append(told))
     assert again == []
 
 
-def test_rerunning_the_same_settings_shows_no_progress_bar(app):
-    app.run()  # every run now comes from the cache, and is replayed
+# ------------------------------------------------------------------------------- the lesson
 
+
+def open_lesson(app: AppTest, k: int = 4) -> AppTest:
+    app.sidebar.button_group(key="mode").set_value("Lesson for a class").run()
+    app.number_input(key="lesson_k").set_value(k).run()
+    return app
+
+
+def changed_count(app: AppTest) -> int | None:
+    for m in app.markdown:
+        found = re.search(r"\*\*([\d,]+) pixels changed team\*\*", m.value)
+        if found:
+            return int(found.group(1).replace(",", ""))
+    return None
+
+
+def test_the_lesson_steps_assign_and_update_to_convergence(app):
+    open_lesson(app)
     assert no_errors(app)
-    assert len(app.get("progress")) == 0
+    assert any("starting colours" in m.value for m in app.markdown)
+    assert app.button(key="update_button").disabled
+    app.button(key="assign_button").click().run()
+    assert any("Every one of the" in m.value for m in app.markdown)
+    assert app.button(key="assign_button").disabled and not app.button(key="update_button").disabled
+    app.button(key="update_button").click().run()
+    assert any("the biggest move was" in m.value for m in app.markdown)
+    app.button(key="assign_button").click().run()
+    assert changed_count(app) is not None
+    for _ in range(200):
+        if app.button(key="round_button").disabled:
+            break
+        app.button(key="round_button").click().run()
+    assert no_errors(app)
+    assert any("it has finished" in m.value for m in app.markdown)
+
+
+def test_the_lessons_end_is_run_kmeans_from_the_same_start(app):
+    open_lesson(app, k=5)
+    for _ in range(200):
+        if app.button(key="round_button").disabled:
+            break
+        app.button(key="round_button").click().run()
+    lesson = app.session_state["lesson"]
+    start = app.session_state["lesson_start"]
+    full = kmeans.run_kmeans(lesson.pixels, start, 1000, tol=0)
+    np.testing.assert_allclose(lesson.centroids, full.centroids, atol=1e-9)
+
+
+def test_a_locked_colour_stays_put_through_the_lesson(app):
+    open_lesson(app)
+    app.color_picker(key="lock_own").set_value("#d62828")
+    app.button(key="lock_own_button").click().run()
+    assert no_errors(app)
+    for _ in range(60):
+        if app.button(key="round_button").disabled:
+            break
+        app.button(key="round_button").click().run()
+    lesson = app.session_state["lesson"]
+    np.testing.assert_array_equal(lesson.centroids[0], [214, 40, 40])
