@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import time
 import warnings
 import zlib
@@ -19,7 +21,7 @@ from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from tests.conftest import SAMPLES, sample_rgb
+from tests.conftest import ROOT, SAMPLES, sample_rgb
 
 # Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
 # on the 8×8 grid of JPEG, so lossy formats stay close.
@@ -356,6 +358,31 @@ def test_ten_bit_heic_is_scaled_to_eight_bits():
     image = load_image(data)
     expected = np.repeat(np.tile(np.round(grey / 257), (16, 1))[:, :, None], 3, axis=2)
     assert np.abs(image.rgb.astype(int) - expected).mean() < 3
+
+
+WITHOUT_PILLOW_HEIF = """
+import sys
+sys.modules["pillow_heif"] = None  # as if it were not installed: importing it fails
+from kmeans import KMeansError, load_image
+try:
+    load_image(sys.stdin.buffer.read())
+except KMeansError as error:
+    print(error)
+"""
+
+
+def test_heic_is_refused_in_one_sentence_without_pillow_heif():
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PILLOW_HEIF],
+        input=heic(np.zeros((8, 8, 3), dtype=np.uint8)),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    message = run.stdout.decode().strip()
+    assert_one_plain_sentence(message)
+    assert "not an image this tool can read" in message and "HEIC" in message
 
 
 @pytest.mark.parametrize("kept", [0.10, 0.50, 0.90])
