@@ -4,11 +4,13 @@ This is the first arrow of the pipeline, image bytes → pixels. Whatever the fi
 is the same simple thing: an (H, W, 3) array of 8-bit sRGB colours, upright, plus an (H, W) alpha
 channel when some pixel is not fully opaque. On the way the loader
 
-* reads only JPEG, PNG, WebP, GIF, BMP, TIFF and AVIF, so no other parser ever sees the file;
+* reads only JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF and HEIC/HEIF (what iPhones save, through
+  ``pillow-heif`` when it is installed), so no other parser ever sees the file;
 * checks the pixel count in the header before decoding anything, so a small file that declares a
   gigantic picture costs nothing;
 * decodes the whole first frame and refuses a damaged or cut-off file rather than show half of it;
-* turns the picture upright as its EXIF orientation says, as a phone or camera viewer does;
+* turns the picture upright as its EXIF orientation says, as a phone or camera viewer does (a
+  HEIC file is turned by its container's rotation and mirror boxes instead, once);
 * converts every colour mode to 8-bit RGB: 16-bit samples are scaled (65535 → 255), never clipped,
   and an embedded ICC profile is applied when colour management is available.
 
@@ -35,14 +37,26 @@ try:
 except ImportError:  # Pillow built without LittleCMS: colours are used as stored
     ImageCms = None
 
+try:
+    from pillow_heif import register_heif_opener
+except ImportError:  # without pillow-heif a HEIC file is refused like any other unknown format
+    pass
+else:
+    # libheif turns the picture by the container's irot/imir boxes, which the HEIF standard makes
+    # the authority, and the plugin resets any EXIF orientation to 1 so that exif_transpose
+    # below cannot turn it a second time.
+    register_heif_opener()
+
 #: The most pixels an image may have. The only place the limit lives; other code imports it.
 MAX_PIXELS: int = 40_000_000
 
 #: Pillow's names of the formats :func:`load_image` reads, in the order they are tried.
-FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
+#: "HEIF" (HEIC files) is read only when pillow-heif is installed; AVIF comes first, so Pillow's
+#: own AVIF reader keeps the AVIF files that also name the HEIF family's generic brand.
+FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", "HEIF")
 
 NOT_AN_IMAGE = (
-    "This file is not an image this tool can read (JPEG, PNG, WebP, GIF, BMP, TIFF or AVIF)."
+    "This file is not an image this tool can read (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC)."
 )
 DAMAGED = "This image is damaged or incomplete, so it cannot be read."
 EMPTY = "This file is empty."
@@ -69,7 +83,7 @@ class LoadedImage:
         pixels with alpha < 128 are written as one fully transparent palette entry; the rest are
         opaque.
     format : Pillow's name for the file format: "JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF",
-        "AVIF" (or "MPO", a JPEG from a camera that holds several pictures).
+        "AVIF", "HEIF" (a HEIC file) or "MPO" (a JPEG from a camera that holds several pictures).
     n_bytes : size of the input file in bytes.
     """
 

@@ -37,6 +37,8 @@ from tests.test_io import (
     BLOCK_PALETTE,
     UPRIGHT,
     encoded,
+    heic,
+    heic_box,
     palette_image,
     png_header_only,
 )
@@ -279,6 +281,9 @@ def _broken_files() -> Iterator[Case]:
         "gif-cut-in-second-frame", gif[: (second_start + second_end) // 2], ".gif", BLOCKS_RGB
     )
 
+    whole = heic(_noisy_photo())
+    yield _refused("heic-cut-at-50pct", whole[: len(whole) // 2], ".heic", DAMAGED)
+
 
 def _garbled(data: bytes, start: int, end: int) -> bytes:
     """``data`` with bytes start..end (LZW codes and sub-block lengths alike) set to 0xFF."""
@@ -322,6 +327,15 @@ def _size_extremes() -> Iterator[Case]:
         "jpeg-bomb-65500x65500", bytes(jpeg), ".jpg", "This image is 65,500 × 65,500 pixels"
     )
 
+    # A real HEIC whose ispe box (the picture's width and height) is patched; 64 × 64 needs no
+    # clean-aperture crop, so the patched size is the size the container reports.
+    bomb = bytearray(heic(np.zeros((64, 64, 3), dtype=np.uint8)))
+    extent = heic_box(bytes(bomb), b"ispe") + 4  # width and height follow version and flags
+    bomb[extent : extent + 8] = struct.pack(">II", 100_000, 100_000)
+    yield _refused(
+        "heic-bomb-100000x100000", bytes(bomb), ".heic", "This image is 100,000 × 100,000 pixels"
+    )
+
     one = np.array([[[200, 30, 90]]], dtype=np.uint8)
     yield _ok("png-1x1", encoded(Image.fromarray(one), "PNG"), ".png", one)
     # Stripes of the eight block colours, a few pixels each.
@@ -341,6 +355,7 @@ def _unusual_encodings() -> Iterator[Case]:
     yield from _animations()
     yield from _orientations()
     yield from _colour_profiles()
+    yield from _heic()
 
 
 def _sixteen_bit() -> Iterator[Case]:
@@ -473,6 +488,22 @@ def _colour_profiles() -> Iterator[Case]:
     )
     # A Lab profile cannot describe RGB samples; viewers ignore it and so must we.
     yield _ok("png-icc-lab-on-rgb", encoded(blocks, "PNG", icc_profile=lab), ".png", BLOCKS_RGB)
+
+
+def _heic() -> Iterator[Case]:
+    """What an iPhone saves: HEVC in a HEIF container, lossy, often turned by the container."""
+    blocks = BLOCKS_RGB.astype(np.uint8)
+    yield _ok("heic-blocks", heic(blocks, quality=95), ".heic", blocks, tolerance=5)
+    # Stored sideways with both the container's irot box and EXIF orientation 6, as a phone
+    # held upright writes it: turned once it is upright, turned twice it is upside down.
+    sideways = np.rot90(blocks, k=1)
+    yield _ok(
+        "heic-turned-by-container-and-exif",
+        heic(np.ascontiguousarray(sideways), orientation=6, quality=95),
+        ".heic",
+        UPRIGHT[6](sideways),
+        tolerance=5,
+    )
 
 
 # Degenerate content ----------------------------------------------------------------------------

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import time
 import warnings
 import zlib
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from tests.helpers import SAMPLES, sample_rgb
+from tests.helpers import ROOT, SAMPLES, sample_rgb
 
 # Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
 # on the 8×8 grid of JPEG, so lossy formats stay close.
@@ -42,6 +45,27 @@ def encoded(image: Image.Image, image_format: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, image_format, **options)
     return buffer.getvalue()
+
+
+def heic(samples: np.ndarray, *, orientation: int = 1, mode: str = "", quality: int = 90) -> bytes:
+    """A HEIC file of the (H, W, C) samples as stored pixels, written with pillow-heif.
+
+    A phone stores the sensor's pixels with irot/imir boxes saying how to turn them upright and
+    an EXIF orientation tag saying the same; libheif writes both for ``orientation`` != 1.
+    """
+    height, width = samples.shape[:2]
+    mode = mode or {3: "RGB", 4: "RGBA"}[samples.shape[2]]
+    container = pillow_heif.from_bytes(mode, (width, height), samples.tobytes())
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    container.save(buffer, quality=quality, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def heic_box(data: bytes, kind: bytes) -> int:
+    """Offset of the body of the first box of this kind (its 4-byte size and type before it)."""
+    return data.index(kind) + 4
 
 
 def palette_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
@@ -282,6 +306,99 @@ def test_exif_orientation_is_applied(orientation):
     expected = UPRIGHT[orientation](stored)
     assert image.rgb.shape == expected.shape
     assert np.abs(image.rgb.astype(int) - expected).mean() < 5
+
+
+# HEIC (iPhone photos) -------------------------------------------------------------------------
+
+
+def test_heic_photo_loads_close_to_its_source():
+    rgb = sample_rgb("coffee.png")
+    data = heic(rgb, quality=90)
+    image = load_image(data)
+    assert image.format == "HEIF"
+    assert image.rgb.shape == rgb.shape
+    assert image.alpha is None
+    assert np.abs(image.rgb.astype(int) - rgb).mean() < 3
+
+
+@pytest.mark.parametrize("orientation", UPRIGHT)
+def test_heic_is_turned_upright_once(orientation):
+    stored = np.full((32, 64, 3), 255, dtype=np.uint8)
+    stored[:16, :16] = [255, 0, 0]
+    stored[16:, 48:] = [0, 0, 255]
+    data = heic(stored, orientation=orientation, quality=95)
+    # The file carries both the container's turn and the EXIF tag, as an iPhone's does.
+    assert (b"irot" in data or b"imir" in data) == (orientation != 1)
+    with Image.open(io.BytesIO(data)) as opened:
+        exif_orientation = opened.info.get("original_orientation") or 1
+    assert exif_orientation == orientation
+    expected = UPRIGHT[orientation](stored)
+    image = load_image(data)
+    assert image.rgb.shape == expected.shape
+    assert np.abs(image.rgb.astype(int) - expected).mean() < 5
+
+
+def test_heic_with_alpha_keeps_alpha():
+    rgba = np.zeros((16, 32, 4), dtype=np.uint8)
+    rgba[:, :, :3] = [200, 40, 90]
+    rgba[:, :, 3] = np.arange(32, dtype=np.uint8) * 8  # a ramp from transparent to almost opaque
+    image = load_image(heic(rgba, quality=100))
+    assert image.alpha is not None
+    assert np.abs(image.alpha.astype(int) - rgba[:, :, 3]).mean() < 3
+    seen = rgba[:, :, 3] > 64
+    assert np.abs(image.rgb[seen].astype(int) - [200, 40, 90]).mean() < 5
+
+
+def test_ten_bit_heic_is_scaled_to_eight_bits():
+    grey = np.linspace(0, 65535, 64).astype(np.uint16)
+    samples = np.repeat(np.tile(grey, (16, 1))[:, :, None], 3, axis=2)
+    data = heic(samples, mode="RGB;16", quality=100)
+    stored = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
+    assert stored.info["bit_depth"] == 10
+    image = load_image(data)
+    expected = np.repeat(np.tile(np.round(grey / 257), (16, 1))[:, :, None], 3, axis=2)
+    assert np.abs(image.rgb.astype(int) - expected).mean() < 3
+
+
+WITHOUT_PILLOW_HEIF = """
+import sys
+sys.modules["pillow_heif"] = None  # as if it were not installed: importing it fails
+from kmeans import KMeansError, load_image
+try:
+    load_image(sys.stdin.buffer.read())
+except KMeansError as error:
+    print(error)
+"""
+
+
+def test_heic_is_refused_in_one_sentence_without_pillow_heif():
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PILLOW_HEIF],
+        input=heic(np.zeros((8, 8, 3), dtype=np.uint8)),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    message = run.stdout.decode().strip()
+    assert_one_plain_sentence(message)
+    assert "not an image this tool can read" in message and "HEIC" in message
+
+
+@pytest.mark.parametrize("kept", [0.10, 0.50, 0.90])
+def test_truncated_heic_is_refused(kept):
+    data = heic(sample_rgb("chelsea.png"))
+    assert "damaged or incomplete" in refusal(data[: int(len(data) * kept)])
+
+
+def test_heic_header_declaring_huge_size_is_refused_before_decoding():
+    data = bytearray(heic(np.zeros((64, 64, 3), dtype=np.uint8)))
+    extent = heic_box(bytes(data), b"ispe") + 4  # width and height follow version and flags
+    data[extent : extent + 8] = struct.pack(">II", 100_000, 100_000)
+    start = time.perf_counter()
+    message = refusal(bytes(data))
+    assert time.perf_counter() - start < 1.0
+    assert message.startswith("This image is 100,000 × 100,000 pixels")
 
 
 # Animation -------------------------------------------------------------------------------------
