@@ -1,5 +1,4 @@
-"""How far a quantised image is from the original, in NumPy alone: MSE, PSNR and SSIM, and
-two measures of what the eye sees, ΔE in Oklab and lost hue.
+"""How far a quantised image is from the original: MSE, PSNR, SSIM and ΔE_OK, in NumPy alone.
 
 * **MSE** (:func:`mse`) is the mean, over every pixel and channel, of the squared difference in
   0–255 units. It is the per-value version of the inertia K-Means minimises.
@@ -17,13 +16,6 @@ two measures of what the eye sees, ΔE in Oklab and lost hue.
   box window, sample (N−1) covariances, and only windows lying wholly inside the image, which is
   what scikit-image's crop of 3 border pixels keeps.
 
-* **ΔE_OK** (:func:`delta_e_ok`) is the colour difference a person sees: 100 × the Euclidean
-  distance between the two colours in Oklab (:mod:`kmeans.oklab`). About 2 is just noticeable
-  side by side. :func:`perceptual_error` reports its mean and 99th percentile over the pixels.
-* **Lost hue** (:func:`perceptual_error`) is the worst-served vivid colour family: a small red
-  object on green barely moves the mean, but it is a hue family of its own, so when it turns
-  green its family's mean ΔE_OK is large.
-
 Images are (H, W, C) or (H, W) arrays of 0–255 values, normally uint8. Two choices keep the cost
 low on 40-megapixel photos:
 
@@ -32,6 +24,16 @@ low on 40-megapixel photos:
   image size, and no full-size float64 copy is ever made.
 * Window sums of uint8 values are exact in int32 (at most 49·255² per window), so the means,
   variances and covariance are formed from exact integer sums and lose nothing to cancellation.
+
+MSE and SSIM weigh every channel alike, but the eye does not. The perceptual measures
+(:func:`perceptual_error`, :func:`perceptual_error_of_colours`, :func:`delta_e_ok`) compare colours
+in Oklab (see :mod:`kmeans.oklab`), where distance follows what the eye sees:
+
+* **ΔE_OK** of a pixel is 100 × the Euclidean distance between the two colours in Oklab. About 2
+  is just noticeable; the summary is its mean and its 99th percentile over the pixels.
+* **Lost hue** is the worst-served vivid colour family: among the original's vivid pixels
+  (chroma ≥ ``VIVID_CHROMA``), grouped into overlapping hue windows, the largest mean ΔE_OK. A
+  small red flower painted green barely moves the mean, but its hue window shows it.
 """
 
 from __future__ import annotations
@@ -229,31 +231,42 @@ def _window_sums(values: np.ndarray, win_h: int, win_w: int) -> np.ndarray:
     return sums
 
 
-# ---------------------------------------------------------------------------- what the eye sees
-
-#: Colours at least this vivid (Oklab chroma √(a² + b²)) belong to a hue family.
+#: ΔE_OK is this many times the Oklab distance, so that about 2 is a just-noticeable difference.
+DELTA_E_SCALE = 100.0
+#: The high percentile of ΔE_OK reported beside the mean.
+DELTA_E_PERCENTILE = 99
+#: Oklab chroma √(a² + b²) from which a colour counts as vivid (greys have 0, sRGB red 0.26).
 VIVID_CHROMA = 0.08
-#: Hue families: windows this many degrees wide, one starting every HUE_STEP degrees, so each
-#: hue lies in two overlapping windows and an object is never split at a window's edge.
-HUE_WINDOW = 30
-HUE_STEP = 15
-#: A family counts only if its pixels make up at least this share of the image (0.05%).
-FAMILY_SHARE = 0.0005
-#: ΔE_OK is tallied in bins this wide for the percentile: exact to 0.01, in bounded memory.
-DELTA_E_BIN = 0.01
-_DELTA_E_BINS = 30_000  # up to ΔE_OK 300; the largest possible (black against white) is 100
-_WINDOWS = 360 // HUE_STEP
+#: Width of one hue window, in degrees.
+HUE_WINDOW_DEGREES = 30
+#: Step between the starts of consecutive hue windows, in degrees: half a window, so they overlap.
+HUE_STEP_DEGREES = 15
+#: Number of hue windows around the circle; every hue falls in exactly two of them.
+HUE_WINDOWS = 360 // HUE_STEP_DEGREES
+#: Share of the image's pixels (of its alpha weight, with transparency) that a hue window needs
+#: before it can be the lost hue, so that a few stray pixels cannot decide it.
+MIN_HUE_SHARE = 0.0005
+
+# Non-negative float32 values sort like their bit patterns read as integers; the exponent and
+# the top three mantissa bits (bits >> 20) give 8 steps an octave, and this offset maps the range
+# 2⁻²³ … 512 of ΔE_OK (whose largest value, black against white, is 100) onto one byte.
+_CODE_SHIFT = 20
+_CODE_OFFSET = (127 - 23) << (23 - _CODE_SHIFT)
 
 
 @dataclass(frozen=True)
 class PerceptualError:
-    """How different two images look. All in ΔE_OK units, where about 2 is just noticeable.
+    """How far a reconstruction is from the original, as the eye sees it, in ΔE_OK units.
 
     Attributes
     ----------
-    delta_e : mean ΔE_OK over the pixels.
-    delta_e_p99 : 99th percentile of ΔE_OK: 1% of the pixels are off by more.
-    lost_hue : the largest mean ΔE_OK of any vivid hue family (0 when nothing is vivid).
+    delta_e : float
+        Mean ΔE_OK over the pixels (about 2 is just noticeable).
+    delta_e_p99 : float
+        99th percentile of ΔE_OK over the pixels, as defined in
+        :func:`perceptual_error_of_colours`: the error the worst 1% of pixels reach.
+    lost_hue : float
+        Mean ΔE_OK of the worst-served vivid hue window, or 0 when nothing is vivid.
     """
 
     delta_e: float
@@ -262,137 +275,324 @@ class PerceptualError:
 
 
 def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
-    """Per-pixel colour difference ``100 · |Oklab(original) − Oklab(reconstructed)|``.
+    """Per-pixel ΔE_OK: ``100 · ‖Oklab(original) − Oklab(reconstructed)‖``, an (H, W) float32 map.
 
-    Both are (H, W, 3) sRGB images in 0–255; the result is (H, W) float32. Computed in strips,
-    so the only full-size array is the result. 2 is about the smallest visible difference.
+    Each colour goes sRGB → linear light → Oklab (:mod:`kmeans.oklab`, Ottosson 2020), and ΔE_OK
+    is 100 times the Euclidean distance ``√(ΔL² + Δa² + Δb²)`` there. The map is filled in strips
+    of rows, so besides the map itself only a few MB are used, whatever the image size.
 
-    >>> black, white = np.zeros((1, 1, 3), np.uint8), np.full((1, 1, 3), 255, np.uint8)
-    >>> round(float(delta_e_ok(black, white)[0, 0]), 3)  # Oklab lightness 0 to 1
-    100.0
+    Parameters
+    ----------
+    original, reconstructed : np.ndarray
+        (H, W, 3) sRGB images in 0–255, uint8 (read through a lookup table) or float.
+
+    Returns
+    -------
+    np.ndarray
+        (H, W) float32 ΔE_OK of every pixel, ready to draw as an error heatmap.
+
+    Examples
+    --------
+    Oklab lightness runs from 0 (black) to 1 (white), so black against white is 100:
+
+    >>> black, white = np.zeros((1, 2, 3), np.uint8), np.full((1, 2, 3), 255, np.uint8)
+    >>> delta_e_ok(black, white).round(2).tolist()
+    [[100.0, 100.0]]
+    >>> delta_e_ok(white, white).tolist()
+    [[0.0, 0.0]]
     """
     original, reconstructed = _check_colour_images(original, reconstructed)
-    height, width, _ = original.shape
-    result = np.empty((height, width), dtype=np.float32)
+    height, width = original.shape[:2]
+    out = np.empty((height, width), np.float32)
     for top, rows in _strips(height, width * 3):
-        strip = slice(top, top + rows)
-        result[strip] = _delta_e(
-            srgb_to_oklab(original[strip]), srgb_to_oklab(reconstructed[strip])
+        delta_e, _ = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3),
+            reconstructed[top : top + rows].reshape(-1, 3),
         )
-    return result
+        out[top : top + rows] = delta_e.reshape(rows, width)
+    return out
 
 
 def perceptual_error(
     original: np.ndarray, reconstructed: np.ndarray, alpha: np.ndarray | None = None
 ) -> PerceptualError:
-    """Mean and 99th-percentile ΔE_OK, and lost hue, of a reconstruction.
+    """Mean ΔE_OK, its 99th percentile and the lost hue of a reconstruction, pixel by pixel.
 
-    * mean: Σ w·ΔE / Σ w over the pixels, with weight w = 1, or alpha / 255 when ``alpha`` is
-      given, so fully transparent pixels do not count and half-transparent ones half;
-    * 99th percentile: the smallest value v with at least 99% of the weight at or below v (the
-      "inverted CDF" definition, as ``np.percentile(..., method="inverted_cdf")``), read from
-      bins :data:`DELTA_E_BIN` wide: exact to 0.01;
-    * lost hue: the original's pixels with Oklab chroma ≥ :data:`VIVID_CHROMA` are grouped by
-      hue (atan2(b, a)) into 24 windows of 30°, one every 15°; for each window holding at least
-      :data:`FAMILY_SHARE` of the image's weight, the mean ΔE_OK of its pixels; lost hue is the
-      largest of these, or 0 when no window qualifies.
+    The same three numbers as :func:`perceptual_error_of_colours` with every pixel as one colour
+    of weight 1 (or alpha/255), so ``delta_e_p99`` equals
+    ``np.percentile(delta_e_ok(original, reconstructed), 99, method="inverted_cdf")`` exactly.
 
-    Computed in strips: memory stays bounded whatever the image size.
+    Memory stays bounded: the image is read in strips of rows, twice. The first pass sums the
+    mean and the hue windows and keeps one byte per pixel, a coarse code that never decreases as
+    ΔE_OK grows, with the weight of each code; that tells which code holds the 99th percentile.
+    The second pass recomputes ΔE_OK only for the pixels with that code and picks the exact value.
 
-    >>> grass = np.full((100, 100, 3), (40, 140, 40), np.uint8)
-    >>> grass[:2, :2] = (220, 20, 20)  # 4 red pixels of 10,000: too few to be a family
-    >>> painted = np.full_like(grass, (40, 140, 40))  # the object painted green
-    >>> seen = perceptual_error(grass, painted)
-    >>> round(seen.delta_e, 3), seen.delta_e_p99, round(seen.lost_hue, 1)
-    (0.013, 0.0, 0.0)
-    >>> grass[:10, :10] = (220, 20, 20)  # 1% of the image: a hue family of its own
-    >>> round(perceptual_error(grass, painted).lost_hue, 1)
-    32.9
+    Parameters
+    ----------
+    original, reconstructed : np.ndarray
+        (H, W, 3) sRGB images in 0–255, uint8 or float.
+    alpha : np.ndarray or None
+        (H, W) uint8 opacity of the original. When given, every pixel counts with weight
+        alpha/255 in the mean, the percentile and the hue windows (including the
+        ``MIN_HUE_SHARE`` of the total weight a window needs), so fully transparent pixels,
+        whose colour nobody sees, do not count at all. A wholly transparent image scores 0.
+
+    Returns
+    -------
+    PerceptualError
+
+    Examples
+    --------
+    Grey has no hue, so nothing is vivid and no hue is lost:
+
+    >>> grey = np.full((4, 4, 3), 128, np.uint8)
+    >>> perceptual_error(grey, grey + 10).lost_hue
+    0.0
+
+    A red pixel painted green among 15 grey ones: it is more than 1% of the pixels, so it is the
+    99th percentile, and it is alone in its hue windows.
+
+    >>> original = grey.copy()
+    >>> original[0, 0] = (255, 0, 0)
+    >>> changed = original.copy()
+    >>> changed[0, 0] = (0, 255, 0)
+    >>> error = perceptual_error(original, changed)
+    >>> round(error.delta_e, 2), round(error.delta_e_p99, 2), round(error.lost_hue, 2)
+    (3.25, 51.98, 51.98)
     """
     original, reconstructed = _check_colour_images(original, reconstructed)
-    height, width, _ = original.shape
-    if alpha is not None and np.asarray(alpha).shape != (height, width):
-        raise ValueError(f"The alpha must have shape {(height, width)}, not {np.shape(alpha)}.")
-    tally = _Tally()
+    height, width = original.shape[:2]
+    alpha = _check_alpha(alpha, (height, width))
+    codes = np.empty(height * width, np.uint8)
+    code_weights = np.zeros(256)
+    total, delta_e_sum, hue_sums = 0.0, 0.0, np.zeros((2, HUE_WINDOWS))
     for top, rows in _strips(height, width * 3):
-        strip = slice(top, top + rows)
-        lab = srgb_to_oklab(original[strip]).reshape(-1, 3)
-        error = _delta_e(lab, srgb_to_oklab(reconstructed[strip]).reshape(-1, 3))
-        weight = None if alpha is None else np.asarray(alpha[strip], np.float64).reshape(-1) / 255
-        tally.add(error, lab, weight)
-    return tally.result()
+        weights = None if alpha is None else alpha[top : top + rows].reshape(-1)
+        delta_e, lab = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3),
+            reconstructed[top : top + rows].reshape(-1, 3),
+        )
+        total += delta_e.size if weights is None else float(weights.sum(dtype=np.int64))
+        # float32 sums would drift on millions of pixels: accumulate in float64.
+        wide = delta_e.astype(np.float64)
+        delta_e_sum += float(wide.sum() if weights is None else np.dot(wide, weights))
+        hue_sums += _hue_sums(delta_e, lab, weights)
+        strip_codes = _coarse_code(delta_e)
+        codes[top * width : (top + rows) * width] = strip_codes
+        code_weights += np.bincount(strip_codes, weights=weights, minlength=256)
+    if total == 0:
+        return PerceptualError(0.0, 0.0, 0.0)
+    p99 = _percentile_within_code(original, reconstructed, alpha, codes, code_weights, total)
+    return _summary(total, delta_e_sum, hue_sums, p99)
 
 
 def perceptual_error_of_colours(
-    colours: np.ndarray, reconstructed: np.ndarray, weights: np.ndarray
+    colours: np.ndarray, reconstructed_colours: np.ndarray, weights: np.ndarray
 ) -> PerceptualError:
-    """:func:`perceptual_error` from distinct colours and their pixel counts: the same numbers.
+    """Mean ΔE_OK, its 99th percentile and the lost hue, from distinct colours and their counts.
 
-    A quantised image is ``palette[labels]``, and every pixel of one colour gets the same
-    palette entry, so each distinct colour (U, 3) with its reconstruction (U, 3) and its pixel
-    count (U,) stands for all its pixels exactly: weighted sums and a weighted percentile give
-    what the per-pixel computation gives, from far fewer colours than pixels.
+    A quantised image is ``palette[labels]``: each distinct original colour is always replaced
+    by the same palette colour, so one distinct colour weighted by its pixel count stands for
+    all its pixels, and the weighted numbers below equal the per-pixel ones of
+    :func:`perceptual_error` (the percentile exactly, the means to rounding), at a fraction of
+    the cost.
 
-    >>> colours = np.array([[40, 140, 40], [220, 20, 20]], np.uint8)
-    >>> seen = perceptual_error_of_colours(colours, colours[[0, 0]], np.array([9900, 100]))
-    >>> round(seen.lost_hue, 1)
-    32.9
+    With ΔEᵢ the ΔE_OK of colour i (see :func:`delta_e_ok`) and wᵢ its weight, W = Σwᵢ:
+
+    * ``delta_e = Σ wᵢ·ΔEᵢ / W``.
+    * ``delta_e_p99`` is the smallest ΔEᵢ such that the colours with ΔE ≤ ΔEᵢ weigh at least
+      0.99·W (the "inverted CDF" percentile). With unit weights it is exactly
+      ``np.percentile(values, 99, method="inverted_cdf")``; with weights, it is what the same
+      call with ``weights=`` gives (which compares cumulative weight / W with 0.99 instead, so
+      the two could differ only where that comparison is a tie to the last bit).
+    * ``lost_hue``: the colours with Oklab chroma √(a² + b²) ≥ ``VIVID_CHROMA`` are vivid. Their
+      hue atan2(b, a) places them in two of ``HUE_WINDOWS`` windows ``HUE_WINDOW_DEGREES`` wide,
+      one starting every ``HUE_STEP_DEGREES`` (see :func:`hue_windows`). Of the windows whose
+      weight is at least ``MIN_HUE_SHARE``·W, the lost hue is the largest weighted mean ΔE_OK;
+      0 when there is none.
+
+    Parameters
+    ----------
+    colours : np.ndarray
+        (U, 3) distinct sRGB colours of the original, 0–255, normally uint8.
+    reconstructed_colours : np.ndarray
+        (U, 3) what each colour became, uint8 or float (a palette of float centroids is fine).
+    weights : np.ndarray
+        (U,) non-negative weight of each colour, normally its pixel count.
+
+    Returns
+    -------
+    PerceptualError
+
+    Examples
+    --------
+    99 pixels of grey kept exactly and one of red turned green:
+
+    >>> colours = np.array([[128, 128, 128], [255, 0, 0]], np.uint8)
+    >>> became = np.array([[128, 128, 128], [0, 255, 0]], np.uint8)
+    >>> error = perceptual_error_of_colours(colours, became, np.array([99, 1]))
+    >>> round(error.delta_e, 4), error.delta_e_p99, round(error.lost_hue, 2)
+    (0.5198, 0.0, 51.98)
+
+    One more red pixel pushes it past the top 1%, into the 99th percentile:
+
+    >>> round(perceptual_error_of_colours(colours, became, np.array([98, 2])).delta_e_p99, 2)
+    51.98
     """
-    lab = srgb_to_oklab(np.asarray(colours).reshape(-1, 3))
-    error = _delta_e(lab, srgb_to_oklab(np.asarray(reconstructed).reshape(-1, 3)))
-    tally = _Tally()
-    tally.add(error, lab, np.asarray(weights, dtype=np.float64).reshape(-1))
-    return tally.result()
+    colours, reconstructed_colours, weights = _check_colours(
+        colours, reconstructed_colours, weights
+    )
+    delta_e, lab = _delta_e_of_colours(colours, reconstructed_colours)
+    total = float(weights.sum())
+    if total == 0:
+        return PerceptualError(0.0, 0.0, 0.0)
+    order = np.argsort(delta_e, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    p99 = float(delta_e[order[_rank_index(cumulative, total)]])
+    return _summary(total, float(np.dot(delta_e, weights)), _hue_sums(delta_e, lab, weights), p99)
 
 
-class _Tally:
-    """Running sums for :class:`PerceptualError`, so images can be measured strip by strip."""
+def hue_windows(hue_degrees: np.ndarray) -> np.ndarray:
+    """The two hue windows each hue falls in, as (N, 2) window numbers.
 
-    def __init__(self) -> None:
-        self.weight = 0.0
-        self.error = 0.0
-        self.histogram = np.zeros(_DELTA_E_BINS + 1)
-        self.window_weight = np.zeros(_WINDOWS)
-        self.window_error = np.zeros(_WINDOWS)
+    Window j covers hues from ``j · HUE_STEP_DEGREES`` up to, but not including,
+    ``j · HUE_STEP_DEGREES + HUE_WINDOW_DEGREES`` (mod 360). Consecutive windows overlap by half,
+    so a hue is in the window that starts in the same 15° step and in the one before it.
 
-    def add(self, error: np.ndarray, lab: np.ndarray, weight: np.ndarray | None) -> None:
-        weight = np.ones(len(error)) if weight is None else weight
-        self.weight += weight.sum()
-        self.error += weight @ error
-        # Bin b holds values in ((b-1)·BIN, b·BIN]: its upper edge is the value reported.
-        bins = np.minimum(np.ceil(error / DELTA_E_BIN - 1e-9), _DELTA_E_BINS).astype(np.intp)
-        self.histogram += np.bincount(bins, weights=weight, minlength=_DELTA_E_BINS + 1)
-        vivid = np.hypot(lab[:, 1], lab[:, 2]) >= VIVID_CHROMA
-        if vivid.any():
-            hue = np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])) % 360
-            later = (hue // HUE_STEP).astype(np.intp) % _WINDOWS  # the window starting below
-            earlier = (later - 1) % _WINDOWS  # and the one that started a step before it
-            for window in (later, earlier):
-                self.window_weight += np.bincount(window, weights=weight[vivid], minlength=_WINDOWS)
-                self.window_error += np.bincount(
-                    window, weights=weight[vivid] * error[vivid], minlength=_WINDOWS
-                )
+    >>> hue_windows(np.array([0.0, 14.9, 15.0, 359.0, -90.0])).tolist()
+    [[23, 0], [23, 0], [0, 1], [22, 23], [17, 18]]
+    """
+    step = _hue_step(np.asarray(hue_degrees, dtype=np.float64))
+    return np.stack([(step - 1) % HUE_WINDOWS, step], axis=-1)
 
-    def result(self) -> PerceptualError:
-        if self.weight <= 0:
-            return PerceptualError(0.0, 0.0, 0.0)
-        cumulative = np.cumsum(self.histogram)
-        p99_bin = int(np.searchsorted(cumulative, 0.99 * self.weight * (1 - 1e-12)))
-        families = self.window_weight >= FAMILY_SHARE * self.weight
-        lost = self.window_error[families] / self.window_weight[families]
-        return PerceptualError(
-            delta_e=float(self.error / self.weight),
-            delta_e_p99=round(p99_bin * DELTA_E_BIN, 10),
-            lost_hue=float(lost.max()) if lost.size else 0.0,
+
+def _hue_step(hue_degrees: np.ndarray) -> np.ndarray:
+    """Which HUE_STEP_DEGREES step of the circle each hue falls in, 0 … HUE_WINDOWS − 1."""
+    # % 360 can round a tiny negative angle up to 360.0 itself, hence the final % HUE_WINDOWS.
+    return (np.floor(hue_degrees % 360 / HUE_STEP_DEGREES).astype(np.intp)) % HUE_WINDOWS
+
+
+def _oklab_of(rgb: np.ndarray) -> np.ndarray:
+    """Oklab of (N, 3) sRGB colours, the same to the last bit whatever N is."""
+    if len(rgb) == 1:
+        # A single row goes to another BLAS routine whose last bit can differ; doubling it keeps
+        # each colour's Oklab identical on every path, so per-pixel and per-colour results agree.
+        return srgb_to_oklab(np.repeat(rgb, 2, axis=0))[:1]
+    return srgb_to_oklab(rgb)
+
+
+def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(N,) float32 ΔE_OK between two (N, 3) lists of colours, and the originals' Oklab."""
+    lab = _oklab_of(original)
+    squared = np.square(lab - _oklab_of(reconstructed))
+    distance = np.sqrt(squared[:, 0] + squared[:, 1] + squared[:, 2])
+    return (DELTA_E_SCALE * distance).astype(np.float32), lab
+
+
+def _hue_sums(delta_e: np.ndarray, lab: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(2, HUE_WINDOWS): weight, and weighted ΔE_OK sum, of the vivid colours in each hue step."""
+    a, b = lab[:, 1], lab[:, 2]
+    vivid = np.sqrt(np.square(a) + np.square(b)) >= VIVID_CHROMA
+    steps = _hue_step(np.degrees(np.arctan2(b[vivid], a[vivid])))
+    vivid_weights = None if weights is None else weights[vivid]
+    vivid_delta_e = delta_e[vivid].astype(np.float64)
+    weighted_delta_e = vivid_delta_e if weights is None else vivid_delta_e * vivid_weights
+    return np.stack(
+        [
+            np.bincount(steps, weights=vivid_weights, minlength=HUE_WINDOWS),
+            np.bincount(steps, weights=weighted_delta_e, minlength=HUE_WINDOWS),
+        ]
+    )
+
+
+def _summary(total: float, delta_e_sum: float, hue_sums: np.ndarray, p99: float) -> PerceptualError:
+    """The result from the total weight, the weighted ΔE_OK sum, hue-step sums and the p99."""
+    # Window j is hue steps j and j + 1.
+    window_weight, window_delta_e = hue_sums + np.roll(hue_sums, -1, axis=1)
+    counted = (window_weight >= MIN_HUE_SHARE * total) & (window_weight > 0)
+    lost_hue = float(np.max(window_delta_e[counted] / window_weight[counted], initial=0.0))
+    return PerceptualError(delta_e_sum / total, p99, lost_hue)
+
+
+def _rank_index(cumulative: np.ndarray, total: float) -> int:
+    """First index where the cumulative weight reaches DELTA_E_PERCENTILE % of the total.
+
+    ``total · 0.99`` is the product NumPy forms for ``n`` values, so with unit weights this is
+    exactly the index ``np.percentile(..., method="inverted_cdf")`` takes.
+    """
+    rank = total * (DELTA_E_PERCENTILE / 100)
+    return min(int(np.searchsorted(cumulative, rank, side="left")), len(cumulative) - 1)
+
+
+def _coarse_code(delta_e: np.ndarray) -> np.ndarray:
+    """One byte per float32 ΔE_OK that never decreases as ΔE_OK grows (8 steps an octave)."""
+    bits = delta_e.view(np.uint32) >> _CODE_SHIFT
+    return (np.clip(bits, _CODE_OFFSET, _CODE_OFFSET + 255) - _CODE_OFFSET).astype(np.uint8)
+
+
+def _percentile_within_code(
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    alpha: np.ndarray | None,
+    codes: np.ndarray,
+    code_weights: np.ndarray,
+    total: float,
+) -> float:
+    """The exact 99th percentile, recomputing ΔE_OK only for pixels with the code that holds it."""
+    code_cumulative = np.cumsum(code_weights)
+    code = _rank_index(code_cumulative, total)
+    weight_below = code_cumulative[code - 1] if code else 0.0
+    width = original.shape[1]
+    values, weights = [], []
+    for top, rows in _strips(original.shape[0], width * 3):
+        chosen = codes[top * width : (top + rows) * width] == code
+        if not chosen.any():
+            continue
+        delta_e, _ = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3)[chosen],
+            reconstructed[top : top + rows].reshape(-1, 3)[chosen],
         )
-
-
-def _delta_e(lab: np.ndarray, other: np.ndarray) -> np.ndarray:
-    return (100.0 * np.sqrt(((lab - other) ** 2).sum(axis=-1))).astype(np.float32)
+        values.append(delta_e)
+        weights.append(
+            np.ones(delta_e.size) if alpha is None else alpha[top : top + rows].reshape(-1)[chosen]
+        )
+    values, weights = np.concatenate(values), np.concatenate(weights)
+    order = np.argsort(values, kind="stable")
+    # Weights are whole numbers (counts or alpha bytes), so these sums are exact.
+    cumulative = weight_below + np.cumsum(weights[order], dtype=np.float64)
+    return float(values[order[_rank_index(cumulative, total)]])
 
 
 def _check_colour_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
     original, reconstructed = _check_images(original, reconstructed)
     if original.ndim != 3 or original.shape[2] != 3:
-        raise ValueError(f"Expected (H, W, 3) colour images, got shape {original.shape}.")
+        raise ValueError(f"Expected (H, W, 3) RGB images, got shape {original.shape}.")
     return original, reconstructed
+
+
+def _check_alpha(alpha: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    if alpha is None:
+        return None
+    alpha = np.asarray(alpha)
+    if alpha.shape != shape or alpha.dtype != np.uint8:
+        raise ValueError(
+            f"Expected alpha as a {shape} uint8 array, got {alpha.dtype} of shape {alpha.shape}."
+        )
+    return alpha
+
+
+def _check_colours(
+    colours: np.ndarray, reconstructed: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    colours, reconstructed = np.asarray(colours), np.asarray(reconstructed)
+    weights = np.asarray(weights, dtype=np.float64)
+    if colours.ndim != 2 or colours.shape[1] != 3 or colours.shape != reconstructed.shape:
+        raise ValueError(
+            f"Expected two (U, 3) colour lists, got shapes {colours.shape} and "
+            f"{reconstructed.shape}."
+        )
+    if weights.shape != colours.shape[:1]:
+        raise ValueError(f"Expected {len(colours)} weights, got shape {weights.shape}.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("Weights must be finite and non-negative.")
+    return colours, reconstructed, weights

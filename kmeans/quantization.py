@@ -53,7 +53,14 @@ from kmeans.dither import dither_labels
 from kmeans.encode import is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
-from kmeans.metrics import PerceptualError, perceptual_error, perceptual_error_of_colours
+from kmeans.metrics import (
+    HUE_STEP_DEGREES,
+    HUE_WINDOW_DEGREES,
+    VIVID_CHROMA,
+    PerceptualError,
+    perceptual_error,
+    perceptual_error_of_colours,
+)
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.result import KMeansResult, ProgressCallback
 from kmeans.settings import MAX_K, Settings, check_k
@@ -79,11 +86,6 @@ SWAP_TRIES = 3
 #: Swaps need every cell's distance to every centroid; past this many pairs (large K, where
 #: every hue already has colours to spare) they are skipped to keep the seed fast.
 SWAP_MAX_PAIRS = 1 << 22
-#: A hue family for the swap candidates, as in :func:`kmeans.metrics.lost_hue`: colours at
-#: least this vivid (Oklab chroma), within windows this wide, every WINDOW_STEP degrees.
-VIVID_CHROMA = 0.08
-HUE_WINDOW = 30
-HUE_STEP = 15
 
 
 @dataclass(frozen=True)
@@ -396,12 +398,13 @@ def _histogram_cells(
 
 
 def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
-    """A (HUE_FAMILIES, P) boolean mask: which points are vivid and in each hue window."""
+    """A (24, P) boolean mask: which points are vivid and in each hue window, the families
+    of :func:`kmeans.metrics.perceptual_error`'s lost hue."""
     lab = points / OKLAB_SCALE if space == "oklab" else srgb_to_oklab(np.clip(points, 0, 255))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
-    starts = np.arange(0, 360, HUE_STEP)
-    in_window = ((hue[None, :] - starts[:, None]) % 360) < HUE_WINDOW
+    starts = np.arange(0, 360, HUE_STEP_DEGREES)
+    in_window = ((hue[None, :] - starts[:, None]) % 360) < HUE_WINDOW_DEGREES
     return in_window & (chroma >= VIVID_CHROMA)[None, :]
 
 

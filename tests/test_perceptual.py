@@ -1,26 +1,30 @@
-"""What the eye sees: ΔE in Oklab and lost hue, held against independent computations.
-
-Oracles: Ottosson's published XYZ → Oklab pairs (through the standard XYZ → linear sRGB matrix
-written out here), scikit-image's CIELAB ΔE 2000 for the ordering of colour differences, and
-plain NumPy on the per-pixel map for the summary statistics.
-"""
+"""ΔE_OK, its 99th percentile and the lost hue, against published Oklab values, scikit-image's
+CIEDE2000, NumPy's percentiles and window sums computed here by other means."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-import kmeans
+from kmeans import metrics
 from kmeans.metrics import (
+    HUE_STEP_DEGREES,
+    HUE_WINDOW_DEGREES,
+    HUE_WINDOWS,
+    MIN_HUE_SHARE,
+    VIVID_CHROMA,
+    PerceptualError,
     delta_e_ok,
+    hue_windows,
     perceptual_error,
     perceptual_error_of_colours,
 )
 from kmeans.oklab import linear_to_oklab, srgb_to_oklab
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
-#: IEC 61966-2-1 (sRGB), XYZ (D65) → linear sRGB.
+#: The standard (IEC 61966-2-1) matrix from CIE XYZ (D65) to linear sRGB.
 XYZ_TO_LINEAR_SRGB = np.array(
     [
         [3.2404542, -1.5371385, -0.4985314],
@@ -28,167 +32,371 @@ XYZ_TO_LINEAR_SRGB = np.array(
         [0.0556434, -0.2040259, 1.0572252],
     ]
 )
-#: Ottosson (2020), "A perceptual color space for image processing": XYZ → Oklab, 3 decimals.
-PUBLISHED_PAIRS = [
+#: Ottosson's published table of XYZ colours and their Oklab values, to 3 decimals.
+OTTOSSON_XYZ_TO_OKLAB = [
     ((0.950, 1.000, 1.089), (1.000, 0.000, 0.000)),
     ((1.000, 0.000, 0.000), (0.450, 1.236, -0.019)),
     ((0.000, 1.000, 0.000), (0.922, -0.671, 0.263)),
     ((0.000, 0.000, 1.000), (0.153, -1.415, -0.449)),
 ]
+#: Oklab of the sRGB primaries and white, as published (CSS Color 4 and Ottosson), 5 decimals.
+SRGB_OKLAB = {
+    (255, 0, 0): (0.62796, 0.22486, 0.12585),
+    (0, 255, 0): (0.86644, -0.23389, 0.17950),
+    (0, 0, 255): (0.45201, -0.03246, -0.31153),
+    (255, 255, 255): (1.0, 0.0, 0.0),
+}
+RED, GREEN = (255, 0, 0), (0, 255, 0)
+#: ΔE_OK of red against green, from the published values alone.
+RED_TO_GREEN = 100 * float(np.linalg.norm(np.subtract(SRGB_OKLAB[RED], SRGB_OKLAB[GREEN])))
 
 
-@pytest.mark.parametrize(("xyz", "lab"), PUBLISHED_PAIRS)
-def test_oklab_matches_the_published_reference_values(xyz, lab):
-    linear = XYZ_TO_LINEAR_SRGB @ np.array(xyz)
-    np.testing.assert_allclose(linear_to_oklab(linear), lab, atol=2e-3)
+# --- Independent computations the tests compare against ------------------------------------
 
 
-def test_srgb_primaries_have_their_known_oklab_values():
-    primaries = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]], np.uint8)
-    known = [
-        (0.627955, 0.224863, 0.125846),
-        (0.866440, -0.233888, 0.179498),
-        (0.452014, -0.032457, -0.311528),
-        (1.0, 0.0, 0.0),
-    ]
-    np.testing.assert_allclose(srgb_to_oklab(primaries), known, atol=1e-5)
+def reference_delta_e(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
+    """ΔE_OK in float64 straight from the definition, on whole arrays."""
+    return 100 * np.linalg.norm(srgb_to_oklab(original) - srgb_to_oklab(reconstructed), axis=-1)
 
 
-def test_delta_e_orders_colour_pairs_as_ciede2000_does():
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 256, (2000, 3), dtype=np.uint8)
-    b = np.clip(a.astype(int) + rng.normal(0, 25, a.shape), 0, 255).astype(np.uint8)
-    ours = delta_e_ok(a[None], b[None])[0]
-    theirs = deltaE_ciede2000(rgb2lab(a[None] / 255.0), rgb2lab(b[None] / 255.0))[0]
-    spearman = np.corrcoef(np.argsort(np.argsort(ours)), np.argsort(np.argsort(theirs)))[0, 1]
-    assert spearman > 0.8  # two different formulas: close in rank, not identical
-    # Where CIEDE2000 sees a clear difference between two pairs, ΔE_OK sees it the same way.
-    i, j = rng.integers(0, len(a), (2, 5000))
-    clear = theirs[i] > 2 * theirs[j] + 2
-    assert np.mean(ours[i][clear] > ours[j][clear]) > 0.97
+def reference_lost_hue(original: np.ndarray, delta_e: np.ndarray, weights: np.ndarray) -> float:
+    """Lost hue by masking each window in turn: ``(hue − start) mod 360 < width``."""
+    lab = srgb_to_oklab(original.reshape(-1, 3))
+    delta_e, weights = delta_e.reshape(-1).astype(np.float64), weights.reshape(-1)
+    vivid = np.hypot(lab[:, 1], lab[:, 2]) >= VIVID_CHROMA
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
+    worst = 0.0
+    for start in np.arange(0, 360, HUE_STEP_DEGREES):
+        inside = vivid & ((hue - start) % 360 < HUE_WINDOW_DEGREES)
+        weight = weights[inside].sum()
+        if weight > 0 and weight >= MIN_HUE_SHARE * weights.sum():
+            worst = max(worst, float(np.dot(delta_e[inside], weights[inside]) / weight))
+    return worst
 
 
-def test_identical_images_differ_by_nothing():
-    rgb = sample_rgb("chelsea.png")
-    assert perceptual_error(rgb, rgb) == kmeans.metrics.PerceptualError(0.0, 0.0, 0.0)
-    assert delta_e_ok(rgb, rgb).max() == 0
+def distinct_pairs(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct colours of a palette[labels] image, what each became, and their pixel counts."""
+    keys = original.reshape(-1, 3).astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    colours = original.reshape(-1, 3)[first]
+    became = reconstructed.reshape(-1, 3)[first]
+    return colours, became, counts
 
 
-@pytest.fixture(scope="module", params=SAMPLE_PHOTOS, ids=[p.stem for p in SAMPLE_PHOTOS])
-def quantized(request):
-    rgb = sample_rgb(request.param.name)
-    return rgb, kmeans.quantize(rgb, 16)
-
-
-def test_mean_and_p99_are_those_of_the_per_pixel_map(quantized):
-    rgb, result = quantized
-    per_pixel = delta_e_ok(rgb, result.image).astype(np.float64)
-    seen = perceptual_error(rgb, result.image)
-    assert seen.delta_e == pytest.approx(per_pixel.mean(), rel=1e-6)
-    exact_p99 = np.percentile(per_pixel, 99, method="inverted_cdf")
-    assert exact_p99 <= seen.delta_e_p99 <= exact_p99 + 0.01 + 1e-9
-
-
-def test_the_colours_path_gives_the_per_pixel_numbers(quantized):
-    rgb, result = quantized
-    per_pixel = perceptual_error(rgb, result.image)
-    counted = result.colours
-    fast = perceptual_error_of_colours(
-        counted.colours, result.palette[result.colour_labels], counted.counts
+def crude_quantise(image: np.ndarray) -> np.ndarray:
+    """A palette[labels] image: every colour to the centre of its 16-level cell."""
+    palette = (np.arange(16 * 16 * 16)[:, None] >> np.array([8, 4, 0]) & 15) * 16 + 8
+    labels = (
+        (image[..., 0] >> 4).astype(np.intp) << 8 | (image[..., 1] >> 4) << 4 | image[..., 2] >> 4
     )
-    assert fast.delta_e == pytest.approx(per_pixel.delta_e, rel=1e-9)
-    assert fast.delta_e_p99 == pytest.approx(per_pixel.delta_e_p99, abs=1e-9)
-    assert fast.lost_hue == pytest.approx(per_pixel.lost_hue, rel=1e-9)
+    return palette.astype(np.uint8)[labels]
 
 
-def red_on_grass(share: float, size: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Textured green grass with a red square covering ``share`` of the pixels, and its mask."""
+def ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values))
+
+
+def grass(size: int, seed: int = 0) -> np.ndarray:
+    """A green texture: dark to light greens, never near red."""
     rng = np.random.default_rng(seed)
-    grass = np.stack(
-        [
-            rng.integers(30, 70, (size, size)),
-            rng.integers(110, 170, (size, size)),
-            rng.integers(20, 50, (size, size)),
-        ],
-        axis=-1,
-    ).astype(np.uint8)
-    side = max(1, round(size * np.sqrt(share)))
-    red = np.zeros((size, size), dtype=bool)
-    red[50 : 50 + side, 80 : 80 + side] = True
-    grass[red] = (210, 25, 30)
-    return grass, red
+    shade = rng.uniform(0.6, 1.0, (size, size, 1))
+    return np.rint(np.array([60, 150, 40]) * shade).astype(np.uint8)
 
 
-def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ΔE_OK written out again from Ottosson's formulas, for the oracle."""
-
-    def oklab(rgb):
-        v = rgb.astype(np.float64) / 255
-        lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-        m1 = np.array(
-            [
-                [0.4122214708, 0.5363325363, 0.0514459929],
-                [0.2119034982, 0.6806995451, 0.1073969566],
-                [0.0883024619, 0.2817188376, 0.6299787005],
-            ]
-        )
-        m2 = np.array(
-            [
-                [0.2104542553, 0.7936177850, -0.0040720468],
-                [1.9779984951, -2.4285922050, 0.4505937099],
-                [0.0259040371, 0.7827717662, -0.8086757660],
-            ]
-        )
-        return np.cbrt(lin @ m1.T) @ m2.T
-
-    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
+def with_blob(image: np.ndarray, pixels: int, colour: tuple[int, int, int]) -> np.ndarray:
+    """``image`` with its first ``pixels`` pixels, in reading order, set to ``colour``."""
+    out = image.copy()
+    out.reshape(-1, 3)[:pixels] = colour
+    return out
 
 
-def test_losing_a_small_red_object_shows_as_lost_hue_but_hardly_in_the_mean():
-    grass, red = red_on_grass(0.01)
-    painted = grass.copy()
-    painted[red] = (50, 140, 35)  # the object redrawn in a grass green
-    seen = perceptual_error(grass, painted)
-    expected = independent_delta_e(grass[red], painted[red]).mean()
-    assert seen.lost_hue == pytest.approx(expected, rel=1e-4)
-    assert seen.lost_hue > 20
-    assert seen.delta_e < 0.02 * seen.lost_hue * 1.01
-    kept = grass.copy()
-    kept[red] = (200, 30, 30)  # redrawn in a slightly different red
-    assert perceptual_error(grass, kept).lost_hue < 3
+@pytest.fixture(scope="module", params=SAMPLE_PHOTOS, ids=[path.stem for path in SAMPLE_PHOTOS])
+def photo(request) -> np.ndarray:
+    return sample_rgb(request.param.name)
 
 
-def test_a_family_below_its_share_of_the_image_does_not_count():
-    grass, red = red_on_grass(0.0002)  # 8 of 40,000 pixels: under 0.05%
-    painted = grass.copy()
-    painted[red] = (50, 140, 35)
-    assert perceptual_error(grass, painted).lost_hue < 1
+# --- Oklab against published values ----------------------------------------------------------
 
 
-def test_nothing_vivid_means_no_lost_hue():
-    grey = np.repeat(np.random.default_rng(1).integers(0, 256, (60, 60, 1)), 3, axis=2)
-    noisy = np.clip(grey + 40, 0, 255)
-    seen = perceptual_error(grey.astype(np.uint8), noisy.astype(np.uint8))
-    assert seen.lost_hue == 0 and seen.delta_e > 5
+@pytest.mark.parametrize(("xyz", "expected"), OTTOSSON_XYZ_TO_OKLAB)
+def test_oklab_of_ottossons_xyz_table(xyz, expected):
+    linear = XYZ_TO_LINEAR_SRGB @ np.array(xyz)
+    assert linear_to_oklab(linear) == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.parametrize(("rgb", "expected"), list(SRGB_OKLAB.items()))
+def test_oklab_of_srgb_primaries_and_white(rgb, expected):
+    assert srgb_to_oklab(np.array(rgb, np.uint8)) == pytest.approx(expected, abs=1e-5)
+    assert srgb_to_oklab(np.array(rgb, np.float64)) == pytest.approx(expected, abs=1e-5)
+
+
+# --- The ΔE_OK map ---------------------------------------------------------------------------
+
+
+def test_delta_e_of_red_against_green_matches_published_oklab():
+    red, green = np.full((2, 3, 3), RED, np.uint8), np.full((2, 3, 3), GREEN, np.uint8)
+    heatmap = delta_e_ok(red, green)
+    assert heatmap.shape == (2, 3)
+    assert heatmap.dtype == np.float32
+    assert np.allclose(heatmap, RED_TO_GREEN, atol=2e-3)
+
+
+def test_delta_e_map_matches_definition_across_strips(monkeypatch, photo):
+    monkeypatch.setattr(metrics, "STRIP_PIXELS", 3 * 1000)
+    reduced = crude_quantise(photo)
+    expected = reference_delta_e(photo, reduced)
+    assert np.allclose(delta_e_ok(photo, reduced), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_delta_e_of_float_reconstruction_matches_definition(photo):
+    blurred = np.asarray(Image.fromarray(photo).reduce(2).resize(photo.shape[1::-1]), np.float64)
+    blurred += 0.3
+    expected = reference_delta_e(photo, blurred)
+    assert np.allclose(delta_e_ok(photo, blurred), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_delta_e_ranks_colour_pairs_like_ciede2000():
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 256, (3000, 3))
+    spread = rng.uniform(1, 60, (3000, 1))
+    second = np.clip(np.rint(first + rng.normal(0, spread, (3000, 3))), 0, 255).astype(np.uint8)
+    first = first.astype(np.uint8)
+    ours = delta_e_ok(first[:, None], second[:, None])[:, 0]
+    ciede = deltaE_ciede2000(rgb2lab(first / 255), rgb2lab(second / 255))
+    spearman = np.corrcoef(ranks(ours), ranks(ciede))[0, 1]
+    assert spearman > 0.9
+    # Where CIEDE2000 calls one pair at least four times as different, ΔE_OK agrees.
+    i, j = rng.integers(0, 3000, (2, 100_000))
+    clear = ciede[i] > 4 * ciede[j]
+    assert clear.sum() > 10_000
+    assert np.mean(ours[i][clear] > ours[j][clear]) > 0.999
+
+
+# --- Mean and 99th percentile ----------------------------------------------------------------
+
+
+def test_mean_and_p99_match_numpy_on_the_map(photo):
+    reduced = crude_quantise(photo)
+    heatmap = delta_e_ok(photo, reduced)
+    error = perceptual_error(photo, reduced)
+    assert error.delta_e_p99 == np.percentile(heatmap, 99, method="inverted_cdf")
+    assert error.delta_e == pytest.approx(heatmap.mean(dtype=np.float64), rel=1e-9)
+    assert error.lost_hue == pytest.approx(
+        reference_lost_hue(photo, heatmap, np.ones(heatmap.shape)), rel=1e-9
+    )
+
+
+def test_weighted_colours_give_the_per_pixel_numbers(photo):
+    reduced = crude_quantise(photo)
+    heatmap = delta_e_ok(photo, reduced)
+    error = perceptual_error_of_colours(*distinct_pairs(photo, reduced))
+    assert error.delta_e_p99 == np.percentile(heatmap, 99, method="inverted_cdf")
+    assert error.delta_e == pytest.approx(heatmap.mean(dtype=np.float64), rel=1e-9)
+    per_pixel = perceptual_error(photo, reduced)
+    assert error.lost_hue == pytest.approx(per_pixel.lost_hue, rel=1e-9)
+
+
+@pytest.mark.parametrize("strip_pixels", [3, 3 * 7, 3 * 1001])
+def test_p99_is_exact_with_strips_of_any_size(monkeypatch, strip_pixels):
+    # Strips of one pixel make the second pass recompute single pixels.
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (23, 17, 3), dtype=np.uint8)
+    other = np.clip(image + rng.integers(-40, 41, image.shape), 0, 255).astype(np.uint8)
+    monkeypatch.setattr(metrics, "STRIP_PIXELS", strip_pixels)
+    heatmap = delta_e_ok(image, other)
+    error = perceptual_error(image, other)
+    assert error.delta_e_p99 == np.percentile(heatmap, 99, method="inverted_cdf")
+    assert error.delta_e == pytest.approx(heatmap.mean(dtype=np.float64), rel=1e-9)
+
+
+@pytest.mark.parametrize("count", [1, 2, 99, 100, 101, 199, 200, 201, 12345])
+def test_p99_rank_matches_numpy_for_every_count(count):
+    # The boundary cases of "at least 99% of the weight": counts around multiples of 100.
+    rng = np.random.default_rng(count)
+    colours = rng.integers(0, 256, (count, 3), dtype=np.uint8)
+    became = rng.integers(0, 256, (count, 3), dtype=np.uint8)
+    values = delta_e_ok(colours[:, None], became[:, None])[:, 0]
+    expected = np.percentile(values, 99, method="inverted_cdf")
+    assert perceptual_error_of_colours(colours, became, np.ones(count)).delta_e_p99 == expected
+    assert perceptual_error(colours[:, None], became[:, None]).delta_e_p99 == expected
+
+
+def test_identical_images_score_zero(photo):
+    assert perceptual_error(photo, photo.copy()) == PerceptualError(0.0, 0.0, 0.0)
+
+
+# --- Lost hue --------------------------------------------------------------------------------
+
+
+def test_red_blob_painted_green_is_a_lost_hue():
+    field = grass(200)
+    original = with_blob(field, 400, RED)  # 1% of the pixels
+    painted = with_blob(crude_quantise(field), 400, GREEN)
+    error = perceptual_error(original, painted)
+    assert error.lost_hue == pytest.approx(RED_TO_GREEN, abs=0.01)
+    assert error.delta_e < 0.05 * RED_TO_GREEN
+
+
+def test_red_blob_kept_loses_no_hue():
+    field = grass(200)
+    original = with_blob(field, 400, RED)
+    kept = with_blob(crude_quantise(field), 400, RED)
+    error = perceptual_error(original, kept)
+    grass_error = delta_e_ok(field, crude_quantise(field)).max()
+    assert error.lost_hue <= grass_error
+    assert error.lost_hue < 5
+
+
+@pytest.mark.parametrize(("blob", "counts"), [(19, False), (20, True), (21, True)])
+def test_hue_window_needs_its_share_of_the_pixels(blob, counts):
+    # 200 × 200 pixels: a window needs 0.05%, that is 20 pixels.
+    assert MIN_HUE_SHARE * 200 * 200 == 20
+    field = grass(200)
+    error = perceptual_error(with_blob(field, blob, RED), with_blob(field, blob, GREEN))
+    if counts:
+        assert error.lost_hue == pytest.approx(RED_TO_GREEN, abs=0.01)
+    else:
+        assert error.lost_hue == 0.0  # the grass is kept exactly
+        assert error.delta_e > 0
+
+
+def test_grey_image_has_no_lost_hue():
+    ramp = np.repeat(np.arange(256, dtype=np.uint8), 3).reshape(16, 16, 3)
+    error = perceptual_error(ramp, 255 - ramp)
+    assert error.lost_hue == 0.0
+    assert error.delta_e > 10
+
+
+def test_hue_windows_at_and_between_boundaries():
+    hues = np.array([0.0, 7.5, 15.0, 29.999, 30.0, 180.0, -180.0, 345.0, 359.999, -0.0001])
+    expected = [
+        [23, 0],
+        [23, 0],
+        [0, 1],
+        [0, 1],
+        [1, 2],
+        [11, 12],
+        [11, 12],
+        [22, 23],
+        [22, 23],
+        [22, 23],
+    ]
+    assert hue_windows(hues).tolist() == expected
+    # The windows found by masking [start, start + 30°) agree, and there are always two.
+    starts = np.arange(HUE_WINDOWS) * HUE_STEP_DEGREES
+    for hue, pair in zip(hues, expected, strict=True):
+        inside = np.flatnonzero((hue - starts) % 360 < HUE_WINDOW_DEGREES)
+        assert sorted(inside.tolist()) == sorted(pair)
+
+
+def hue_step(rgb: tuple[int, int, int]) -> int:
+    lab = srgb_to_oklab(np.array(rgb, np.uint8))
+    return int(np.degrees(np.arctan2(lab[2], lab[1])) % 360 // HUE_STEP_DEGREES)
+
+
+@pytest.mark.parametrize(
+    ("neighbour", "steps_apart", "expected"),
+    [
+        # 25.5°, red's own 15° step (red is at 29.2°): both red windows also hold it.
+        ((255, 0, 40), 0, RED_TO_GREEN / 2),
+        # 31.4°, the next step: it shares red's upper window, red's lower window is red alone.
+        ((255, 40, 0), 1, RED_TO_GREEN),
+        # 49.8°, two steps on: no window in common.
+        ((255, 120, 0), 2, RED_TO_GREEN),
+    ],
+)
+def test_hue_windows_share_colours_by_step(neighbour, steps_apart, expected):
+    assert hue_step(neighbour) - hue_step(RED) == steps_apart
+    colours = np.array([RED, neighbour], np.uint8)
+    became = np.array([GREEN, neighbour], np.uint8)  # only red is served badly
+    error = perceptual_error_of_colours(colours, became, np.array([1, 1]))
+    assert error.lost_hue == pytest.approx(expected, abs=0.01)
+
+
+def test_lost_hue_matches_window_masks_on_random_vivid_colours():
+    rng = np.random.default_rng(5)
+    colours = rng.integers(0, 256, (5000, 3), dtype=np.uint8)
+    became = np.clip(colours + rng.integers(-60, 61, colours.shape), 0, 255).astype(np.uint8)
+    weights = rng.integers(1, 50, 5000).astype(np.float64)
+    expected = reference_lost_hue(colours, reference_delta_e(colours, became), weights)
+    got = perceptual_error_of_colours(colours, became, weights).lost_hue
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+# --- Transparency ----------------------------------------------------------------------------
+
+
+def test_alpha_weights_match_numpy_weighted_statistics(photo):
+    reduced = crude_quantise(photo)
+    rng = np.random.default_rng(2)
+    alpha = rng.integers(0, 256, photo.shape[:2], dtype=np.uint8)
+    heatmap = delta_e_ok(photo, reduced)
+    error = perceptual_error(photo, reduced, alpha=alpha)
+    weights = alpha.astype(np.float64)
+    assert error.delta_e == pytest.approx(np.average(heatmap, weights=weights), rel=1e-9)
+    assert error.delta_e_p99 == np.percentile(
+        heatmap.ravel(), 99, weights=weights.ravel(), method="inverted_cdf"
+    )
+    assert error.lost_hue == pytest.approx(reference_lost_hue(photo, heatmap, weights), rel=1e-9)
 
 
 def test_transparent_pixels_do_not_count():
-    grass, red = red_on_grass(0.05)
-    painted = grass.copy()
-    painted[red] = (0, 0, 255)
-    alpha = np.where(red, 0, 255).astype(np.uint8)
-    seen = perceptual_error(grass, painted, alpha)
-    assert seen == kmeans.metrics.PerceptualError(0.0, 0.0, 0.0)
-    half = perceptual_error(grass, painted, np.where(red, 128, 255).astype(np.uint8))
-    full = perceptual_error(grass, painted)
-    assert 0 < half.delta_e < full.delta_e
+    field = grass(100)
+    original = with_blob(field, 500, RED)
+    painted = with_blob(field, 500, GREEN)
+    alpha = np.full((100, 100), 255, np.uint8)
+    alpha.reshape(-1)[:500] = 0  # the repainted blob is invisible
+    assert perceptual_error(original, painted, alpha) == PerceptualError(0.0, 0.0, 0.0)
+    visible = perceptual_error(original, painted, np.full((100, 100), 255, np.uint8))
+    assert visible == perceptual_error(original, painted)
+    assert visible.lost_hue == pytest.approx(RED_TO_GREEN, abs=0.01)
 
 
-def test_the_heatmap_is_per_pixel():
-    grass, red = red_on_grass(0.01)
-    painted = grass.copy()
-    painted[red] = (50, 140, 35)
-    heat = delta_e_ok(grass, painted)
-    assert heat.shape == grass.shape[:2] and heat.dtype == np.float32
-    assert (heat[~red] == 0).all()
-    np.testing.assert_allclose(heat[red], independent_delta_e(grass[red], painted[red]), rtol=1e-5)
+def test_half_transparent_pixels_count_half():
+    original = np.array([[RED, RED, (128, 128, 128)]], np.uint8)
+    painted = np.array([[GREEN, RED, (128, 128, 128)]], np.uint8)
+    alpha = np.array([[255, 255, 255]], np.uint8)
+    half = np.array([[128, 255, 255]], np.uint8)
+    full_error = perceptual_error(original, painted, alpha)
+    half_error = perceptual_error(original, painted, half)
+    assert full_error.delta_e == pytest.approx(RED_TO_GREEN / 3, abs=0.01)
+    assert half_error.delta_e == pytest.approx(RED_TO_GREEN * 128 / (128 + 510), abs=0.01)
+    assert half_error.lost_hue == pytest.approx(RED_TO_GREEN * 128 / (128 + 255), abs=0.01)
+
+
+def test_wholly_transparent_image_scores_zero():
+    field = grass(10)
+    alpha = np.zeros((10, 10), np.uint8)
+    assert perceptual_error(field, 255 - field, alpha) == PerceptualError(0.0, 0.0, 0.0)
+
+
+# --- Refused input ---------------------------------------------------------------------------
+
+
+def test_bad_shapes_are_refused():
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    with pytest.raises(ValueError, match="RGB"):
+        perceptual_error(rgb[..., 0], rgb[..., 0])
+    with pytest.raises(ValueError, match="differ in shape"):
+        delta_e_ok(rgb, rgb[:3])
+    with pytest.raises(ValueError, match="alpha"):
+        perceptual_error(rgb, rgb, np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError, match="alpha"):
+        perceptual_error(rgb, rgb, np.zeros((4, 5), np.float64))
+    colours = np.zeros((3, 3), np.uint8)
+    with pytest.raises(ValueError, match="weights"):
+        perceptual_error_of_colours(colours, colours, np.ones(2))
+    with pytest.raises(ValueError, match="non-negative"):
+        perceptual_error_of_colours(colours, colours, np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="colour lists"):
+        perceptual_error_of_colours(colours, colours[:2], np.ones(3))
+
+
+def test_oklab_of_one_colour_is_bit_identical_to_oklab_among_many():
+    # NumPy hands a one-row product to another BLAS routine whose last bit differs; if the metric
+    # let that through, a p99 recomputed for a lone pixel could differ from the map's value.
+    rng = np.random.default_rng(7)
+    colours = rng.integers(0, 256, (300, 3), dtype=np.uint8)
+    together = metrics._oklab_of(colours)
+    alone = np.concatenate([metrics._oklab_of(colours[i : i + 1]) for i in range(300)])
+    assert np.array_equal(alone, together)
