@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 
 import numpy as np
@@ -45,11 +44,6 @@ def png_bytes(image: Image.Image | np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def data_url(data: bytes) -> str:
-    kind = "png" if data.startswith(PNG_SIGNATURE) else "jpeg"
-    return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def show_image(where, data: bytes, **options) -> None:
     """``where.image(data)``, sending the bytes in the format they are in.
 
@@ -58,11 +52,6 @@ def show_image(where, data: bytes, **options) -> None:
     """
     kept = "PNG" if data.startswith(PNG_SIGNATURE) else "JPEG"
     where.image(data, output_format=kept, **options)
-
-
-def decoded(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def swatch_strip(colours: np.ndarray, shares: np.ndarray, height: int = 40) -> bytes:

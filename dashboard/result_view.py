@@ -15,7 +15,7 @@ from PIL import Image
 
 from dashboard import compute
 from dashboard.compute import PhotoRun
-from dashboard.images import decoded, png_bytes, show_image, swatch_strip
+from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
@@ -112,8 +112,6 @@ def show_comparison_view(
     run: PhotoRun, original: bytes, highlight: int | None, other: PhotoRun | None = None
 ) -> None:
     """The split view, with the error heatmap or one palette colour's pixels on top."""
-    shown = decoded(run.shown)
-    height, width, _ = shown.shape
     heat = st.toggle(
         "Where it differs",
         key="heat",
@@ -131,7 +129,6 @@ def show_comparison_view(
     clicked = split_view(
         left,
         run.shown,
-        (width, height),
         before_label=left_label,
         after_label=right_label,
         overlay=overlay,
@@ -140,7 +137,7 @@ def show_comparison_view(
         key="split",
     )
     if clicked is not None:
-        st.session_state["zoom_at"] = (clicked.x, clicked.y)
+        st.session_state["zoom_at"] = (float(clicked["x"]), float(clicked["y"]))
     st.caption(
         "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
         "pixels. Click a spot to look closely at it below."

@@ -86,7 +86,7 @@ def test_the_numbers_behind_the_words_are_one_click_away(app):
     assert metric(app, "Colours used") == "16"
     for label in ("Rounds", "Time", "Worst 1%", "Lost hue", "SSIM", "PSNR", "Bits per pixel"):
         assert metric(app, label)
-    rounds = [m for m in app.metric if m.label.startswith("Rounds")][0]
+    rounds = next(m for m in app.metric if m.label.startswith("Rounds"))
     assert rounds.proto.delta in ("settled", "round limit reached")
 
 
@@ -201,7 +201,7 @@ def test_the_close_up_opens_where_it_differs_most_and_shows_the_png_pixels(app, 
 def test_a_click_on_the_picture_moves_the_close_up_there(app, downloads):
     app.session_state["zoom_at"] = (0.1, 0.9)  # what a click on the split view records
     app.run()
-    shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
+    _shown, (side, x, y, _zoom) = zoomed_crop_and_window(app, downloads)
     assert any("where you clicked" in c.value for c in app.caption)
     assert abs(x + side / 2 - 0.1 * 512) <= side / 2 + 1
     assert abs(y + side / 2 - 0.9 * 512) <= side / 2 + 1
