@@ -18,8 +18,9 @@ ZOOM_STEPS = (2, 4, 8, 16)
 #: The lesson's picture: small enough that one step of Lloyd answers at once (well under
 #: 0.3 s), big enough to recognise the photo on a projector.
 LESSON_SIDE = 160
-#: Points the lesson's 3D plot draws: every pixel of the lesson picture up to this many.
-LESSON_POINTS = 12_000
+#: Points the lesson's 3D plot draws: enough to show the cloud's shape; the plot is sent again
+#: at every step, and 12,000 points took over a second per step to draw in software WebGL.
+LESSON_POINTS = 4_000
 #: The 3D plots' height on the page.
 PLOT_HEIGHT = 460
 LESSON_PLOT_HEIGHT = 400

@@ -21,8 +21,8 @@ from kmeans.lesson import ASSIGN, Lesson, typical_error
 from kmeans.palette import hex_codes
 from kmeans.settings import parse_hex_colour
 
-STARTS = {"random colours": "random", "k-means++ (spread out)": "kmeans++"}
-SPEEDS = {"slow": 2.0, "medium": 1.0, "fast": 0.4}
+STARTS = {"random": "random", "k-means++": "kmeans++"}
+SPEEDS = {"slow": 2.0, "medium": 1.0, "fast": 0.3}
 LESSON_CSS = """
 <style>
 .st-key-lesson p, .st-key-lesson li, .st-key-lesson label, .st-key-lesson button p {
@@ -57,18 +57,18 @@ def show_lesson(photo: Photo) -> None:
 
 
 def controls(photo: Photo) -> None:
-    row = st.columns([1.1, 1.6, 1.2, 1.1, 1.4], vertical_alignment="bottom")
-    k = row[0].number_input("Colours (K)", 2, 12, 5, key="lesson_k")
+    row = st.columns([1, 1.7, 1.2, 1.2, 1, 1.5], vertical_alignment="bottom")
+    k = row[0].number_input("Colours (K)", 2, 12, 4, key="lesson_k")
     init_label = (
         row[1].segmented_control(
             "Start from",
             list(STARTS),
-            default="random colours",
+            default="random",
             key="lesson_init",
             help="Random colours make every round visibly matter. k-means++ spreads the starting "
             "colours apart, so it starts closer to the answer and needs fewer rounds.",
         )
-        or "random colours"
+        or "random"
     )
     seed = st.session_state.setdefault("lesson_seed", 0)
     locked = tuple(st.session_state.get("locked", ()))
@@ -78,22 +78,32 @@ def controls(photo: Photo) -> None:
     ):
         start_lesson(photo, int(k), STARTS[init_label], seed, locked)
     if row[3].button(
-        "Another start",
+        "New start",
         width="stretch",
         help="A new random start: K-Means may end somewhere else, with a different error.",
     ):
         st.session_state["lesson_seed"] = seed + 1
         st.rerun()
-    row[4].segmented_control("Speed", list(SPEEDS), default="medium", key="lesson_speed")
+    playing = st.session_state.get("playing", False)
+    row[4].button(
+        "Pause" if playing else "Play",
+        on_click=toggle_play,
+        width="stretch",
+        key="play_button",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        help="Step on its own, at the speed chosen, until K-Means settles.",
+    )
+    row[5].segmented_control("Speed", list(SPEEDS), default="medium", key="lesson_speed")
 
 
 def lesson_body() -> None:
     lesson: Lesson = st.session_state["lesson"]
     if st.session_state.get("playing") and not lesson.finished:
-        lesson.step()
+        next_round(lesson)  # a whole round per tick: the slow tail of Lloyd takes many
     elif st.session_state.get("playing"):
         st.session_state["playing"] = False
-    buttons = st.columns(5)
+        st.rerun()  # the whole page, so the fragment stops running on a timer
+    buttons = st.columns(4)
     next_kind = lesson.next_kind
     buttons[0].button(
         "1 · Assign",
@@ -120,16 +130,7 @@ def lesson_body() -> None:
         key="round_button",
         help="Assign, then update.",
     )
-    playing = st.session_state.get("playing", False)
     buttons[3].button(
-        "Pause" if playing else "Play",
-        on_click=toggle_play,
-        width="stretch",
-        key="play_button",
-        icon=":material/pause:" if playing else ":material/play_arrow:",
-        disabled=lesson.finished and not playing,
-    )
-    buttons[4].button(
         "Step (→ or space)",
         width="stretch",
         key="step_button",
@@ -203,10 +204,26 @@ def sentence(lesson: Lesson) -> str:
     )
 
 
+def different_starts(lesson: Lesson) -> str:
+    """Each finished start's final error, so "New start" shows that the ending depends on it."""
+    ends = st.session_state.setdefault("lesson_ends", {})
+    key = st.session_state["lesson_key"]
+    if lesson.finished:
+        ends[key] = typical_error(lesson.steps[-1].inertia, len(lesson.pixels))
+    same_photo = [error for k, error in ends.items() if k[:3] == key[:3]]
+    if len(same_photo) < 2:
+        return ""
+    listed = ", ".join(f"{error:.2f}" for error in same_photo)
+    return (
+        f" Finished starts so far ended at typical errors of {listed} levels: K-Means finds a "
+        "good answer, not always the best one, so where it starts matters."
+    )
+
+
 def show_state(lesson: Lesson) -> None:
     height, width, _ = st.session_state["lesson_shape"]
     n = len(lesson.pixels)
-    st.markdown(sentence(lesson))
+    st.markdown(sentence(lesson) + different_starts(lesson))
     left, right = st.columns([2, 3], gap="medium")
     palette = np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8)
     with left:

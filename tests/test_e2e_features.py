@@ -1,0 +1,250 @@
+"""The page's comparing, choosing and teaching features, driven in real headless Chromium.
+
+Each test is what a visitor does: pick presets and pills, apply a K from a thumbnail, let the
+page choose K, open a link with settings in it, upload an iPhone photo, open the camera on a
+machine without one, use the page on a phone, and step through the lesson as a teacher would.
+Every test saves screenshots to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers import PAGE_IDLE, png_button_name, sample_rgb
+
+pytestmark = pytest.mark.browser
+
+
+def idle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector(PAGE_IDLE)
+
+
+def open_page(browser, url: str, width: int = 1280, height: int = 720):
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_role("button", name=re.compile("^Download PNG")).wait_for()
+    idle(page)
+    return context, page
+
+
+def k_preset(page, k: int):
+    return page.get_by_role("radiogroup", name="Colours (K)").get_by_role(
+        "radio", name=str(k), exact=True
+    )
+
+
+def exact_k(page) -> int:
+    return int(page.get_by_label("Exact K", exact=True).input_value())
+
+
+def test_presets_pills_and_applying_k_from_a_thumbnail(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        k_preset(page, 4).click()
+        page.get_by_role("button", name=png_button_name(4, 512, 512)).wait_for()
+        idle(page)
+        assert exact_k(page) == 4
+        assert "k=4" in page.url  # the URL follows
+
+        page.get_by_role("tab", name="Compare K values").click()
+        idle(page)
+        pills = page.get_by_test_id("stButtonGroup").filter(has_text="K values to compare")
+        pills.get_by_text("128", exact=True).click()  # add a pill
+        idle(page)
+        assert page.get_by_text(re.compile(r"^K = 128 · ")).count() == 1
+        page.screenshot(path=artifacts / "compare-1280x720.png", full_page=True)
+
+        page.get_by_role("button", name="Use K = 32").click()
+        page.get_by_role("button", name=png_button_name(32, 512, 512)).wait_for()
+        idle(page)
+        assert exact_k(page) == 32
+    finally:
+        context.close()
+
+
+def test_the_page_chooses_k_under_a_byte_budget(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        page.get_by_role("tab", name="Compare K values").click()
+        idle(page)
+        budget = page.get_by_label("Largest K whose PNG fits in (kB)", exact=True)
+        budget.fill("40")
+        budget.press("Enter")
+        idle(page)
+        page.get_by_role("button", name="Find it").nth(1).click()
+        found = page.get_by_text(re.compile(r"^K = \d+"))
+        found.first.wait_for()
+        idle(page)
+        k = int(re.search(r"K = (\d+)", found.first.inner_text()).group(1))
+        page.screenshot(path=artifacts / "auto-k-bytes.png", full_page=True)
+        page.get_by_role("button", name=f"Use K = {k}").last.click()
+        button = page.get_by_role("button", name=png_button_name(k, 512, 512))
+        button.wait_for()
+        idle(page)
+        with page.expect_download() as download_info:
+            button.click()
+        size = download_info.value.path().stat().st_size
+        # The page's PNG is written at zlib level 6, as measured by the search.
+        assert size <= 40_000
+    finally:
+        context.close()
+
+
+def test_a_link_with_settings_opens_the_same_view(browser, app_url, artifacts):
+    context, page = open_page(browser, f"{app_url}/?sample=Coffee&k=8&init=random&seed=3")
+    try:
+        page.get_by_role("button", name=png_button_name(8, 600, 400)).wait_for()
+        assert page.get_by_text("Sample: coffee.png").is_visible()
+        assert exact_k(page) == 8
+        k_preset(page, 64).click()
+        page.get_by_role("button", name=png_button_name(64, 600, 400)).wait_for()
+        idle(page)
+        assert "k=64" in page.url and "sample=Coffee" in page.url and "init=random" in page.url
+        copied = page.url
+    finally:
+        context.close()
+    context, page = open_page(browser, copied)  # someone else opens the shared link
+    try:
+        page.get_by_role("button", name=png_button_name(64, 600, 400)).wait_for()
+        assert exact_k(page) == 64
+    finally:
+        context.close()
+
+
+def test_an_iphone_heic_photo_uploads(browser, app_url, artifacts):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    heif = pillow_heif.from_pillow(Image.fromarray(sample_rgb("chelsea.png")))
+    buffer = io.BytesIO()
+    heif.save(buffer, format="HEIF", quality=90)
+    context, page = open_page(browser, app_url)
+    try:
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+            {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": buffer.getvalue()}
+        )
+        page.get_by_role("button", name=png_button_name(16, 451, 300)).wait_for()
+        idle(page)
+        assert page.get_by_text("Your photo: IMG_0001.HEIC · 451 × 300 pixels · HEIF").is_visible()
+        page.screenshot(path=artifacts / "heic-upload.png")
+    finally:
+        context.close()
+
+
+def test_without_a_camera_the_page_still_works(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Take a photo with the camera").click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=artifacts / "camera-missing.png")
+        assert page.get_by_test_id("stCameraInput").count() == 1
+        # The sample's result is still there and K still works.
+        k_preset(page, 8).click()
+        page.get_by_role("button", name=png_button_name(8, 512, 512)).wait_for()
+    finally:
+        context.close()
+
+
+def test_on_a_phone_k_and_the_result_fit_the_first_screen(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url, 390, 844)
+    try:
+        page.screenshot(path=artifacts / "phone-390x844.png")
+        # The K control is in the page, not behind the sidebar.
+        preset = k_preset(page, 32)
+        box = preset.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844
+        heading = page.get_by_role("heading", name=re.compile(r"· 16 colours"))
+        assert heading.bounding_box()["y"] < 844
+        preset.click()
+        page.get_by_role("button", name=png_button_name(32, 512, 512)).wait_for()
+        idle(page)
+        frame = page.frame_locator('iframe[title*="split_view"]')
+        stage = frame.locator("#stage").bounding_box()
+        assert stage["width"] >= 330  # the split view spans the phone's width
+        page.get_by_role("tab", name="Colours in 3D").click()
+        idle(page)
+        plot = page.locator(".js-plotly-plot").first.bounding_box()
+        assert plot["x"] >= 0 and plot["x"] + plot["width"] <= 390 + 1  # not clipped
+        page.screenshot(path=artifacts / "phone-390x844-3d.png")
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------------------- the lesson
+
+
+def typical_error(page) -> float:
+    caption = page.get_by_text(re.compile(r"Typical colour error after each step")).inner_text()
+    return float(re.search(r"([\d.]+) levels now", caption).group(1))
+
+
+def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        page.get_by_test_id("stSidebar").get_by_text("Lesson for a class", exact=True).click()
+        page.get_by_role("button", name="Start over", exact=True).wait_for()
+        idle(page)
+        page.get_by_role("button", name="Start over", exact=True).click()
+        idle(page)
+        page.screenshot(path=artifacts / "lesson-start-1280x720.png")
+        errors, timings = [], []
+        for round_number in range(1, 4):
+            started = time.perf_counter()
+            page.get_by_role("button", name="1 · Assign").click()
+            idle(page)
+            timings.append(time.perf_counter() - started)
+            errors.append(typical_error(page))
+            if round_number > 1:
+                assert page.get_by_text(re.compile(r"[\d,]+ pixels changed team")).is_visible()
+            started = time.perf_counter()
+            page.get_by_role("button", name="2 · Update").click()
+            idle(page)
+            timings.append(time.perf_counter() - started)
+            errors.append(typical_error(page))
+            assert page.get_by_text(re.compile(r"the biggest move was [\d.]+ levels")).is_visible()
+            page.screenshot(path=artifacts / f"lesson-round-{round_number}-1280x720.png")
+        assert all(b <= a + 1e-9 for a, b in itertools.pairwise(errors))
+        # The step, the photo and the 3D plot are on one projector screen.
+        plot = page.locator(".js-plotly-plot").first.bounding_box()
+        assert plot["y"] + plot["height"] * 0.75 <= 720
+        print(f"\nlesson step times (s): {[round(t, 2) for t in timings]}")
+
+        page.get_by_role("radiogroup", name="Speed").get_by_role("radio", name="fast").click()
+        idle(page)
+        page.get_by_role("button", name="Play").click()
+        page.get_by_text(re.compile("it has finished")).wait_for(timeout=240_000)
+        idle(page)
+        page.screenshot(path=artifacts / "lesson-converged-1280x720.png")
+    finally:
+        context.close()
+
+
+def test_a_locked_colour_stays_through_the_lesson(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        page.get_by_test_id("stSidebar").get_by_text("Lesson for a class", exact=True).click()
+        page.get_by_role("button", name="Start over", exact=True).wait_for()
+        idle(page)
+        page.get_by_role("button", name="Lock this colour and start over").click()
+        idle(page)
+        assert page.get_by_text("Locked: #d62828").is_visible()
+        for _ in range(3):
+            page.get_by_role("button", name="Next round").click()
+            idle(page)
+        palette_strip = page.locator('[data-testid="stImage"] img').nth(1)
+        pixels = np.asarray(Image.open(io.BytesIO(palette_strip.screenshot())).convert("RGB"))
+        assert (np.abs(pixels.astype(int) - (214, 40, 40)).sum(axis=2) < 12).any()
+        page.screenshot(path=artifacts / "lesson-locked-1280x720.png")
+    finally:
+        context.close()
