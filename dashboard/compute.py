@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,14 +46,41 @@ ONE_HOUR = "1h"
 Progress = Callable[[float, str], None]
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
-def full_size_work() -> threading.Lock:
-    """Held while a full-size photo is decoded or redrawn: one at a time, for all visitors.
+class WorkQueue:
+    """Full-size work, one photo at a time, first come first served, with places in the queue.
 
     kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
-    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256).
+    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256). Each visitor
+    takes a ticket; while waiting, they are told how many photos are ahead of theirs.
     """
-    return threading.Lock()
+
+    def __init__(self) -> None:
+        self.turn = threading.Condition()
+        self.next_ticket = 0
+        self.serving = 0
+
+    @contextmanager
+    def __call__(self, report: Progress | None = None):
+        with self.turn:
+            ticket = self.next_ticket
+            self.next_ticket += 1
+            while self.serving != ticket:
+                if report is not None:
+                    ahead = ticket - self.serving
+                    report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
+                self.turn.wait(timeout=0.5)
+        try:
+            yield
+        finally:
+            with self.turn:
+                self.serving += 1
+                self.turn.notify_all()
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def full_size_work() -> WorkQueue:
+    """The one queue for full-size work, shared by every visitor."""
+    return WorkQueue()
 
 
 def digest_of(data: bytes) -> str:
@@ -65,7 +93,7 @@ def loaded_photo(digest: str, _data: bytes) -> LoadedImage:
 
     Two entries: with four, four 40 MP uploads in a row peaked the server at 1.48 GB.
     """
-    with full_size_work():
+    with full_size_work()():
         return load_image(_data)
 
 
@@ -87,7 +115,7 @@ def upload_problem(digest: str, _data: bytes) -> str | None:
 def counted_colours(digest: str, _data: bytes) -> ColourCounts:
     """The photo's distinct colours, counted once for every K tried on it."""
     photo = loaded_photo(digest, _data)
-    with full_size_work():
+    with full_size_work()():
         return count_colours(photo)
 
 
@@ -204,8 +232,7 @@ def _quantized(
             f"{typical:.1f} levels",
         )
 
-    report(0.0, "Waiting for the photos ahead of yours…")
-    with full_size_work():
+    with full_size_work()(report):
         report(0.0, "Choosing the colours…")
         started = time.perf_counter()
         compression = compress(
@@ -304,7 +331,7 @@ def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
     Decoded once per run, not at every move of the zoom; ``run_key`` names the PNG so the cache
     need not hash its megabytes at every rerun.
     """
-    with full_size_work(), Image.open(io.BytesIO(_png)) as redrawn:
+    with full_size_work()(), Image.open(io.BytesIO(_png)) as redrawn:
         indices = np.asarray(redrawn)
         palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
     indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor

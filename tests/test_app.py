@@ -453,3 +453,36 @@ def test_a_locked_colour_stays_put_through_the_lesson(app):
         app.button(key="round_button").click().run()
     lesson = app.session_state["lesson"]
     np.testing.assert_array_equal(lesson.centroids[0], [214, 40, 40])
+
+
+def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
+    import threading
+
+    from dashboard.compute import WorkQueue
+
+    queue, served, told = WorkQueue(), [], {}
+    first_inside, release = threading.Event(), threading.Event()
+
+    def visitor(name: str) -> None:
+        with queue(lambda _, words: told.setdefault(name, words)):
+            served.append(name)
+            if name == "first":
+                first_inside.set()
+                release.wait(5)
+
+    threads = [threading.Thread(target=visitor, args=("first",))]
+    threads[0].start()
+    first_inside.wait(5)
+    for name in ("second", "third"):
+        threads.append(threading.Thread(target=visitor, args=(name,)))
+        threads[-1].start()
+        while name not in told:
+            threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert served == ["first", "second", "third"]
+    assert told == {
+        "second": "Waiting: 1 photo ahead of yours…",
+        "third": "Waiting: 2 photos ahead of yours…",
+    }
