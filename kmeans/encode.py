@@ -24,14 +24,16 @@ from PIL import Image
 
 #: An indexed PNG or GIF holds at most this many palette entries.
 MAX_PALETTE_SIZE = 256
-#: Pixels at least this opaque are clustered and drawn; the rest share the transparent entry.
+#: With 1-bit transparency (no palette alphas, or a GIF), pixels at least this opaque are drawn
+#: opaque; the rest share the transparent entry.
 OPAQUE = 128
 
 
 def is_opaque(alpha: np.ndarray) -> np.ndarray:
-    """Which pixels are drawn opaque (alpha ≥ 128); the rest are written fully transparent.
+    """Which pixels 1-bit transparency draws opaque (alpha ≥ 128); the rest are transparent.
 
-    One rule for every part: clustering, the PNG and the page's previews all use it.
+    The rule wherever alpha is only on or off: clustering an image without soft alpha, a PNG
+    written without palette alphas, and every GIF.
 
     >>> is_opaque(np.array([0, 127, 128, 255])).tolist()
     [False, False, True, True]

@@ -165,3 +165,40 @@ def test_progress_is_reported_for_every_iteration():
     assert [call[0] for call in calls] == list(range(1, result.kmeans.n_iter + 1))
     assert {call[1] for call in calls} == {7}
     assert tuple(call[2] for call in calls) == result.kmeans.inertia_history
+
+
+# Soft transparency (see tests/test_transparency.py for the written PNG) ----------------------
+
+
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_one_rgba_centroid_is_the_alpha_weighted_mean(space):
+    """Premultiplied means: the alpha is the mean alpha, the colour the alpha-weighted mean."""
+    rgba = np.array([[[255, 0, 0, 200], [0, 0, 255, 50], [0, 0, 0, 0]]], dtype=np.uint8)
+    result = quantize(rgba, 1, space=space)
+    alphas = rgba[0, :2, 3].astype(float)
+    assert result.palette_alpha.tolist() == [round(alphas.mean())]
+    if space == "rgb":
+        weighted = (rgba[0, :2, :3] * alphas[:, None]).sum(axis=0) / alphas.sum()
+        np.testing.assert_allclose(result.palette[0], weighted, atol=1)
+    else:  # the same mean taken in Oklab: more red than blue, and both present
+        red, _, blue = result.palette[0].astype(int)
+        assert red > blue > 0
+    assert result.image_alpha.tolist() == [[125, 125, 0]]
+    assert result.counts.tolist() == [2]
+
+
+def test_rgba_array_with_a_fifth_channel_is_refused():
+    with pytest.raises(kmeans.KMeansError, match=r"^The image must be .*\(height, width, 4\).*\.$"):
+        quantize(np.zeros((4, 4, 5), dtype=np.uint8), 2)
+
+
+def test_soft_alpha_is_clustered_premultiplied():
+    """Faint pixels are near each other whatever their colour, so a strong colour keeps its own."""
+    rgba = np.zeros((10, 10, 4), dtype=np.uint8)
+    rgba[:5] = (0, 200, 0, 255)  # an opaque green half
+    rgba[5:, :, :3] = np.random.default_rng(0).integers(0, 256, (5, 10, 3))
+    rgba[5:, :, 3] = 3  # a nearly invisible haze of every colour
+    result = quantize(rgba, 2)
+    assert sorted(result.palette_alpha.tolist()) == [3, 255]
+    green = result.palette[result.palette_alpha == 255][0]
+    assert green.tolist() == [0, 200, 0]
