@@ -14,7 +14,7 @@ from PIL import Image
 from sklearn.cluster import KMeans
 
 import kmeans
-from kmeans.quantization import quantize
+from kmeans.quantization import _hue_families, improve_by_swaps, quantize
 from tests.conftest import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)
@@ -202,3 +202,16 @@ def test_soft_alpha_is_clustered_premultiplied():
     assert sorted(result.palette_alpha.tolist()) == [3, 255]
     green = result.palette[result.palette_alpha == 255][0]
     assert green.tolist() == [0, 200, 0]
+
+
+def test_swaps_work_on_premultiplied_rgba_points():
+    """Two centroids on a faint pair waste one; a swap gives the opaque red its own."""
+    points = np.array(
+        [[0.0, 0, 0, 10], [0, 0, 0, 12], [200, 0, 0, 255], [201, 0, 0, 255], [0, 0, 0, 11]]
+    )
+    weights = np.array([10.0, 10, 1, 1, 10])
+    hues = _hue_families(points, "rgb")
+    assert hues[:, 2:4].any() and not hues[:, [0, 1, 4]].any()  # only the opaque red is vivid
+    start = np.array([[0.0, 0, 0, 10], [0, 0, 0, 12]])
+    centroids = improve_by_swaps(points, weights, start, np.random.default_rng(0), hues)
+    assert sorted(centroids[:, 3].round().tolist()) == [11.0, 255.0]
