@@ -150,6 +150,7 @@ class PhotoRun:
     delta_e: float
     delta_e_p99: float
     lost_hue: float
+    alpha_mse: float | None  # the transparency's error, for images that have some
     looks: Level
     input_bytes: int
     png: bytes
@@ -245,7 +246,7 @@ def _quantized(
         png_seconds = time.perf_counter() - started - kmeans_seconds
         psnr, ssim, seen = compression.psnr, compression.ssim, compression.perceptual
         measure_seconds = time.perf_counter() - started - kmeans_seconds - png_seconds
-        display = _display_copies(photo, result.image, result.labels, result.alpha)
+        display = _display_copies(photo, result.image, result.labels, result.image_alpha)
     sample_colours, sample_labels = sampled_pixels(photo, result.labels)
     return PhotoRun(
         k=result.k,
@@ -265,6 +266,7 @@ def _quantized(
         delta_e=seen.delta_e,
         delta_e_p99=seen.delta_e_p99,
         lost_hue=seen.lost_hue,
+        alpha_mse=None if photo.alpha is None else compression.alpha_mse,
         looks=compression.closeness,
         input_bytes=compression.input_bytes,
         png=png,
@@ -276,9 +278,11 @@ def _quantized(
 
 
 def _display_copies(photo: LoadedImage, redrawn: np.ndarray, labels: np.ndarray, alpha) -> dict:
-    """The redrawn photo, its thumbnail, the error heatmap and the label map, at display size."""
-    visible = None if alpha is None else is_opaque(alpha) * np.uint8(255)
-    exact = images.scaled(images.full_image(redrawn, visible), SHOWN_WIDTH, exact=True)
+    """The redrawn photo, its thumbnail, the error heatmap and the label map, at display size.
+
+    ``alpha`` is the transparency the PNG draws, so the preview is see-through where it is.
+    """
+    exact = images.scaled(images.full_image(redrawn, alpha), SHOWN_WIDTH, exact=True)
     label_image = images.scaled(Image.fromarray(labels), SHOWN_WIDTH, exact=True)
     original = images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH)
     heat = delta_e_ok(np.asarray(original), np.asarray(exact.convert("RGB")))

@@ -254,6 +254,7 @@ def show_details(run: PhotoRun, photo: Photo) -> None:
     image = photo.image
     index_bits = bits_per_index(run.k)
     indexed_bits, rgb_bits = run.teaching_bits
+    plain = 24 if image.alpha is None else 32  # RGBA stores transparency too
     columns = st.columns(5)
     columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
     columns[1].metric(
@@ -284,7 +285,14 @@ def show_details(run: PhotoRun, photo: Photo) -> None:
         help="The worst-served vivid colour family: the average ΔE of the pixels of the most "
         "damaged hue (a red ladybird turned green shows here, even if it is tiny).",
     )
-    more = st.columns(3)
+    more = st.columns(4 if run.alpha_mse is not None else 3)
+    if run.alpha_mse is not None:
+        more[3].metric(
+            "Transparency error",
+            f"{run.alpha_mse:.1f}",
+            help="Mean squared error of the alpha channel alone, in 0–255 levels: soft edges "
+            "and shadows are kept as levels of see-through, not cut to on or off.",
+        )
     more[0].metric(
         "SSIM",
         f"{run.ssim:.3f}",
@@ -295,13 +303,15 @@ def show_details(run: PhotoRun, photo: Photo) -> None:
     more[1].metric("PSNR", decibels(run.psnr), help="Higher is closer; 40 dB is very close.")
     more[2].metric(
         "Bits per pixel",
-        f"24 → {index_bits}",
-        help="Plain RGB stores 24 bits per pixel; an index into K colours needs ⌈log₂ K⌉.",
+        f"{plain} → {index_bits}",
+        help="Plain RGB stores 24 bits per pixel (RGBA 32); an index into K colours needs "
+        "⌈log₂ K⌉.",
     )
     st.caption(
         f"What the method teaches: stored plainly, each of the {image.n_pixels:,} pixels takes "
-        f"24 bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only its "
-        f"colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × 24 bits for the "
+        f"{plain} bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only "
+        f"its colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × {plain} bits "
+        "for the "
         f"palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× less. "
         "PNG then compresses those numbers further."
     )

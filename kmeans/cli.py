@@ -428,7 +428,9 @@ def encoded(compression: Compression, output_format: str) -> bytes:
     if output_format == "png":
         return compression.png
     result = compression.result
-    return encode_gif(result.palette, result.labels, result.alpha)
+    return encode_gif(
+        result.palette, result.labels, result.alpha, palette_alpha=result.palette_alpha
+    )
 
 
 def write_file(path: Path, data: bytes, *, force: bool) -> None:
@@ -462,6 +464,7 @@ def success_report(
         "delta_e": compression.perceptual.delta_e,
         "delta_e_p99": compression.perceptual.delta_e_p99,
         "lost_hue": compression.perceptual.lost_hue,
+        "alpha_mse": None if compression.source.alpha is None else compression.alpha_mse,
         "looks": compression.closeness.word,
         "input_bytes": compression.input_bytes,
         "output_bytes": output_bytes,

@@ -92,26 +92,32 @@ def label_dtype(K: int) -> np.dtype:
 
 
 def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Collapse uint8 colours to their distinct values.
+    """Collapse uint8 colours, RGB or RGBA, to their distinct values.
 
-    Returns ``(colours, counts, inverse)`` with ``colours[inverse] == X``: colours (U, 3) uint8,
-    counts (U,) int64 pixels per colour, inverse (N,) int32.
+    Returns ``(colours, counts, inverse)`` with ``colours[inverse] == X``: colours (U, C) uint8
+    with X's C = 3 or 4 channels, counts (U,) int64 pixels per colour, inverse (N,) int32.
+
+    Each colour is packed into one 32-bit key. Large RGB inputs are counted on a histogram of all
+    2^24 keys (linear time); RGBA has 2^32 possible keys, far too many for a histogram, so it is
+    always sorted, which costs 8 bytes a pixel and N log N time.
 
     >>> X = np.array([[0, 0, 0], [9, 9, 9], [0, 0, 0]], dtype=np.uint8)
     >>> colours, counts, inverse = distinct_colours(X)
     >>> colours.tolist(), counts.tolist(), inverse.tolist()
     ([[0, 0, 0], [9, 9, 9]], [2, 1], [0, 1, 0])
+    >>> distinct_colours(np.array([[9, 9, 9, 255], [9, 9, 9, 0]], dtype=np.uint8))[0].tolist()
+    [[9, 9, 9, 0], [9, 9, 9, 255]]
     """
-    X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, 3)
+    channels = 4 if np.shape(X)[-1] == 4 else 3
+    X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, channels)
     keys = _colour_keys(X)
-    if len(keys) > 1 << 20:
+    if channels == 3 and len(keys) > 1 << 20:
         keys, counts, inverse = _distinct_by_histogram(keys)
     else:
         keys, counts, inverse = _distinct_by_sorting(keys)
-    colours = np.empty((len(keys), 3), dtype=np.uint8)
-    colours[:, 0] = keys >> 16
-    colours[:, 1] = keys >> 8
-    colours[:, 2] = keys
+    colours = np.empty((len(keys), channels), dtype=np.uint8)
+    for channel in range(channels):
+        colours[:, channel] = keys >> (8 * (channels - 1 - channel))
     return colours, counts, inverse
 
 
@@ -142,10 +148,12 @@ def _distinct_by_sorting(keys: np.ndarray):
 
 
 def _colour_keys(X: np.ndarray) -> np.ndarray:
-    """One uint32 per colour, 0xRRGGBB, so colours can be counted and compared as integers."""
-    keys = np.left_shift(X[:, 0], 16, dtype=np.uint32)  # widen and shift in one pass
-    keys |= np.left_shift(X[:, 1], 8, dtype=np.uint32)
-    keys |= X[:, 2]
+    """One uint32 per colour, 0xRRGGBB or 0xRRGGBBAA, to count and compare colours as integers."""
+    last = X.shape[1] - 1
+    keys = np.left_shift(X[:, 0], 8 * last, dtype=np.uint32)  # widen and shift in one pass
+    for channel in range(1, last):
+        keys |= np.left_shift(X[:, channel], 8 * (last - channel), dtype=np.uint32)
+    keys |= X[:, last]
     return keys
 
 
@@ -209,9 +217,7 @@ def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndar
         X, weights = X[weights > 0], weights[weights > 0]
     if len(X) == 0:
         raise KMeansError("Every weight is zero, so there are no colours to cluster.")
-    if (
-        X.dtype == np.uint8 and X.shape[1] == 3
-    ):  # colours: 24-bit keys, far faster than np.unique on rows
+    if X.dtype == np.uint8:  # colours: 32-bit keys, far faster than np.unique on rows
         rows, counts, inverse = distinct_colours(X)
     else:
         rows, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)

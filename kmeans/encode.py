@@ -6,9 +6,13 @@ its colour: ⌈log₂ K⌉ bits. :func:`teaching_sizes` does that arithmetic; :f
 :func:`encode_gif` write the real files, whose size is smaller still because the indices are
 also compressed.
 
-Transparency: pixels whose alpha is below 128 all share one extra palette entry, index K, that is
-fully transparent; every other pixel is opaque. So an image with transparent pixels needs K + 1
-entries, and K may then be at most 255.
+Transparency: the transparent pixels all share one extra palette entry, index K, that is fully
+transparent. So an image with transparent pixels needs K + 1 entries, and K may then be at most
+255. With an opaque palette (no ``palette_alpha``) the transparent pixels are those with alpha
+below 128, and every other pixel is opaque. With ``palette_alpha``, each palette colour has its
+own alpha, written in the PNG's tRNS chunk, so soft edges and shadows keep their levels; only the
+pixels with alpha 0 take the transparent entry. GIF has 1-bit transparency only: there a pixel is
+transparent when its palette colour's alpha is below 128, and opaque otherwise.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from PIL import Image
 
 #: An indexed PNG or GIF holds at most this many palette entries.
 MAX_PALETTE_SIZE = 256
-#: Pixels at least this opaque are clustered and drawn; the rest share the transparent entry.
+#: With 1-bit transparency (no palette alphas, or a GIF), pixels at least this opaque are drawn
+#: opaque; the rest share the transparent entry.
 OPAQUE = 128
 
 
 def is_opaque(alpha: np.ndarray) -> np.ndarray:
-    """Which pixels are drawn opaque (alpha ≥ 128); the rest are written fully transparent.
+    """Which pixels 1-bit transparency draws opaque (alpha ≥ 128); the rest are transparent.
 
-    One rule for every part: clustering, the PNG and the page's previews all use it.
+    The rule wherever alpha is only on or off: clustering an image without soft alpha, a PNG
+    written without palette alphas, and every GIF.
 
     >>> is_opaque(np.array([0, 127, 128, 255])).tolist()
     [False, False, True, True]
@@ -49,19 +55,25 @@ def encode_png(
     labels: np.ndarray,
     alpha: np.ndarray | None = None,
     *,
+    palette_alpha: np.ndarray | None = None,
     optimize: bool = True,
 ) -> bytes:
     """An indexed PNG whose pixel (y, x) has colour ``palette[labels[y, x]]``.
 
     The PLTE chunk holds exactly the K palette colours (K + 1 with transparent pixels), and the
     bit depth is the smallest PNG allows for that many: 1 bit for up to 2 entries, 2 for up to 4,
-    4 for up to 16, else 8. Pillow picks it from the palette's length.
+    4 for up to 16, else 8. Pillow picks it from the palette's length. A tRNS chunk, the
+    entries' alphas, is written only when some entry is not opaque.
 
     Parameters
     ----------
     palette : (K, 3) array of whole numbers 0..255, 1 <= K <= 256.
     labels : (H, W) integer array of palette indices, each in [0, K).
-    alpha : optional (H, W) array; pixels with alpha < 128 become fully transparent.
+    alpha : optional (H, W) array, the pixels' alpha. Without ``palette_alpha``, pixels with
+        alpha < 128 become fully transparent and the rest opaque; with it, pixels with alpha 0
+        become fully transparent.
+    palette_alpha : optional (K,) array of whole numbers 0..255, each palette colour's alpha
+        (as :attr:`~kmeans.quantization.QuantizeResult.palette_alpha`).
     optimize : compress as hard as zlib can (level 9). False uses zlib's default level 6, which
         measured 3-7x faster on a 4 MP photo for a file 1-4% larger: the page's choice, where a
         visitor waits for every change of K.
@@ -71,17 +83,28 @@ def encode_png(
     >>> image = Image.open(io.BytesIO(png))
     >>> image.mode, image.getpalette(), np.asarray(image).tolist(), png[24]
     ('P', [255, 0, 0, 0, 0, 255], [[0, 1, 1]], 1)
+    >>> png = encode_png(palette, np.array([[0, 1, 1]]), palette_alpha=np.array([255, 40]))
+    >>> Image.open(io.BytesIO(png)).convert("RGBA").getpixel((1, 0))
+    (0, 0, 255, 40)
     """
     if optimize:
-        return _encode(palette, labels, alpha, "PNG", optimize=True)
-    return _encode(palette, labels, alpha, "PNG", compress_level=6)
+        return _encode(palette, labels, alpha, palette_alpha, "PNG", optimize=True)
+    return _encode(palette, labels, alpha, palette_alpha, "PNG", compress_level=6)
 
 
-def encode_gif(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
+def encode_gif(
+    palette: np.ndarray,
+    labels: np.ndarray,
+    alpha: np.ndarray | None = None,
+    *,
+    palette_alpha: np.ndarray | None = None,
+) -> bytes:
     """An indexed GIF whose pixel (y, x) has colour ``palette[labels[y, x]]``.
 
     Arguments as for :func:`encode_png`. GIF stores a palette of a power-of-two length, so
-    Pillow pads the K colours with unused entries; the indices are written as given.
+    Pillow pads the K colours with unused entries; the indices are written as given. GIF has no
+    partial transparency: pixels whose palette colour has an alpha below 128 are written fully
+    transparent, the rest opaque.
 
     >>> palette = np.array([[255, 0, 0], [0, 0, 255], [0, 255, 0]], dtype=np.uint8)
     >>> image = Image.open(io.BytesIO(encode_gif(palette, np.array([[0, 1, 2]]))))
@@ -89,36 +112,44 @@ def encode_gif(palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None
     ('GIF', [255, 0, 0, 0, 0, 255, 0, 255, 0], [[0, 1, 2]])
     """
     # Pillow's GIF optimisation drops and reorders unused palette entries; keep the K we chose.
-    return _encode(palette, labels, alpha, "GIF", optimize=False)
+    return _encode(palette, labels, alpha, palette_alpha, "GIF", optimize=False)
 
 
-def teaching_sizes(n_pixels: int, k: int) -> tuple[int, int]:
-    """Bits for N pixels stored indexed with K colours, and stored as plain 24-bit RGB.
+def teaching_sizes(n_pixels: int, k: int, channels: int = 3) -> tuple[int, int]:
+    """Bits for N pixels stored indexed with K colours, and stored plainly, 8 bits per channel.
 
-    Indexed: ⌈log₂ K⌉ bits per pixel plus 24 bits for each palette colour, ``N·⌈log₂ K⌉ + 24·K``.
-    RGB: ``24·N``. With K = 1 every pixel has the same colour, so an index needs 0 bits and only
-    the palette's 24 bits remain. Both ignore file headers and compression.
+    Indexed: ⌈log₂ K⌉ bits per pixel plus 8·C bits for each palette colour,
+    ``N·⌈log₂ K⌉ + 8·C·K``. Plain: ``8·C·N``. C is 3 for RGB, 4 for RGBA (a palette colour
+    then also stores its alpha). With K = 1 every pixel has the same colour, so an index needs
+    0 bits and only the palette's bits remain. Both ignore file headers and compression.
 
     >>> teaching_sizes(1_000_000, 16)
     (4000384, 24000000)
     >>> teaching_sizes(100, 1)
     (24, 2400)
+    >>> teaching_sizes(1_000_000, 16, channels=4)
+    (4000512, 32000000)
     """
     if k < 1:
         raise ValueError("K must be at least 1.")
     if n_pixels < 0:
         raise ValueError("The number of pixels cannot be negative.")
-    return n_pixels * bits_per_index(k) + 24 * k, 24 * n_pixels
+    if channels not in (3, 4):
+        raise ValueError(f"The channels must be 3 (RGB) or 4 (RGBA), not {channels!r}.")
+    bits = 8 * channels
+    return n_pixels * bits_per_index(k) + bits * k, bits * n_pixels
 
 
 def _encode(
     palette: np.ndarray,
     labels: np.ndarray,
     alpha: np.ndarray | None,
+    palette_alpha: np.ndarray | None,
     image_format: str,
     **options: object,
 ) -> bytes:
-    image, transparent_index = _indexed_image(palette, labels, alpha)
+    rgba_palette = image_format == "PNG"  # GIF has no alpha per palette entry
+    image, transparent_index = _indexed_image(palette, labels, alpha, palette_alpha, rgba_palette)
     if transparent_index is not None:
         options["transparency"] = transparent_index
     buffer = io.BytesIO()
@@ -127,28 +158,39 @@ def _encode(
 
 
 def _indexed_image(
-    palette: np.ndarray, labels: np.ndarray, alpha: np.ndarray | None
+    palette: np.ndarray,
+    labels: np.ndarray,
+    alpha: np.ndarray | None,
+    palette_alpha: np.ndarray | None,
+    rgba_palette: bool,
 ) -> tuple[Image.Image, int | None]:
-    """A mode "P" image of the labels, and the transparent index K if any pixel needs it."""
+    """A mode "P" image of the labels, and the transparent index K if it needs one.
+
+    With ``palette_alpha`` and ``rgba_palette`` every entry's alpha is in the palette itself
+    (PNG's tRNS), the transparent entry's too, so no transparent index is returned.
+    """
     colours = _checked_palette(palette)
     K = len(colours)
     labels = np.asarray(labels)
     _check_labels(labels, K)
+    alphas = None if palette_alpha is None else _checked_palette_alpha(palette_alpha, K)
     # The one full-size copy: 8-bit indices, which Pillow then uses without copying again.
     indices = labels.astype(np.uint8)
     transparent_index = None
-    if alpha is not None:
-        transparent = _transparent_pixels(alpha, labels.shape)
-        if transparent.any():
-            if K == MAX_PALETTE_SIZE:
-                raise ValueError(
-                    "With transparent pixels the palette can hold at most 255 colours."
-                )
-            indices[transparent] = transparent_index = K
-            colours = np.vstack([colours, np.zeros((1, 3), dtype=np.uint8)])
+    transparent = _transparent_pixels(alpha, labels, alphas, one_bit=not rgba_palette)
+    if transparent is not None and transparent.any():
+        if K == MAX_PALETTE_SIZE:
+            raise ValueError("With transparent pixels the palette can hold at most 255 colours.")
+        indices[transparent] = transparent_index = K
+        colours = np.vstack([colours, np.zeros((1, 3), dtype=np.uint8)])
+        alphas = None if alphas is None else np.append(alphas, np.uint8(0))
     image = Image.fromarray(indices)
-    image.putpalette(colours.tobytes(), "RGB")
-    return image, transparent_index
+    if alphas is None or not rgba_palette:
+        image.putpalette(colours.tobytes(), "RGB")
+        return image, transparent_index
+    # An RGBA palette: Pillow writes its colours in PLTE and their alphas in tRNS.
+    image.putpalette(np.hstack([colours, alphas[:, None]]).tobytes(), "RGBA")
+    return image, None
 
 
 def _checked_palette(palette: np.ndarray) -> np.ndarray:
@@ -163,6 +205,18 @@ def _checked_palette(palette: np.ndarray) -> np.ndarray:
     return as_bytes
 
 
+def _checked_palette_alpha(palette_alpha: np.ndarray, K: int) -> np.ndarray:
+    alphas = np.asarray(palette_alpha)
+    if alphas.shape != (K,):
+        raise ValueError(
+            f"The palette alpha must have one value per colour, ({K},), not {alphas.shape}."
+        )
+    as_bytes = alphas.astype(np.uint8)
+    if not np.array_equal(as_bytes, alphas):
+        raise ValueError("Palette alpha values must be whole numbers from 0 to 255.")
+    return as_bytes
+
+
 def _check_labels(labels: np.ndarray, K: int) -> None:
     if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError("The labels must be a 2-D integer array, one index per pixel.")
@@ -170,8 +224,23 @@ def _check_labels(labels: np.ndarray, K: int) -> None:
         raise ValueError(f"Every label must be a palette index from 0 to {K - 1}.")
 
 
-def _transparent_pixels(alpha: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    alpha = np.asarray(alpha)
-    if alpha.shape != shape:
-        raise ValueError(f"The alpha array must have the labels' shape {shape}, not {alpha.shape}.")
-    return ~is_opaque(alpha)
+def _transparent_pixels(
+    alpha: np.ndarray | None, labels: np.ndarray, alphas: np.ndarray | None, one_bit: bool
+) -> np.ndarray | None:
+    """The pixels for the fully transparent entry, or None when no pixel can be transparent.
+
+    Without palette alphas these are the pixels with alpha below 128. With them, the pixels
+    with alpha 0, and for 1-bit transparency (GIF) also those whose palette alpha is below 128.
+    """
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        if alpha.shape != labels.shape:
+            raise ValueError(
+                f"The alpha array must have the labels' shape {labels.shape}, not {alpha.shape}."
+            )
+    if alphas is None:
+        return None if alpha is None else ~is_opaque(alpha)
+    transparent = np.zeros(labels.shape, dtype=bool) if alpha is None else alpha == 0
+    if one_bit:
+        transparent |= ~is_opaque(alphas)[labels]
+    return transparent

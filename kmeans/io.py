@@ -80,8 +80,8 @@ class LoadedImage:
     ----------
     rgb : (H, W, 3) uint8 array, C-contiguous and read-only.
     alpha : (H, W) uint8 array, read-only, or None when every pixel is fully opaque. Downstream,
-        pixels with alpha < 128 are written as one fully transparent palette entry; the rest are
-        opaque.
+        pixels with alpha 0 share one fully transparent palette entry, and soft alpha is kept
+        (see :mod:`kmeans.quantization`).
     format : Pillow's name for the file format: "JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF",
         "AVIF", "HEIF" (a HEIC file) or "MPO" (a JPEG from a camera that holds several pictures).
     n_bytes : size of the input file in bytes.

@@ -31,6 +31,18 @@ the classic textbook method, which settles slower and usually ends worse.
 With ``space="oklab"`` the same stages run on the colours converted to Oklab (scaled by 100, so
 one unit is one ΔE_OK): distances and means are taken where distance follows the eye, and the
 palette is the centroids converted back to 8-bit sRGB, the colours the PNG stores.
+
+**Transparency.** An image whose alpha is only 0 or 255 is clustered on the RGB of its opaque
+pixels, exactly as an opaque one; its transparent pixels share one extra palette entry. An image
+with *soft* alpha (some pixel strictly between 0 and 255: a drop shadow, an anti-aliased edge) is
+clustered as pngquant does it, on **premultiplied** RGBA, ``(r·a/255, g·a/255, b·a/255, a)``:
+two pixels are as far apart as the colours they add to whatever lies behind them, so a nearly
+transparent pixel's colour hardly matters and a shadow's alpha levels are clustered like any
+other channel. Fully transparent pixels (alpha 0) are left out and share one dedicated entry, so
+the K colours all go to visible pixels. Each centroid is un-premultiplied for the PNG, which
+stores a straight colour and an alpha per entry (PLTE and tRNS). In Oklab the premultiplied
+coordinates are ``(100·L·α, 100·a·α, 100·b·α, 100·α)`` with α = alpha/255, so going from fully
+transparent to opaque weighs as much as going from black to white.
 """
 
 from __future__ import annotations
@@ -50,7 +62,7 @@ from kmeans.core import (
     run_kmeans,
 )
 from kmeans.dither import dither_labels
-from kmeans.encode import is_opaque
+from kmeans.encode import OPAQUE, is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
 from kmeans.metrics import (
@@ -76,6 +88,8 @@ HISTOGRAM_BITS = 5
 FINE_HISTOGRAM_BITS = 6
 FINE_TOL = 0.2
 FINE_MAX_ITERS = 60
+#: With soft alpha the histogram has four channels: 4 bits each keeps it at 2^16 cells.
+HISTOGRAM_BITS_RGBA = 4
 #: k-means++ starts tried on the histogram; the lowest inertia wins.
 HISTOGRAM_STARTS = 3
 HISTOGRAM_MAX_ITERS = 50
@@ -100,8 +114,10 @@ class ColourCounts:
     ----------
     rgb : (H, W, 3) uint8, the image.
     alpha : (H, W) uint8 or None, its transparency.
-    visible : (H·W,) bool or None: the pixels that were counted (opaque ones), None for all.
-    colours : (U, 3) uint8, the distinct colours of the counted pixels.
+    visible : (H·W,) bool or None: the pixels that were counted, None for all. With soft alpha
+        these are the pixels with alpha > 0, otherwise the opaque ones.
+    colours : (U, 3) uint8 RGB, or (U, 4) uint8 straight RGBA when the image has soft alpha
+        (see :attr:`soft_alpha`): the distinct colours of the counted pixels.
     counts : (U,) int64, pixels per colour.
     inverse : (number counted,) int32, each counted pixel's row in ``colours``.
     """
@@ -115,29 +131,51 @@ class ColourCounts:
 
     @property
     def has_transparency(self) -> bool:
+        """Whether some pixels were left out, to share one fully transparent palette entry."""
         return self.visible is not None
+
+    @property
+    def soft_alpha(self) -> bool:
+        """Whether the colours are RGBA, to be clustered premultiplied (some alpha in 1..254)."""
+        return self.colours.shape[1] == 4
 
 
 def count_colours(image: LoadedImage | np.ndarray) -> ColourCounts:
     """Count the distinct colours of an image's visible pixels.
 
-    Pixels with alpha below 128 are transparent in the PNG, so only the others are counted;
-    an image with none visible has all its pixels counted rather than none.
+    An image with soft alpha (some alpha from 1 to 254) has its distinct RGBA values counted,
+    those of every pixel with alpha above 0. Otherwise its RGB colours are counted, those of the
+    opaque pixels only (alpha ≥ 128; the rest are transparent in the PNG), and an image with
+    none opaque has all its pixels counted rather than none.
 
     >>> rgb = np.zeros((2, 2, 3), dtype=np.uint8); rgb[0, 0] = 255
     >>> counted = count_colours(rgb)
     >>> counted.colours.tolist(), counted.counts.tolist()
     ([[0, 0, 0], [255, 255, 255]], [3, 1])
+    >>> rgba = np.zeros((1, 3, 4), dtype=np.uint8); rgba[0, 1:] = (0, 0, 0, 80)
+    >>> counted = count_colours(rgba)
+    >>> counted.colours.tolist(), counted.counts.tolist(), counted.visible.tolist()
+    ([[0, 0, 0, 80]], [2], [False, True, True])
     """
     rgb, alpha = _rgb_and_alpha(image)
     visible = None
-    if alpha is not None:
-        opaque = is_opaque(alpha).reshape(-1)
-        if opaque.any() and not opaque.all():
-            visible = opaque
-    pixels = rgb.reshape(-1, 3)
+    if alpha is not None and _has_soft_alpha(alpha):
+        visible = alpha.reshape(-1) > 0
+        pixels = np.concatenate([rgb, alpha[:, :, None]], axis=2).reshape(-1, 4)
+    else:
+        pixels = rgb.reshape(-1, 3)
+        if alpha is not None:
+            visible = is_opaque(alpha).reshape(-1)
+    if visible is not None and (visible.all() or not visible.any()):
+        visible = None
     colours, counts, inverse = distinct_colours(pixels if visible is None else pixels[visible])
     return ColourCounts(rgb, alpha, visible, colours, counts, inverse)
+
+
+def _has_soft_alpha(alpha: np.ndarray) -> bool:
+    """Whether some pixel is neither fully transparent nor fully opaque."""
+    # alpha - 1 wraps 0 to 255, so one comparison finds 1..254.
+    return bool(((alpha - np.uint8(1)) < 254).any())
 
 
 @dataclass(frozen=True)
@@ -146,11 +184,12 @@ class QuantizeResult:
 
     Attributes
     ----------
-    palette : (K, 3) uint8, the centroids as colours.
+    palette : (K, 3) uint8, the centroids as (straight, not premultiplied) colours.
     labels : (H, W) uint8, each pixel's palette index.
     image : (H, W, 3) uint8, the reconstruction ``palette[labels]``.
-    alpha : (H, W) uint8 or None, the input's transparency; pixels below 128 are transparent in
-        the PNG written by :func:`~kmeans.encode.encode_png`.
+    alpha : (H, W) uint8 or None, the input's transparency. Give it to
+        :func:`~kmeans.encode.encode_png` with ``palette_alpha``: pixels with alpha 0 (below
+        128 when ``palette_alpha`` is None) then share one extra, fully transparent entry.
     kmeans : the exact K-Means run; its ``labels`` are ``labels.ravel()`` (no copy).
     counts : (K,) int64, pixels per palette colour (transparent pixels excluded).
     colours : the :class:`ColourCounts` the run clustered.
@@ -160,6 +199,11 @@ class QuantizeResult:
     k_requested : the K asked for; ``len(palette)`` can be smaller, see ``notices``.
     notices : sentences for the user about what was adjusted.
     seconds : wall-clock time of the whole quantisation (not counting the colours given).
+    palette_alpha : (K,) uint8 or None: each palette colour's alpha, 1 to 255, when the image has
+        soft alpha (``colours.soft_alpha``); None when every palette colour is opaque.
+    image_alpha : (H, W) uint8 or None: the alpha the PNG draws at each pixel, 0 for the pixels
+        sharing the transparent entry, else ``palette_alpha[labels]`` (255 without soft
+        alpha); None for an opaque image. ``image`` and ``image_alpha`` are the reconstruction.
     """
 
     palette: np.ndarray
@@ -174,6 +218,8 @@ class QuantizeResult:
     k_requested: int
     notices: tuple[str, ...]
     seconds: float
+    palette_alpha: np.ndarray | None = None
+    image_alpha: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -186,15 +232,20 @@ class QuantizeResult:
         Without dithering it is measured on the distinct colours, each weighted by its pixel
         count: exact, and far faster than pixel by pixel, because every pixel of a colour is
         redrawn the same way. Dithered pixels of one colour differ, so they are measured one
-        by one.
+        by one. With soft transparency each pixel counts by its alpha (a faint shadow pixel
+        hardly at all), and colours are compared as drawn, unpremultiplied.
         """
         counted = self.colours
         if self.settings.dither == "none":
-            return perceptual_error_of_colours(
-                counted.colours, self.palette[self.colour_labels], counted.counts
-            )
-        weight = None if counted.visible is None else counted.visible.reshape(self.labels.shape)
-        return perceptual_error(counted.rgb, self.image, None if weight is None else weight * 255)
+            colours, weights = counted.colours, counted.counts.astype(np.float64)
+            if colours.shape[1] == 4:
+                weights = weights * colours[:, 3] / 255
+                colours = colours[:, :3]
+            return perceptual_error_of_colours(colours, self.palette[self.colour_labels], weights)
+        if counted.visible is None:
+            return perceptual_error(counted.rgb, self.image)
+        weight = counted.alpha if counted.soft_alpha else counted.visible * np.uint8(255)
+        return perceptual_error(counted.rgb, self.image, weight.reshape(self.labels.shape))
 
 
 def quantize(
@@ -209,11 +260,11 @@ def quantize(
 
     Parameters
     ----------
-    image : a :class:`~kmeans.io.LoadedImage`, an (H, W, 3) uint8 array, or the
-        :class:`ColourCounts` of either (to try several K on one count).
+    image : a :class:`~kmeans.io.LoadedImage`, an (H, W, 3) RGB or (H, W, 4) RGBA uint8 array,
+        or the :class:`ColourCounts` of either (to try several K on one count).
     k : the number of colours, 1 to 256 (255 when the image has transparent pixels, since the
         PNG needs one palette entry for them). Lowered, with a notice, when the image has fewer
-        distinct colours.
+        distinct colours (distinct RGBA values with soft alpha).
     settings : a :class:`~kmeans.settings.Settings`; the defaults when None.
     progress : called after each exact round as ``progress(round, max_iters, inertia)``.
     **options : any :class:`~kmeans.settings.Settings` field, overriding ``settings``:
@@ -232,9 +283,10 @@ def quantize(
 
     points = _points_in_space(counted.colours, settings.space)
     weights = counted.counts.astype(np.float64)
-    kept = _points_in_space(
-        np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3), settings.space
-    )
+    kept_colours = np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3)
+    if counted.colours.shape[1] == 4:  # a kept colour is drawn fully opaque
+        kept_colours = np.hstack([kept_colours, np.full((len(kept_colours), 1), 255, np.uint8)])
+    kept = _points_in_space(kept_colours, settings.space)
     if settings.init == "kmeans++":
         initial = _seed_on_histogram(counted.colours, points, weights, k_allowed, settings, kept)
     else:
@@ -252,17 +304,21 @@ def quantize(
         progress=progress,
     )
 
-    palette = _palette_of(run.centroids, settings.space)
+    palette, palette_alpha = _palette_of(run.centroids, settings.space)
     if len(fixed):  # exactly the colours given, whatever the space's round trip does
         palette[fixed] = settings.keep_colours
+        if palette_alpha is not None:
+            palette_alpha[fixed] = 255
     labels = _pixel_labels(counted, run, settings.space)
     if settings.dither != "none":
         labels = dither_labels(counted.rgb, palette, settings.dither, labels)
     visible = labels.reshape(-1) if counted.visible is None else labels.reshape(-1)[counted.visible]
     return QuantizeResult(
         palette=palette,
+        palette_alpha=palette_alpha,
         labels=labels,
         image=palette[labels],
+        image_alpha=_drawn_alpha(counted, palette_alpha, labels),
         alpha=counted.alpha,
         kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
         counts=np.bincount(visible, minlength=len(palette)).astype(np.int64),
@@ -284,14 +340,20 @@ def _settings_with(settings: Settings | None, options: dict[str, object]) -> Set
 
 
 def _rgb_and_alpha(image: LoadedImage | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """RGB and alpha, None when opaque, as :func:`~kmeans.io.load_image` gives them."""
     if isinstance(image, LoadedImage):
         return image.rgb, image.alpha
-    rgb = np.asarray(image)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+    pixels = np.asarray(image)
+    shape_ok = pixels.ndim == 3 and pixels.shape[2] in (3, 4) and pixels.size > 0
+    if not shape_ok or pixels.dtype != np.uint8:
         raise KMeansError(
-            "The image must be a non-empty (height, width, 3) array of 8-bit colours."
+            "The image must be a non-empty (height, width, 3) or (height, width, 4) array of "
+            "8-bit colours."
         )
-    return rgb, None
+    if pixels.shape[2] == 3:
+        return pixels, None
+    alpha = pixels[:, :, 3]
+    return np.ascontiguousarray(pixels[:, :, :3]), (None if alpha.min() == 255 else alpha)
 
 
 def _allowed_k(k: object, counted: ColourCounts, settings: Settings, notices: list[str]) -> int:
@@ -316,21 +378,59 @@ def _allowed_k(k: object, counted: ColourCounts, settings: Settings, notices: li
     return k_allowed
 
 
+def premultiplied(rgba: np.ndarray) -> np.ndarray:
+    """Straight RGBA colours (..., 4) as premultiplied float64 ``(r·a/255, g·a/255, b·a/255, a)``.
+
+    >>> premultiplied(np.array([[255, 100, 0, 51], [9, 9, 9, 0]], dtype=np.uint8)).tolist()
+    [[51.0, 20.0, 0.0, 51.0], [0.0, 0.0, 0.0, 0.0]]
+    """
+    rgba = np.asarray(rgba, dtype=np.float64)
+    return np.concatenate([rgba[..., :3] * (rgba[..., 3:] / 255), rgba[..., 3:]], axis=-1)
+
+
 def _points_in_space(colours: np.ndarray, space: str) -> np.ndarray:
-    """The colours as K-Means sees them: uint8 RGB as they are, or Oklab scaled to ΔE_OK units."""
+    """The colours as K-Means sees them.
+
+    RGB: uint8 as they are. Oklab: scaled to ΔE_OK units. RGBA: premultiplied, in 0-255 units
+    or, for Oklab, ``100·(L·α, a·α, b·α, α)`` with α = alpha / 255.
+    """
+    if colours.shape[1] == 4 and space == "rgb":
+        return premultiplied(colours)
+    if colours.shape[1] == 4:
+        opacity = colours[:, 3:] / 255
+        return np.hstack([srgb_to_oklab(colours[:, :3]) * opacity, opacity]) * OKLAB_SCALE
     if space == "rgb":
         return colours
     return srgb_to_oklab(colours) * OKLAB_SCALE
 
 
-def _palette_of(centroids: np.ndarray, space: str) -> np.ndarray:
-    """The centroids as the 8-bit sRGB colours a PNG stores."""
-    rgb = centroids if space == "rgb" else oklab_to_srgb(centroids / OKLAB_SCALE)
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+def _palette_of(centroids: np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The centroids as the 8-bit sRGB colours a PNG stores, and their alphas for RGBA.
+
+    An RGBA centroid is un-premultiplied by the alpha the PNG will store, so the colour drawn,
+    ``rgb·alpha/255``, is as near the centroid as 8 bits allow. Every centroid holds pixels with
+    alpha > 0, so its alpha is at least 1: only the dedicated entry is fully transparent.
+    """
+    if centroids.shape[1] == 3:
+        rgb = centroids if space == "rgb" else oklab_to_srgb(centroids / OKLAB_SCALE)
+        return _as_bytes(rgb), None
+    full_scale = 255 if space == "rgb" else OKLAB_SCALE
+    alpha = np.clip(np.rint(centroids[:, 3] * (255 / full_scale)), 1, 255)
+    straight = centroids[:, :3] / (alpha[:, None] / 255)
+    rgb = straight if space == "rgb" else oklab_to_srgb(straight / OKLAB_SCALE)
+    return _as_bytes(rgb), alpha.astype(np.uint8)
+
+
+def _as_bytes(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
 def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.ndarray:
-    """Each pixel's palette index; transparent pixels take their colour's nearest centroid too."""
+    """Each pixel's palette index; transparent pixels take their colour's nearest centroid too.
+
+    With soft alpha, a fully transparent pixel's colour is premultiplied to (0, 0, 0, 0), so
+    they all take the centroid nearest to that.
+    """
     height, width, _ = counted.rgb.shape
     colour_labels = run.labels.astype(np.uint8, copy=False)  # K ≤ 256: already uint8
     if counted.visible is None:
@@ -338,9 +438,26 @@ def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.nd
     labels = np.empty(height * width, dtype=np.uint8)
     labels[counted.visible] = colour_labels[counted.inverse]
     hidden = ~counted.visible
-    hidden_points = _points_in_space(counted.rgb.reshape(-1, 3)[hidden], space)
-    labels[hidden] = find_closest_centroids(hidden_points, run.centroids)
+    if counted.soft_alpha:
+        invisible = _points_in_space(np.zeros((1, 4), dtype=np.uint8), space)
+        labels[hidden] = find_closest_centroids(invisible, run.centroids)[0]
+    else:
+        hidden_points = _points_in_space(counted.rgb.reshape(-1, 3)[hidden], space)
+        labels[hidden] = find_closest_centroids(hidden_points, run.centroids)
     return labels.reshape(height, width)
+
+
+def _drawn_alpha(
+    counted: ColourCounts, palette_alpha: np.ndarray | None, labels: np.ndarray
+) -> np.ndarray | None:
+    """The alpha of each pixel as the PNG draws it, or None for an opaque image."""
+    if counted.alpha is None:
+        return None
+    if palette_alpha is None:
+        return np.where(is_opaque(counted.alpha), np.uint8(255), np.uint8(0))
+    drawn = palette_alpha[labels]
+    drawn[counted.alpha == 0] = 0
+    return drawn
 
 
 def _seed_on_histogram(
@@ -384,10 +501,20 @@ def _seed_on_histogram(
 def _histogram_cells(
     colours: np.ndarray, points: np.ndarray, weights: np.ndarray, bits: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean point and total weight of each occupied cell of a ``bits``-per-channel histogram."""
-    coarse = (colours >> (8 - bits)).astype(np.intp)
-    cell = (coarse[:, 0] << (2 * bits)) | (coarse[:, 1] << bits) | coarse[:, 2]
-    n_cells = 1 << (3 * bits)
+    """Mean point and total weight of each occupied cell of a ``bits``-per-channel histogram.
+
+    RGBA colours are binned premultiplied, as they are clustered, so the nearly transparent
+    pixels of every colour fall in the same few cells, and with HISTOGRAM_BITS_RGBA bits a
+    channel, so four channels still make at most 2^16 cells.
+    """
+    channels = colours.shape[1]
+    bits = bits if channels == 3 else HISTOGRAM_BITS_RGBA
+    binned = colours if channels == 3 else _as_bytes(premultiplied(colours))
+    coarse = (binned >> (8 - bits)).astype(np.intp)
+    cell = coarse[:, 0]
+    for channel in range(1, channels):
+        cell = (cell << bits) | coarse[:, channel]
+    n_cells = 1 << (channels * bits)
     totals = np.bincount(cell, weights=weights, minlength=n_cells)
     sums = [
         np.bincount(cell, weights=weights * points[:, j], minlength=n_cells)
@@ -399,7 +526,15 @@ def _histogram_cells(
 
 def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
     """A (24, P) boolean mask: which points are vivid and in each hue window, the families
-    of :func:`kmeans.metrics.perceptual_error`'s lost hue."""
+    of :func:`kmeans.metrics.perceptual_error`'s lost hue.
+
+    Premultiplied RGBA points are judged by their straight colour, and only where it shows
+    clearly (alpha ≥ 128): a faint pixel's hue is no small vivid object.
+    """
+    if points.shape[1] == 4:
+        opacity = points[:, 3] / (255 if space == "rgb" else OKLAB_SCALE)
+        straight = points[:, :3] / np.maximum(opacity, 1 / 255)[:, None]
+        return _hue_families(straight, space) & (opacity >= OPAQUE / 255)[None, :]
     lab = points / OKLAB_SCALE if space == "oklab" else srgb_to_oklab(np.clip(points, 0, 255))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360

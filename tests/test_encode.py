@@ -109,6 +109,39 @@ def test_256_colours_leave_no_room_for_transparency():
         encode_png(palette, labels, alpha)
 
 
+def test_png_palette_alpha_round_trip():
+    """Each entry's alpha in tRNS; alpha 0 pixels take one extra entry, the rest their own."""
+    K = 5
+    palette, labels = distinct_palette(K), labels_using_every_index(K, shape=(6, 8))
+    palette_alpha = np.array([255, 1, 127, 128, 200], dtype=np.uint8)
+    alpha = np.full(labels.shape, 77, dtype=np.uint8)
+    alpha[0, :3] = 0
+    data = encode_png(palette, labels, alpha, palette_alpha=palette_alpha)
+    chunks = png_chunks(data)
+    assert len(chunks[b"PLTE"]) == 3 * (K + 1)
+    assert chunks[b"tRNS"] == bytes([*palette_alpha, 0])
+    image = read_back(data)
+    hidden = alpha == 0
+    assert (np.asarray(image)[hidden] == K).all()
+    rgba = np.asarray(image.convert("RGBA"))
+    np.testing.assert_array_equal(rgba[:, :, 3], np.where(hidden, 0, palette_alpha[labels]))
+    np.testing.assert_array_equal(rgba[~hidden][:, :3], palette[labels][~hidden])
+
+
+def test_png_palette_alpha_with_256_colours_and_no_hidden_pixel():
+    palette, labels = distinct_palette(256), labels_using_every_index(256)
+    palette_alpha = np.arange(256)
+    data = encode_png(palette, labels, np.full(labels.shape, 9), palette_alpha=palette_alpha)
+    assert png_chunks(data)[b"tRNS"] == bytes(range(256))
+    np.testing.assert_array_equal(np.asarray(read_back(data)), labels)
+
+
+@pytest.mark.parametrize("palette_alpha", [np.zeros(2), np.zeros((3, 1)), np.full(3, 300)])
+def test_invalid_palette_alpha_is_refused(palette_alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        encode_png(distinct_palette(3), labels_using_every_index(3), palette_alpha=palette_alpha)
+
+
 def test_labels_are_not_changed():
     palette, labels = distinct_palette(3), labels_using_every_index(3).astype(np.uint8)
     before = labels.copy()
@@ -184,6 +217,23 @@ def test_gif_alpha_round_trip():
 )
 def test_teaching_sizes(n_pixels, K, indexed_bits, rgb_bits):
     assert teaching_sizes(n_pixels, K) == (indexed_bits, rgb_bits)
+
+
+@pytest.mark.parametrize(
+    ("n_pixels", "K", "indexed_bits", "rgba_bits"),
+    [
+        (1_000, 1, 32, 32_000),
+        (1_000, 17, 5_000 + 17 * 32, 32_000),
+        (12_000_000, 256, 96_000_000 + 8_192, 384_000_000),
+    ],
+)
+def test_teaching_sizes_for_rgba(n_pixels, K, indexed_bits, rgba_bits):
+    assert teaching_sizes(n_pixels, K, channels=4) == (indexed_bits, rgba_bits)
+
+
+def test_teaching_sizes_know_only_rgb_and_rgba():
+    with pytest.raises(ValueError, match="channels"):
+        teaching_sizes(100, 4, channels=2)
 
 
 def test_teaching_sizes_needs_at_least_one_colour():

@@ -59,7 +59,7 @@ def test_a_refused_file_gives_one_sentence_and_the_page_keeps_working(visitor, c
     assert shows_the_sample(visitor)
 
     other_k = 8 if metric(visitor, "Colours used") == "16" else 16
-    visitor.sidebar.slider[0].set_value(other_k).run()
+    visitor.number_input(key="k").set_value(other_k).run()
     assert not visitor.exception
     assert [e.value for e in visitor.error] == [error.value]
     assert metric(visitor, "Colours used") == str(other_k)

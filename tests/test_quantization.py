@@ -16,7 +16,7 @@ from sklearn.cluster import KMeans
 import kmeans
 from bench.photos import ladybird
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
-from kmeans.quantization import quantize
+from kmeans.quantization import _hue_families, improve_by_swaps, quantize
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)
@@ -220,3 +220,53 @@ def test_oklab_labels_are_nearest_in_oklab_not_rgb():
     centroids = result.kmeans.centroids / 100
     nearest = np.argmin(((lab[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
     np.testing.assert_array_equal(result.labels.reshape(-1), nearest)
+
+
+# Soft transparency (see tests/test_transparency.py for the written PNG) ----------------------
+
+
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_one_rgba_centroid_is_the_alpha_weighted_mean(space):
+    """Premultiplied means: the alpha is the mean alpha, the colour the alpha-weighted mean."""
+    rgba = np.array([[[255, 0, 0, 200], [0, 0, 255, 50], [0, 0, 0, 0]]], dtype=np.uint8)
+    result = quantize(rgba, 1, space=space)
+    alphas = rgba[0, :2, 3].astype(float)
+    assert result.palette_alpha.tolist() == [round(alphas.mean())]
+    if space == "rgb":
+        weighted = (rgba[0, :2, :3] * alphas[:, None]).sum(axis=0) / alphas.sum()
+        np.testing.assert_allclose(result.palette[0], weighted, atol=1)
+    else:  # the same mean taken in Oklab: more red than blue, and both present
+        red, _, blue = result.palette[0].astype(int)
+        assert red > blue > 0
+    assert result.image_alpha.tolist() == [[125, 125, 0]]
+    assert result.counts.tolist() == [2]
+
+
+def test_rgba_array_with_a_fifth_channel_is_refused():
+    with pytest.raises(kmeans.KMeansError, match=r"^The image must be .*\(height, width, 4\).*\.$"):
+        quantize(np.zeros((4, 4, 5), dtype=np.uint8), 2)
+
+
+def test_soft_alpha_is_clustered_premultiplied():
+    """Faint pixels are near each other whatever their colour, so a strong colour keeps its own."""
+    rgba = np.zeros((10, 10, 4), dtype=np.uint8)
+    rgba[:5] = (0, 200, 0, 255)  # an opaque green half
+    rgba[5:, :, :3] = np.random.default_rng(0).integers(0, 256, (5, 10, 3))
+    rgba[5:, :, 3] = 3  # a nearly invisible haze of every colour
+    result = quantize(rgba, 2)
+    assert sorted(result.palette_alpha.tolist()) == [3, 255]
+    green = result.palette[result.palette_alpha == 255][0]
+    assert green.tolist() == [0, 200, 0]
+
+
+def test_swaps_work_on_premultiplied_rgba_points():
+    """Two centroids on a faint pair waste one; a swap gives the opaque red its own."""
+    points = np.array(
+        [[0.0, 0, 0, 10], [0, 0, 0, 12], [200, 0, 0, 255], [201, 0, 0, 255], [0, 0, 0, 11]]
+    )
+    weights = np.array([10.0, 10, 1, 1, 10])
+    hues = _hue_families(points, "rgb")
+    assert hues[:, 2:4].any() and not hues[:, [0, 1, 4]].any()  # only the opaque red is vivid
+    start = np.array([[0.0, 0, 0, 10], [0, 0, 0, 12]])
+    centroids = improve_by_swaps(points, weights, start, np.random.default_rng(0), hues)
+    assert sorted(centroids[:, 3].round().tolist()) == [11.0, 255.0]
