@@ -339,3 +339,18 @@ def test_png_without_pixel_alpha_writes_the_palette_alphas():
     np.testing.assert_array_equal(
         read_rgba(data)[0], [[255, 0, 0, 255], [0, 0, 255, 128], [0, 0, 0, 7], [0, 0, 0, 7]]
     )
+
+
+def test_the_command_line_reports_the_alpha_it_wrote(tmp_path, capsys):
+    import json
+
+    from kmeans.cli import main
+
+    logo = drop_shadow_logo()
+    source = tmp_path / "logo.png"
+    source.write_bytes(png_of(logo))
+    assert main([str(source), "-k", "16", "--json", "-q"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[0])
+    written = read_rgba((tmp_path / "logo-k16.png").read_bytes())
+    assert report["alpha_mse"] == pytest.approx(alpha_mse(logo, written), rel=1e-9)
+    assert report["alpha_mse"] < 20  # the shadow's levels are kept, not cut to on or off
