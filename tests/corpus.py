@@ -30,12 +30,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from tests.test_io import (
+from tests.helpers import (
     BLOCK_INDICES,
     BLOCK_PALETTE,
     UPRIGHT,
+    assert_one_plain_sentence,
     encoded,
     heic,
     heic_box,
@@ -521,3 +523,25 @@ def _degenerate_content() -> Iterator[Case]:
         ".png",
         palette[indices],
     )
+
+
+# ------------------------------------------------------------ the corpus, sorted, for the tests
+
+CASES = build_corpus()
+
+
+GOOD = [case for case in CASES if case.expect == "ok"]
+
+
+BAD = [case for case in CASES if case.expect == "error"]
+
+
+def by_name(cases):
+    return pytest.mark.parametrize("case", cases, ids=[case.name for case in cases])
+
+
+def assert_refusal(message: str, reason: str = "") -> None:
+    """One plain sentence of reasonable length, containing ``reason``."""
+    assert_one_plain_sentence(message)
+    assert len(message) < 200
+    assert reason in message

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import time
 import tomllib
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import IO
 
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,3 +188,123 @@ def stop_streamlit(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+# ------------------------------------------------------------ images the tests build and read
+
+
+# Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
+# on the 8×8 grid of JPEG, so lossy formats stay close.
+BLOCK_PALETTE = np.array(
+    [
+        [255, 0, 0],
+        [0, 200, 0],
+        [0, 0, 255],
+        [255, 255, 0],
+        [0, 0, 0],
+        [255, 255, 255],
+        [128, 64, 32],
+        [40, 160, 200],
+    ],
+    dtype=np.uint8,
+)
+
+
+BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)
+
+
+def encoded(image: Image.Image, image_format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def heic(samples: np.ndarray, *, orientation: int = 1, mode: str = "", quality: int = 90) -> bytes:
+    """A HEIC file of the (H, W, C) samples as stored pixels, written with pillow-heif.
+
+    A phone stores the sensor's pixels with irot/imir boxes saying how to turn them upright and
+    an EXIF orientation tag saying the same; libheif writes both for ``orientation`` != 1.
+    """
+    import pillow_heif  # only the HEIC cases need it
+
+    height, width = samples.shape[:2]
+    mode = mode or {3: "RGB", 4: "RGBA"}[samples.shape[2]]
+    container = pillow_heif.from_bytes(mode, (width, height), samples.tobytes())
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    container.save(buffer, quality=quality, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def heic_box(data: bytes, kind: bytes) -> int:
+    """Offset of the body of the first box of this kind (its 4-byte size and type before it)."""
+    return data.index(kind) + 4
+
+
+def palette_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+    image = Image.fromarray(indices.astype(np.uint8))
+    image.putpalette(palette.astype(np.uint8).tobytes())
+    return image
+
+
+def assert_one_plain_sentence(message: str) -> None:
+    assert message.endswith(".")
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert ". " not in message.rstrip(".")  # one sentence, not two
+
+
+# What a viewer shows for each EXIF orientation, from the stored (H, W, 3) pixels S.
+UPRIGHT = {
+    1: lambda S: S,
+    2: lambda S: S[:, ::-1],
+    3: lambda S: S[::-1, ::-1],
+    4: lambda S: S[::-1],
+    5: lambda S: S.transpose(1, 0, 2),
+    6: lambda S: np.rot90(S, k=-1),
+    7: lambda S: np.rot90(S, k=2).transpose(1, 0, 2),
+    8: lambda S: np.rot90(S, k=1),
+}
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width × height RGB pixels but holds almost no image data."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
+
+
+# ------------------------------------------------------------ the command line, run as a user would
+
+
+def run_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m kmeans`` with the repository importable, as a user would from its root."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "kmeans", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def json_reports(stdout: str) -> list[dict]:
+    """Every stdout line parsed as strict JSON: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not valid JSON")
+
+    return [json.loads(line, parse_constant=refuse) for line in stdout.splitlines()]

@@ -24,10 +24,10 @@ from tests.helpers import (
     no_errors,
     open_page,
     png_download,
+    png_header_only,
     read_config,
     upload,
 )
-from tests.test_io import png_header_only
 
 WORDS = {level.word for level in LEVELS}
 

@@ -31,8 +31,7 @@ from kmeans.autok import (
 from kmeans.cli import byte_budget, main
 from kmeans.io import LoadedImage
 from kmeans.oklab import srgb_to_oklab
-from tests.helpers import SAMPLES
-from tests.test_io import assert_one_plain_sentence
+from tests.helpers import SAMPLES, assert_one_plain_sentence
 
 ALL_K = range(1, 257)
 POWERS = (1, 2, 4, 8, 16, 32, 64, 128, 256)

@@ -7,10 +7,7 @@ recomputed on the read-back pixels.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +17,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 
 from kmeans.closeness import LEVELS
 from kmeans.metrics import delta_e_ok
-from tests.helpers import ROOT
-from tests.test_io import assert_one_plain_sentence
+from tests.helpers import assert_one_plain_sentence, json_reports, run_cli
 
 REQUIRED_KEYS = {
     "input": str,
@@ -41,29 +37,6 @@ REQUIRED_KEYS = {
     "output_bytes": int,
     "seconds": float,
 }
-
-
-def run_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m kmeans`` with the repository importable, as a user would from its root."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "kmeans", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
-
-
-def json_reports(stdout: str) -> list[dict]:
-    """Every stdout line parsed as strict JSON: NaN and Infinity are not JSON."""
-
-    def refuse(constant: str) -> None:
-        raise ValueError(f"{constant} is not valid JSON")
-
-    return [json.loads(line, parse_constant=refuse) for line in stdout.splitlines()]
 
 
 def make_photo(path: Path, width: int = 48, height: int = 40, seed: int = 0) -> Path:

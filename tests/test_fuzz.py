@@ -30,9 +30,15 @@ from PIL import Image
 
 from kmeans import MAX_PIXELS, KMeansError, load_image
 from kmeans.pipeline import compress
-from tests.test_cli import json_reports, run_cli
-from tests.test_hostile import assert_refusal
-from tests.test_io import BLOCK_INDICES, BLOCK_PALETTE, encoded, palette_image
+from tests.corpus import assert_refusal
+from tests.helpers import (
+    BLOCK_INDICES,
+    BLOCK_PALETTE,
+    encoded,
+    json_reports,
+    palette_image,
+    run_cli,
+)
 
 # Pillow warns about some damaged headers on its way to failing; the outcome is what counts.
 pytestmark = [

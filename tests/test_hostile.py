@@ -21,29 +21,23 @@ from PIL import Image
 
 from kmeans import KMeansError, load_image
 from kmeans.pipeline import compress
-from tests.corpus import LOSSLESS_K, Expected, build_corpus, write_corpus
-from tests.helpers import ROOT
-from tests.test_cli import json_reports, run_cli
-from tests.test_io import assert_one_plain_sentence
+from tests.corpus import (
+    BAD,
+    GOOD,
+    LOSSLESS_K,
+    Expected,
+    assert_refusal,
+    build_corpus,
+    by_name,
+    write_corpus,
+)
+from tests.helpers import ROOT, json_reports, run_cli
 
 CASES = build_corpus()
-GOOD = [case for case in CASES if case.expect == "ok"]
-BAD = [case for case in CASES if case.expect == "error"]
 BOMBS = [case for case in BAD if "bomb" in case.name]
 
 #: Bytes a bomb's refusal may allocate; its header declares gigabytes.
 BOMB_MEMORY = 50_000_000
-
-
-def by_name(cases):
-    return pytest.mark.parametrize("case", cases, ids=[case.name for case in cases])
-
-
-def assert_refusal(message: str, reason: str = "") -> None:
-    """One plain sentence of reasonable length, containing ``reason``."""
-    assert_one_plain_sentence(message)
-    assert len(message) < 200
-    assert reason in message
 
 
 def assert_shows(rgb: np.ndarray, alpha: np.ndarray | None, expected: Expected) -> None:

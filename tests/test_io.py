@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import warnings
-import zlib
 
 import numpy as np
 import pillow_heif
@@ -21,64 +20,20 @@ from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from tests.helpers import ROOT, SAMPLES, sample_rgb
-
-# Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges
-# on the 8×8 grid of JPEG, so lossy formats stay close.
-BLOCK_PALETTE = np.array(
-    [
-        [255, 0, 0],
-        [0, 200, 0],
-        [0, 0, 255],
-        [255, 255, 0],
-        [0, 0, 0],
-        [255, 255, 255],
-        [128, 64, 32],
-        [40, 160, 200],
-    ],
-    dtype=np.uint8,
+from tests.helpers import (
+    BLOCK_INDICES,
+    BLOCK_PALETTE,
+    ROOT,
+    SAMPLES,
+    UPRIGHT,
+    assert_one_plain_sentence,
+    encoded,
+    heic,
+    heic_box,
+    palette_image,
+    png_header_only,
+    sample_rgb,
 )
-BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)
-
-
-def encoded(image: Image.Image, image_format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **options)
-    return buffer.getvalue()
-
-
-def heic(samples: np.ndarray, *, orientation: int = 1, mode: str = "", quality: int = 90) -> bytes:
-    """A HEIC file of the (H, W, C) samples as stored pixels, written with pillow-heif.
-
-    A phone stores the sensor's pixels with irot/imir boxes saying how to turn them upright and
-    an EXIF orientation tag saying the same; libheif writes both for ``orientation`` != 1.
-    """
-    height, width = samples.shape[:2]
-    mode = mode or {3: "RGB", 4: "RGBA"}[samples.shape[2]]
-    container = pillow_heif.from_bytes(mode, (width, height), samples.tobytes())
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    buffer = io.BytesIO()
-    container.save(buffer, quality=quality, exif=exif.tobytes())
-    return buffer.getvalue()
-
-
-def heic_box(data: bytes, kind: bytes) -> int:
-    """Offset of the body of the first box of this kind (its 4-byte size and type before it)."""
-    return data.index(kind) + 4
-
-
-def palette_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
-    image = Image.fromarray(indices.astype(np.uint8))
-    image.putpalette(palette.astype(np.uint8).tobytes())
-    return image
-
-
-def assert_one_plain_sentence(message: str) -> None:
-    assert message.endswith(".")
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert ". " not in message.rstrip(".")  # one sentence, not two
 
 
 def refusal(source, **kwargs) -> str:
@@ -281,18 +236,6 @@ def test_broken_icc_profile_is_ignored():
 
 # EXIF orientation ------------------------------------------------------------------------------
 
-# What a viewer shows for each EXIF orientation, from the stored (H, W, 3) pixels S.
-UPRIGHT = {
-    1: lambda S: S,
-    2: lambda S: S[:, ::-1],
-    3: lambda S: S[::-1, ::-1],
-    4: lambda S: S[::-1],
-    5: lambda S: S.transpose(1, 0, 2),
-    6: lambda S: np.rot90(S, k=-1),
-    7: lambda S: np.rot90(S, k=2).transpose(1, 0, 2),
-    8: lambda S: np.rot90(S, k=1),
-}
-
 
 @pytest.mark.parametrize("orientation", UPRIGHT)
 def test_exif_orientation_is_applied(orientation):
@@ -467,22 +410,6 @@ def test_empty_file_is_refused(tmp_path):
 
 def test_missing_file_is_refused(tmp_path):
     assert refusal(tmp_path / "nowhere.png") == f"No such file: {tmp_path / 'nowhere.png'}."
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares width × height RGB pixels but holds almost no image data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize(("width", "height"), [(100_000, 100_000), (7_000, 7_000)])

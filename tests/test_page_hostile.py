@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.corpus import BAD, GOOD, assert_refusal, by_name
 from tests.helpers import metric, open_page, png_download, upload
-from tests.test_hostile import BAD, GOOD, assert_refusal, by_name
 
 #: Seconds one script run of the page may take on a corpus file (they are all tiny).
 SECONDS_PER_RUN = 20
