@@ -215,6 +215,11 @@ def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifa
             assert page.get_by_text(re.compile(r"the biggest move was [\d.]+ levels")).is_visible()
             page.screenshot(path=artifacts / f"lesson-round-{round_number}-1280x720.png")
         assert all(b <= a + 1e-9 for a, b in itertools.pairwise(errors))
+        # The keyboard steps too: → assigns (a presenter's clicker sends the same key).
+        page.get_by_text(re.compile(r"the biggest move was")).click()  # focus off the buttons
+        page.keyboard.press("ArrowRight")
+        idle(page)
+        assert page.get_by_text(re.compile(r"[\d,]+ pixels changed team")).is_visible()
         # The step, the photo and the 3D plot are on one projector screen.
         plot = page.locator(".js-plotly-plot").first.bounding_box()
         assert plot["y"] + plot["height"] * 0.75 <= 720
