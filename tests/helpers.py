@@ -308,3 +308,14 @@ def json_reports(stdout: str) -> list[dict]:
         raise ValueError(f"{constant} is not valid JSON")
 
     return [json.loads(line, parse_constant=refuse) for line in stdout.splitlines()]
+
+
+def png_chunks(data: bytes) -> dict[bytes, bytes]:
+    """Chunk type → body, read from the file's bytes by hand."""
+    chunks, offset = {}, 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        chunks.setdefault(kind, data[offset + 8 : offset + 8 + length])
+        offset += 12 + length
+    return chunks

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import struct
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from kmeans.encode import encode_gif, encode_png, teaching_sizes
+from tests.helpers import png_chunks
 
 # PNG bit depth for a palette of n entries, from the PNG specification: 1, 2, 4 or 8 bits.
 PNG_BIT_DEPTH = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 16: 4, 17: 8, 255: 8, 256: 8}
@@ -26,17 +26,6 @@ def labels_using_every_index(K: int, shape=(23, 37), seed: int = 0) -> np.ndarra
     labels = np.random.default_rng(seed).integers(0, K, size=shape)  # int64, as K-Means gives
     labels.flat[:K] = np.arange(K)
     return labels
-
-
-def png_chunks(data: bytes) -> dict[bytes, bytes]:
-    """Chunk type → body, read from the file's bytes by hand."""
-    chunks, offset = {}, 8
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset : offset + 4])
-        kind = data[offset + 4 : offset + 8]
-        chunks.setdefault(kind, data[offset + 8 : offset + 8 + length])
-        offset += 12 + length
-    return chunks
 
 
 def read_back(data: bytes) -> Image.Image:

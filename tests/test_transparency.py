@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import struct
 import subprocess
 
 import numpy as np
@@ -23,9 +22,9 @@ from kmeans.core import distinct_colours
 from kmeans.encode import encode_gif, encode_png
 from kmeans.pipeline import compress
 from kmeans.quantization import count_colours, quantize
+from tests.helpers import png_chunks
 
 ORANGE = (230, 120, 20)
-
 
 # Images ----------------------------------------------------------------------------------------
 
@@ -89,17 +88,6 @@ def png_of(pixels: np.ndarray) -> bytes:
 def read_rgba(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGBA"))
-
-
-def png_chunks(data: bytes) -> dict[bytes, bytes]:
-    """Chunk type → body, read from the file's bytes by hand."""
-    chunks, offset = {}, 8
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset : offset + 4])
-        kind = data[offset + 4 : offset + 8]
-        chunks.setdefault(kind, data[offset + 8 : offset + 8 + length])
-        offset += 12 + length
-    return chunks
 
 
 def premultiplied(rgba: np.ndarray) -> np.ndarray:
