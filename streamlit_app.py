@@ -85,8 +85,12 @@ if result_tab.open:
             result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
         with palette_column:
             result_view.show_palette(run, result_view.download_stem(photo.name))
-        with st.expander("All the numbers"):
-            result_view.show_details(run, photo)
+        # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
+        details = st.expander("All the numbers", key="details", on_change="rerun")
+        if details.open:
+            with details:
+                ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
+                result_view.show_details(run, photo, ssim)
 if clusters_tab.open:
     with clusters_tab:
         plot_column, convergence_column = st.columns([3, 2], gap="large")

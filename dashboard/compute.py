@@ -41,6 +41,8 @@ from kmeans import (
 from kmeans.closeness import Level
 from kmeans.encode import is_opaque
 from kmeans.metrics import delta_e_ok
+from kmeans.pipeline import ssim_of
+from kmeans.quantization import QuantizeResult
 
 ONE_HOUR = "1h"
 Progress = Callable[[float, str], None]
@@ -119,6 +121,16 @@ def counted_colours(digest: str, _data: bytes) -> ColourCounts:
         return count_colours(photo)
 
 
+@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
+def original_at_display_size(digest: str, _data: bytes) -> np.ndarray:
+    """The photo's colours at display size (box-filtered), read-only: what every run is
+    compared with on screen, so it is scaled once per photo rather than once per K."""
+    photo = loaded_photo(digest, _data)
+    scaled = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
+    scaled.flags.writeable = False
+    return scaled
+
+
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     photo = loaded_photo(digest, _data)
@@ -146,7 +158,6 @@ class PhotoRun:
     png_seconds: float
     measure_seconds: float
     psnr: float
-    ssim: float
     delta_e: float
     delta_e_p99: float
     lost_hue: float
@@ -244,9 +255,9 @@ def _quantized(
         report(1.0, "Writing the PNG and measuring the quality…")
         png = compression.png
         png_seconds = time.perf_counter() - started - kmeans_seconds
-        psnr, ssim, seen = compression.psnr, compression.ssim, compression.perceptual
+        psnr, seen = compression.psnr, compression.perceptual
         measure_seconds = time.perf_counter() - started - kmeans_seconds - png_seconds
-        display = _display_copies(photo, result.image, result.labels, result.image_alpha)
+        display = _display_copies(result, original_at_display_size(digest, _data))
     sample_colours, sample_labels = sampled_pixels(photo, result.labels)
     return PhotoRun(
         k=result.k,
@@ -262,7 +273,6 @@ def _quantized(
         png_seconds=png_seconds,
         measure_seconds=measure_seconds,
         psnr=psnr,
-        ssim=ssim,
         delta_e=seen.delta_e,
         delta_e_p99=seen.delta_e_p99,
         lost_hue=seen.lost_hue,
@@ -277,22 +287,43 @@ def _quantized(
     )
 
 
-def _display_copies(photo: LoadedImage, redrawn: np.ndarray, labels: np.ndarray, alpha) -> dict:
+def _display_copies(result: QuantizeResult, original: np.ndarray) -> dict:
     """The redrawn photo, its thumbnail, the error heatmap and the label map, at display size.
 
-    ``alpha`` is the transparency the PNG draws, so the preview is see-through where it is.
+    Only the label map is scaled (nearest pixel), and the colours looked up after: the same
+    pixels as scaling the full-size redrawing, without building it as an image first.
+    ``original`` is the photo at display size, to compare with.
     """
-    exact = images.scaled(images.full_image(redrawn, alpha), SHOWN_WIDTH, exact=True)
-    label_image = images.scaled(Image.fromarray(labels), SHOWN_WIDTH, exact=True)
-    original = images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH)
-    heat = delta_e_ok(np.asarray(original), np.asarray(exact.convert("RGB")))
+    labels = _nearest_scaled(result.labels)
+    redrawn = result.palette[labels]
+    alpha = None if result.image_alpha is None else _nearest_scaled(result.image_alpha)
+    exact = images.full_image(redrawn, alpha)
+    heat = delta_e_ok(original, redrawn)
     return {
         "shown": images.encoded(exact) if exact.mode == "RGBA" else images.png_bytes(exact),
         "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
         "heat": images.png_bytes(heat_overlay(heat)),
         "focus": worst_region(heat),
-        "label_map": images.png_bytes(label_image),
+        "label_map": images.png_bytes(labels),
     }
+
+
+def _nearest_scaled(plane: np.ndarray) -> np.ndarray:
+    return np.asarray(images.scaled(Image.fromarray(plane), SHOWN_WIDTH, exact=True))
+
+
+@st.cache_data(max_entries=32, ttl=ONE_HOUR, show_spinner=False)
+def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes) -> float:
+    """SSIM of the downloadable PNG against the full-size photo, measured only when asked for.
+
+    It is the slowest of the measures (over a second at 18 MP) and the page does not lead with
+    it, so it is not part of every run. The PNG is decoded, so it judges exactly the file.
+    """
+    photo = loaded_photo(digest, _data)
+    with full_size_work()(), Image.open(io.BytesIO(_png)) as file:
+        drawn = np.asarray(file.convert("RGB" if photo.alpha is None else "RGBA"))
+        image_alpha = None if photo.alpha is None else drawn[..., 3]
+        return ssim_of(photo, drawn[..., :3], image_alpha)
 
 
 #: ΔE_OK at which the heatmap is fully red: far beyond "just noticeable" (2).

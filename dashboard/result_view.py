@@ -249,7 +249,7 @@ def show_palette(run: PhotoRun, stem: str) -> int | None:
     return chosen
 
 
-def show_details(run: PhotoRun, photo: Photo) -> None:
+def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     """The numbers behind the headline, for those who want them."""
     image = photo.image
     index_bits = bits_per_index(run.k)
@@ -295,7 +295,7 @@ def show_details(run: PhotoRun, photo: Photo) -> None:
         )
     more[0].metric(
         "SSIM",
-        f"{run.ssim:.3f}",
+        f"{ssim:.3f}",
         help="Structural similarity, 0 to 1: whether local patterns of light and dark (edges, "
         "textures) survive, rather than whether the colours match. It can dip as K rises, so "
         "it is not the headline.",

@@ -82,16 +82,7 @@ class Compression:
     @cached_property
     def ssim(self) -> float:
         """SSIM of RGB, or of premultiplied RGBA (rounded to 8 bits) for a transparent image."""
-        if self.source.alpha is None:
-            return ssim(self.source.rgb, self.result.image)
-        original = (self.source.rgb, self.source.alpha)
-        redrawn = (self.result.image, self.result.image_alpha)
-        # One channel at a time, so only two 8-bit planes are ever held.
-        scores = [
-            ssim(_premultiplied_plane(*original, c), _premultiplied_plane(*redrawn, c))
-            for c in range(4)
-        ]
-        return sum(scores) / 4
+        return ssim_of(self.source, self.result.image, self.result.image_alpha)
 
     @property
     def perceptual(self):
@@ -115,6 +106,23 @@ class Compression:
             return teaching_sizes(self.source.n_pixels, result.k)
         has_transparent_entry = bool((result.image_alpha == 0).any())
         return teaching_sizes(self.source.n_pixels, result.k + has_transparent_entry, channels=4)
+
+
+def ssim_of(source: LoadedImage, image: np.ndarray, image_alpha: np.ndarray | None) -> float:
+    """SSIM between ``source`` and a redrawing of it (``image``, and the alpha it draws).
+
+    RGB for an opaque source; for a transparent one, the mean over the four premultiplied RGBA
+    channels (see the module's docstring), one channel at a time, so only two 8-bit planes are
+    ever held.
+    """
+    if source.alpha is None:
+        return ssim(source.rgb, image)
+    original, redrawn = (source.rgb, source.alpha), (image, image_alpha)
+    scores = [
+        ssim(_premultiplied_plane(*original, c), _premultiplied_plane(*redrawn, c))
+        for c in range(4)
+    ]
+    return sum(scores) / 4
 
 
 def premultiplied_mse(
