@@ -40,7 +40,8 @@ from kmeans import (
 )
 from kmeans.closeness import Level
 from kmeans.encode import is_opaque
-from kmeans.metrics import delta_e_ok
+from kmeans.metrics import delta_e_ok_of_lab
+from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import ssim_of
 from kmeans.quantization import QuantizeResult
 
@@ -121,14 +122,25 @@ def counted_colours(digest: str, _data: bytes) -> ColourCounts:
         return count_colours(photo)
 
 
+@dataclass(frozen=True)
+class DisplayOriginal:
+    """The photo at display size (box-filtered), and its colours in Oklab for the heatmap."""
+
+    rgb: np.ndarray  # (h, w, 3) uint8
+    oklab: np.ndarray  # (h, w, 3) float
+
+
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
-def original_at_display_size(digest: str, _data: bytes) -> np.ndarray:
-    """The photo's colours at display size (box-filtered), read-only: what every run is
-    compared with on screen, so it is scaled once per photo rather than once per K."""
+def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
+    """What every run of this photo is compared with on screen, made once per photo, not per K.
+
+    Read-only, because it is shared by every visitor.
+    """
     photo = loaded_photo(digest, _data)
-    scaled = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
-    scaled.flags.writeable = False
-    return scaled
+    rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
+    oklab = srgb_to_oklab(rgb.reshape(-1, 3)).reshape(rgb.shape)
+    rgb.flags.writeable = oklab.flags.writeable = False
+    return DisplayOriginal(rgb, oklab)
 
 
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
@@ -287,25 +299,32 @@ def _quantized(
     )
 
 
-def _display_copies(result: QuantizeResult, original: np.ndarray) -> dict:
+def _display_copies(result: QuantizeResult, original: DisplayOriginal) -> dict:
     """The redrawn photo, its thumbnail, the error heatmap and the label map, at display size.
 
     Only the label map is scaled (nearest pixel), and the colours looked up after: the same
-    pixels as scaling the full-size redrawing, without building it as an image first.
-    ``original`` is the photo at display size, to compare with.
+    pixels as scaling the full-size redrawing, without building it as an image first. The
+    heatmap's ΔE_OK looks the palette's Oklab up the same way, so only K colours are converted.
     """
     labels = _nearest_scaled(result.labels)
     redrawn = result.palette[labels]
     alpha = None if result.image_alpha is None else _nearest_scaled(result.image_alpha)
     exact = images.full_image(redrawn, alpha)
-    heat = delta_e_ok(original, redrawn)
+    heat = delta_e_ok_of_lab(original.oklab, srgb_to_oklab(result.palette)[labels])
     return {
-        "shown": images.encoded(exact) if exact.mode == "RGBA" else images.png_bytes(exact),
+        # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes.
+        "shown": images.encoded(exact) if alpha is not None else indexed(labels, result.palette),
         "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
         "heat": images.png_bytes(heat_overlay(heat)),
         "focus": worst_region(heat),
         "label_map": images.png_bytes(labels),
     }
+
+
+def indexed(labels: np.ndarray, palette: np.ndarray) -> bytes:
+    image = Image.frombytes("P", labels.shape[::-1], np.ascontiguousarray(labels).tobytes())
+    image.putpalette(palette.astype(np.uint8).tobytes())
+    return images.png_bytes(image)
 
 
 def _nearest_scaled(plane: np.ndarray) -> np.ndarray:
@@ -330,14 +349,22 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
 HEAT_FULL = 12.0
 
 
+#: Steps of the heatmap's colour scale: finer than the eye tells apart in a see-through red, and
+#: few enough for an indexed PNG of one byte per pixel (a quarter of the bytes of RGBA).
+HEAT_STEPS = 32
+
+
 def heat_overlay(delta_e: np.ndarray) -> Image.Image:
     """ΔE_OK as a see-through overlay: clear where it looks the same, red where it differs."""
-    strength = np.clip(delta_e / HEAT_FULL, 0, 1)
-    rgba = np.zeros((*delta_e.shape, 4), dtype=np.uint8)
-    rgba[..., 0] = 255
-    rgba[..., 1] = (200 * (1 - strength)).astype(np.uint8)
-    rgba[..., 3] = (230 * np.sqrt(strength)).astype(np.uint8)
-    return Image.fromarray(rgba, "RGBA")
+    step = np.rint(np.clip(delta_e / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(np.uint8)
+    strength = np.linspace(0, 1, HEAT_STEPS)
+    colours = np.zeros((HEAT_STEPS, 4), dtype=np.uint8)
+    colours[:, 0] = 255
+    colours[:, 1] = (200 * (1 - strength)).astype(np.uint8)
+    colours[:, 3] = (230 * np.sqrt(strength)).astype(np.uint8)
+    overlay = Image.frombytes("P", step.shape[::-1], step.tobytes())
+    overlay.putpalette(colours.tobytes(), rawmode="RGBA")
+    return overlay
 
 
 def worst_region(delta_e: np.ndarray, side_fraction: float = 0.12) -> tuple[float, float]:

@@ -313,6 +313,21 @@ def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
     return out
 
 
+def delta_e_ok_of_lab(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
+    """ΔE_OK, ``100 · ‖original − reconstructed‖``, of two arrays of Oklab colours (last axis 3).
+
+    For a caller that already holds the Oklab values: a redrawing's are its palette's, looked up
+    by label, so only K colours need converting instead of every pixel.
+
+    >>> delta_e_ok_of_lab(np.array([0.5, 0.0, 0.0]), np.array([0.5, 0.03, 0.04])).round(6)
+    np.float32(5.0)
+    """
+    difference = np.asarray(original, dtype=np.float32) - np.asarray(reconstructed, np.float32)
+    return (DELTA_E_SCALE * np.sqrt(np.einsum("...i,...i->...", difference, difference))).astype(
+        np.float32
+    )
+
+
 def perceptual_error(
     original: np.ndarray, reconstructed: np.ndarray, alpha: np.ndarray | None = None
 ) -> PerceptualError:

@@ -504,3 +504,15 @@ def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
         "second": "Waiting: 1 photo ahead of yours…",
         "third": "Waiting: 2 photos ahead of yours…",
     }
+
+
+def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
+    from dashboard.compute import HEAT_FULL, heat_overlay
+    from dashboard.images import png_bytes
+
+    delta_e = np.array([[0.0, HEAT_FULL / 2, HEAT_FULL, 40.0]], dtype=np.float32)
+    with Image.open(io.BytesIO(png_bytes(heat_overlay(delta_e)))) as written:
+        rgba = np.asarray(written.convert("RGBA")).astype(int)[0]
+    assert rgba[0, 3] == 0  # the same: see-through
+    assert rgba[2, 3] == rgba[3, 3] >= 220 and tuple(rgba[3, :3]) == (255, 0, 0)  # full red
+    assert 0 < rgba[1, 3] < rgba[2, 3]  # half-way: half-way red
