@@ -8,6 +8,7 @@ Every test saves screenshots to test-artifacts/.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import re
@@ -16,6 +17,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.helpers import PAGE_IDLE, png_button_name, sample_rgb
 
@@ -70,6 +72,19 @@ def test_presets_pills_and_applying_k_from_a_thumbnail(browser, app_url, artifac
         page.get_by_role("button", name=png_button_name(32, 512, 512)).wait_for()
         idle(page)
         assert exact_k(page) == 32
+
+        # "Split with current": K = 8 against the current 32, in the split view
+        page.get_by_role("button", name="Split with current").nth(1).click()  # 4, then 8
+        idle(page)
+        page.get_by_role("tab", name="Result").click()
+        idle(page)
+        frame = page.frame_locator('iframe[title*="split_view"]')
+        expect(frame.locator("#before-label")).to_have_text("8 colours")
+        expect(frame.locator("#after-label")).to_have_text("32 colours")
+        left = frame.locator("#before").get_attribute("src")
+        shown = Image.open(io.BytesIO(base64.b64decode(left.split(",", 1)[1]))).convert("RGB")
+        assert len(np.unique(np.asarray(shown).reshape(-1, 3), axis=0)) == 8
+        page.screenshot(path=artifacts / "split-with-current-1280x720.png")
     finally:
         context.close()
 
