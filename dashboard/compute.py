@@ -313,18 +313,16 @@ def _display_copies(result: QuantizeResult, original: DisplayOriginal) -> dict:
     heat = delta_e_ok_of_lab(original.oklab, srgb_to_oklab(result.palette)[labels])
     return {
         # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes.
-        "shown": images.encoded(exact) if alpha is not None else indexed(labels, result.palette),
+        "shown": (
+            images.encoded(exact)
+            if alpha is not None
+            else images.indexed_png(labels, result.palette)
+        ),
         "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
-        "heat": images.png_bytes(heat_overlay(heat)),
+        "heat": heat_overlay(heat),
         "focus": worst_region(heat),
         "label_map": images.png_bytes(labels),
     }
-
-
-def indexed(labels: np.ndarray, palette: np.ndarray) -> bytes:
-    image = Image.frombytes("P", labels.shape[::-1], np.ascontiguousarray(labels).tobytes())
-    image.putpalette(palette.astype(np.uint8).tobytes())
-    return images.png_bytes(image)
 
 
 def _nearest_scaled(plane: np.ndarray) -> np.ndarray:
@@ -354,17 +352,15 @@ HEAT_FULL = 12.0
 HEAT_STEPS = 32
 
 
-def heat_overlay(delta_e: np.ndarray) -> Image.Image:
-    """ΔE_OK as a see-through overlay: clear where it looks the same, red where it differs."""
+def heat_overlay(delta_e: np.ndarray) -> bytes:
+    """ΔE_OK as a see-through PNG overlay: clear where it looks the same, red where it differs."""
     step = np.rint(np.clip(delta_e / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(np.uint8)
     strength = np.linspace(0, 1, HEAT_STEPS)
     colours = np.zeros((HEAT_STEPS, 4), dtype=np.uint8)
     colours[:, 0] = 255
     colours[:, 1] = (200 * (1 - strength)).astype(np.uint8)
     colours[:, 3] = (230 * np.sqrt(strength)).astype(np.uint8)
-    overlay = Image.frombytes("P", step.shape[::-1], step.tobytes())
-    overlay.putpalette(colours.tobytes(), rawmode="RGBA")
-    return overlay
+    return images.indexed_png(step, colours)
 
 
 def worst_region(delta_e: np.ndarray, side_fraction: float = 0.12) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from dashboard import compute
 from dashboard.compute import PhotoRun
-from dashboard.images import png_bytes, show_image, swatch_strip
+from dashboard.images import indexed_png, png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
@@ -144,13 +144,15 @@ def show_comparison_view(
     )
 
 
+#: Highlighting one colour: every other pixel darkened, the colour's own left clear.
+DIMMED, CLEAR = (0, 0, 0, 200), (0, 0, 0, 0)
+
+
 def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
     """Dim every display pixel that is not drawn with palette colour ``colour``."""
     with Image.open(io.BytesIO(run.label_map)) as labels:
-        mask = np.asarray(labels) != colour
-    rgba = np.zeros((*mask.shape, 4), dtype=np.uint8)
-    rgba[..., 3] = np.where(mask, 200, 0).astype(np.uint8)
-    return png_bytes(Image.fromarray(rgba, "RGBA"))
+        is_colour = (np.asarray(labels) == colour).astype(np.uint8)
+    return indexed_png(is_colour, np.array([DIMMED, CLEAR]))
 
 
 def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:

@@ -411,6 +411,22 @@ def test_a_run_reports_progress_through_its_callback_and_a_stored_run_reports_no
     assert again == []
 
 
+def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours():
+    from dashboard.compute import digest_of, photo_run
+    from dashboard.result_view import highlight_overlay
+
+    data = jpeg_bytes("coffee.png", (300, 200))
+    run = photo_run(digest_of(data), 6, kmeans.Settings(), data)
+    with Image.open(io.BytesIO(run.shown)) as shown:
+        drawn = np.asarray(shown.convert("RGB"))
+    for colour in range(run.k):
+        with Image.open(io.BytesIO(highlight_overlay(run, colour))) as overlay:
+            alpha = np.asarray(overlay.convert("RGBA"))[..., 3]
+        is_colour = (drawn == run.palette[colour]).all(axis=-1)
+        assert is_colour.any()
+        assert (alpha[is_colour] == 0).all() and (alpha[~is_colour] == 200).all()
+
+
 # ------------------------------------------------------------------------------- the lesson
 
 
@@ -508,10 +524,9 @@ def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
 
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
     from dashboard.compute import HEAT_FULL, heat_overlay
-    from dashboard.images import png_bytes
 
     delta_e = np.array([[0.0, HEAT_FULL / 2, HEAT_FULL, 40.0]], dtype=np.float32)
-    with Image.open(io.BytesIO(png_bytes(heat_overlay(delta_e)))) as written:
+    with Image.open(io.BytesIO(heat_overlay(delta_e))) as written:
         rgba = np.asarray(written.convert("RGBA")).astype(int)[0]
     assert rgba[0, 3] == 0  # the same: see-through
     assert rgba[2, 3] == rgba[3, 3] >= 220 and tuple(rgba[3, :3]) == (255, 0, 0)  # full red
