@@ -3,6 +3,7 @@
 Run by hand::
 
     python bench/dither.py            # the samples, the built photos, K=16
+    python bench/dither.py --large    # and a 12 MP photo (astronaut, Lanczos to 4000×3000)
 
 For each photo at K=16, each method of :mod:`kmeans.dither` is judged against the undithered
 result: mean and 99th-percentile ΔE_OK at full size; mean ΔE_OK of a 3×3 box-filtered view (both
@@ -13,6 +14,7 @@ further away); and the bytes of the PNG. Targets: box-filtered mean ΔE ≤ 0.75
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -23,6 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from perceptual import large_photo  # noqa: E402
 from photos import ladybird, sky  # noqa: E402
 
 import kmeans  # noqa: E402
@@ -50,23 +53,29 @@ def box_filtered_delta_e(original: np.ndarray, redrawn: np.ndarray) -> float:
     return float(100 * np.linalg.norm(blurred(original) - blurred(redrawn), axis=-1).mean())
 
 
-def photos() -> dict[str, np.ndarray]:
+def photos(large: bool = False) -> dict[str, np.ndarray]:
     found = {
         name: kmeans.load_image(REPO / "assets" / "samples" / f"{name}.png").rgb
         for name in ("astronaut", "coffee", "chelsea")
     }
     found["ladybird-1mp"] = ladybird(1200, 900)
     found["sky-1mp"] = sky(1200, 900)
+    if large:
+        photo = large_photo()
+        found[photo.name] = photo.rgb
     return found
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="add a 12 MP photo")
+    args = parser.parse_args()
     rows, box_ratios, byte_ratios = (
         [],
         {m: [] for m in DITHER_METHODS},
         {m: [] for m in DITHER_METHODS},
     )
-    for name, rgb in photos().items():
+    for name, rgb in photos(args.large).items():
         result = kmeans.quantize(rgb, K)
         base = None
         for method in DITHER_METHODS:

@@ -161,7 +161,8 @@ def choose_settings() -> Settings:
             key="dither",
             help="Mixing two palette colours in smooth areas hides banding when seen from a "
             "little way off, but makes every single pixel a little further off and the PNG "
-            "larger. Selective mixes only where it helps and never between far-apart colours.",
+            "larger. Selective mixes light as the eye does and never draws a pixel far from its "
+            "own colour, so it adds no speckles.",
         )
         seed = st.number_input(
             "Random seed", 0, 2**31 - 1, 0, key="seed", help="The same seed, the same result."
