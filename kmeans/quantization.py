@@ -66,12 +66,10 @@ from kmeans.encode import OPAQUE, is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
 from kmeans.metrics import (
-    HUE_STEP_DEGREES,
-    HUE_WINDOW_DEGREES,
-    VIVID_CHROMA,
     PerceptualError,
     perceptual_error,
     perceptual_error_of_colours,
+    vivid_hue_windows,
 )
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.result import KMeansResult, ProgressCallback
@@ -526,7 +524,7 @@ def _histogram_cells(
 
 def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
     """A (24, P) boolean mask: which points are vivid and in each hue window, the families
-    of :func:`kmeans.metrics.perceptual_error`'s lost hue.
+    of the lost hue (:func:`kmeans.metrics.vivid_hue_windows`, on the points' Oklab).
 
     Premultiplied RGBA points are judged by their straight colour, and only where it shows
     clearly (alpha ≥ 128): a faint pixel's hue is no small vivid object.
@@ -536,11 +534,7 @@ def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
         straight = points[:, :3] / np.maximum(opacity, 1 / 255)[:, None]
         return _hue_families(straight, space) & (opacity >= OPAQUE / 255)[None, :]
     lab = points / OKLAB_SCALE if space == "oklab" else srgb_to_oklab(np.clip(points, 0, 255))
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
-    starts = np.arange(0, 360, HUE_STEP_DEGREES)
-    in_window = ((hue[None, :] - starts[:, None]) % 360) < HUE_WINDOW_DEGREES
-    return in_window & (chroma >= VIVID_CHROMA)[None, :]
+    return vivid_hue_windows(lab)
 
 
 def improve_by_swaps(
