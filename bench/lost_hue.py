@@ -89,6 +89,7 @@ def quantize_at(revision: str) -> Callable:
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("quantization_then", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module.quantize
 

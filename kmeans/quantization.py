@@ -551,9 +551,12 @@ def improve_by_swaps(
     candidate position c and each centroid j the exact change in inertia if j jumped to c with
     the points kept where they are: points nearer c than their own centroid move to c, and j's
     other points fall back on their second choice. The most promising few swaps are run to
-    convergence with Lloyd; the first that lowers the inertia is kept. Candidates: points drawn
-    with probability ∝ weight × squared error, each moved to the mean of what it would take,
-    and the error-weighted mean of each (vivid) hue family given in ``hue_families``.
+    convergence with Lloyd; the first that lowers the inertia is kept. They are tried even when
+    that first estimate is a rise: in a Lloyd minimum nearly every swap costs something before
+    the centroids settle again, and only Lloyd can tell which one then ends lower.
+    Candidates: points drawn with probability ∝ weight × squared error, each moved to the mean
+    of what it would take, and the error-weighted mean of each (vivid) hue family given in
+    ``hue_families``.
     Centroids whose indices are in ``fixed`` never move.
 
     >>> X = np.array([[0.0, 0, 0], [1, 1, 1], [100, 0, 0], [101, 0, 0], [0, 200, 0]])
@@ -583,7 +586,8 @@ def _converge(points, weights, centroids, fixed) -> KMeansResult:
 def _best_swap(
     points, weights, best: KMeansResult, rng, hue_families, fixed
 ) -> KMeansResult | None:
-    """The first of the SWAP_TRIES most promising swaps that lowers the inertia, or None."""
+    """The first of the SWAP_TRIES most promising swaps that, once converged, lowers the
+    inertia, or None."""
     centroids = best.centroids
     K = len(centroids)
     distances = _squared_distances(points, centroids)
@@ -606,8 +610,6 @@ def _best_swap(
     change[fixed] = np.inf  # a kept colour is never the one that moves
     for flat in np.argsort(change, axis=None)[:SWAP_TRIES]:
         j, t = np.unravel_index(flat, change.shape)
-        if change[j, t] >= 0:
-            break
         moved = centroids.copy()
         moved[j] = candidates[t]
         run = _converge(points, weights, moved, fixed)
