@@ -12,8 +12,16 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 
-def ladybird(width: int = 2000, height: int = 1500, seed: int = 0) -> np.ndarray:
+def ladybird(
+    width: int = 2000,
+    height: int = 1500,
+    seed: int = 0,
+    shell: tuple[int, int, int] = (200, 30, 25),
+) -> np.ndarray:
     """A (height, width, 3) uint8 photo-like picture: a red ladybird on blurred, textured grass.
+
+    ``shell`` is the beetle's fully lit colour: another hue (a blue or yellow beetle) makes the
+    same test for another vivid family.
 
     The grass mixes noise at several scales in hue and lightness, with dark gaps between blades;
     the beetle is a shaded red ellipse with black spots and a black head, off-centre, covering
@@ -43,8 +51,8 @@ def ladybird(width: int = 2000, height: int = 1500, seed: int = 0) -> np.ndarray
     u, v = (xx - cx) / rx, (yy - cy) / ry
     body = u**2 + v**2 <= 1
     lit = np.clip(1.15 - 0.45 * np.hypot(u + 0.35, v + 0.35), 0.45, 1.2)
-    red = np.stack([200 * lit, 30 * lit, 25 * lit], axis=-1)
-    picture[body] = red[body]
+    shell_colour = lit[..., None] * np.array(shell, dtype=np.float32)
+    picture[body] = shell_colour[body]
     for sx, sy in ((-0.45, -0.3), (0.4, -0.35), (-0.2, 0.45), (0.35, 0.4), (0.0, -0.05)):
         spot = (u - sx) ** 2 + (v - sy) ** 2 <= 0.05
         picture[spot & body] = (20, 14, 12)

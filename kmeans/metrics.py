@@ -481,6 +481,33 @@ def hue_windows(hue_degrees: np.ndarray) -> np.ndarray:
     return np.stack([(step - 1) % HUE_WINDOWS, step], axis=-1)
 
 
+def vivid_hue_windows(lab: np.ndarray) -> np.ndarray:
+    """Which colours each hue window holds: the families whose mean ΔE_OK the lost hue compares.
+
+    A (HUE_WINDOWS, N) boolean mask over (N, 3) Oklab colours: row j is True for the vivid
+    colours (chroma ≥ ``VIVID_CHROMA``) whose hue is in window j (see :func:`hue_windows`).
+
+    >>> red, grey = [0.628, 0.225, 0.126], [0.6, 0.0, 0.0]  # red's hue is 29.2°
+    >>> np.flatnonzero(vivid_hue_windows(np.array([red, grey]))[:, 0]).tolist()
+    [0, 1]
+    >>> vivid_hue_windows(np.array([red, grey]))[:, 1].any()
+    np.False_
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    vivid = _is_vivid(lab)
+    windows = hue_windows(np.degrees(np.arctan2(lab[:, 2], lab[:, 1])))
+    masks = np.zeros((HUE_WINDOWS, len(lab)), dtype=bool)
+    columns = np.arange(len(lab))
+    masks[windows[:, 0], columns] = vivid  # a hue's two windows differ, so nothing is overwritten
+    masks[windows[:, 1], columns] = vivid
+    return masks
+
+
+def _is_vivid(lab: np.ndarray) -> np.ndarray:
+    """Whether each Oklab colour's chroma √(a² + b²) reaches ``VIVID_CHROMA``."""
+    return np.sqrt(np.square(lab[:, 1]) + np.square(lab[:, 2])) >= VIVID_CHROMA
+
+
 def _hue_step(hue_degrees: np.ndarray) -> np.ndarray:
     """Which HUE_STEP_DEGREES step of the circle each hue falls in, 0 … HUE_WINDOWS − 1."""
     # % 360 can round a tiny negative angle up to 360.0 itself, hence the final % HUE_WINDOWS.
@@ -506,9 +533,8 @@ def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tupl
 
 def _hue_sums(delta_e: np.ndarray, lab: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     """(2, HUE_WINDOWS): weight, and weighted ΔE_OK sum, of the vivid colours in each hue step."""
-    a, b = lab[:, 1], lab[:, 2]
-    vivid = np.sqrt(np.square(a) + np.square(b)) >= VIVID_CHROMA
-    steps = _hue_step(np.degrees(np.arctan2(b[vivid], a[vivid])))
+    vivid = _is_vivid(lab)
+    steps = _hue_step(np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])))
     vivid_weights = None if weights is None else weights[vivid]
     vivid_delta_e = delta_e[vivid].astype(np.float64)
     weighted_delta_e = vivid_delta_e if weights is None else vivid_delta_e * vivid_weights

@@ -66,12 +66,10 @@ from kmeans.encode import OPAQUE, is_opaque
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
 from kmeans.metrics import (
-    HUE_STEP_DEGREES,
-    HUE_WINDOW_DEGREES,
-    VIVID_CHROMA,
     PerceptualError,
     perceptual_error,
     perceptual_error_of_colours,
+    vivid_hue_windows,
 )
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.result import KMeansResult, ProgressCallback
@@ -526,7 +524,7 @@ def _histogram_cells(
 
 def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
     """A (24, P) boolean mask: which points are vivid and in each hue window, the families
-    of :func:`kmeans.metrics.perceptual_error`'s lost hue.
+    of the lost hue (:func:`kmeans.metrics.vivid_hue_windows`, on the points' Oklab).
 
     Premultiplied RGBA points are judged by their straight colour, and only where it shows
     clearly (alpha ≥ 128): a faint pixel's hue is no small vivid object.
@@ -536,11 +534,7 @@ def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
         straight = points[:, :3] / np.maximum(opacity, 1 / 255)[:, None]
         return _hue_families(straight, space) & (opacity >= OPAQUE / 255)[None, :]
     lab = points / OKLAB_SCALE if space == "oklab" else srgb_to_oklab(np.clip(points, 0, 255))
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
-    starts = np.arange(0, 360, HUE_STEP_DEGREES)
-    in_window = ((hue[None, :] - starts[:, None]) % 360) < HUE_WINDOW_DEGREES
-    return in_window & (chroma >= VIVID_CHROMA)[None, :]
+    return vivid_hue_windows(lab)
 
 
 def improve_by_swaps(
@@ -557,9 +551,12 @@ def improve_by_swaps(
     candidate position c and each centroid j the exact change in inertia if j jumped to c with
     the points kept where they are: points nearer c than their own centroid move to c, and j's
     other points fall back on their second choice. The most promising few swaps are run to
-    convergence with Lloyd; the first that lowers the inertia is kept. Candidates: points drawn
-    with probability ∝ weight × squared error, each moved to the mean of what it would take,
-    and the error-weighted mean of each (vivid) hue family given in ``hue_families``.
+    convergence with Lloyd; the first that lowers the inertia is kept. They are tried even when
+    that first estimate is a rise: in a Lloyd minimum nearly every swap costs something before
+    the centroids settle again, and only Lloyd can tell which one then ends lower.
+    Candidates: points drawn with probability ∝ weight × squared error, each moved to the mean
+    of what it would take, and the error-weighted mean of each (vivid) hue family given in
+    ``hue_families``.
     Centroids whose indices are in ``fixed`` never move.
 
     >>> X = np.array([[0.0, 0, 0], [1, 1, 1], [100, 0, 0], [101, 0, 0], [0, 200, 0]])
@@ -589,7 +586,8 @@ def _converge(points, weights, centroids, fixed) -> KMeansResult:
 def _best_swap(
     points, weights, best: KMeansResult, rng, hue_families, fixed
 ) -> KMeansResult | None:
-    """The first of the SWAP_TRIES most promising swaps that lowers the inertia, or None."""
+    """The first of the SWAP_TRIES most promising swaps that, once converged, lowers the
+    inertia, or None."""
     centroids = best.centroids
     K = len(centroids)
     distances = _squared_distances(points, centroids)
@@ -612,8 +610,6 @@ def _best_swap(
     change[fixed] = np.inf  # a kept colour is never the one that moves
     for flat in np.argsort(change, axis=None)[:SWAP_TRIES]:
         j, t = np.unravel_index(flat, change.shape)
-        if change[j, t] >= 0:
-            break
         moved = centroids.copy()
         moved[j] = candidates[t]
         run = _converge(points, weights, moved, fixed)

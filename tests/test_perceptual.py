@@ -59,15 +59,22 @@ def reference_delta_e(original: np.ndarray, reconstructed: np.ndarray) -> np.nda
     return 100 * np.linalg.norm(srgb_to_oklab(original) - srgb_to_oklab(reconstructed), axis=-1)
 
 
-def reference_lost_hue(original: np.ndarray, delta_e: np.ndarray, weights: np.ndarray) -> float:
-    """Lost hue by masking each window in turn: ``(hue − start) mod 360 < width``."""
-    lab = srgb_to_oklab(original.reshape(-1, 3))
-    delta_e, weights = delta_e.reshape(-1).astype(np.float64), weights.reshape(-1)
+def reference_window_masks(lab: np.ndarray) -> list[np.ndarray]:
+    """The vivid colours in each hue window, masked in turn: ``(hue − start) mod 360 < width``."""
     vivid = np.hypot(lab[:, 1], lab[:, 2]) >= VIVID_CHROMA
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
+    return [
+        vivid & ((hue - start) % 360 < HUE_WINDOW_DEGREES)
+        for start in np.arange(0, 360, HUE_STEP_DEGREES)
+    ]
+
+
+def reference_lost_hue(original: np.ndarray, delta_e: np.ndarray, weights: np.ndarray) -> float:
+    """Lost hue from :func:`reference_window_masks`: the worst weighted mean ΔE_OK."""
+    lab = srgb_to_oklab(original.reshape(-1, 3))
+    delta_e, weights = delta_e.reshape(-1).astype(np.float64), weights.reshape(-1)
     worst = 0.0
-    for start in np.arange(0, 360, HUE_STEP_DEGREES):
-        inside = vivid & ((hue - start) % 360 < HUE_WINDOW_DEGREES)
+    for inside in reference_window_masks(lab):
         weight = weights[inside].sum()
         if weight > 0 and weight >= MIN_HUE_SHARE * weights.sum():
             worst = max(worst, float(np.dot(delta_e[inside], weights[inside]) / weight))
@@ -321,6 +328,14 @@ def test_lost_hue_matches_window_masks_on_random_vivid_colours():
     expected = reference_lost_hue(colours, reference_delta_e(colours, became), weights)
     got = perceptual_error_of_colours(colours, became, weights).lost_hue
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_vivid_hue_windows_match_window_masks_on_random_colours():
+    rng = np.random.default_rng(6)
+    lab = srgb_to_oklab(rng.integers(0, 256, (5000, 3), dtype=np.uint8))
+    masks = metrics.vivid_hue_windows(lab)
+    assert masks.shape == (HUE_WINDOWS, 5000)
+    np.testing.assert_array_equal(masks, np.array(reference_window_masks(lab)))
 
 
 # --- Transparency ----------------------------------------------------------------------------
