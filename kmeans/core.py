@@ -18,8 +18,9 @@ Exact accelerations, each giving the same centroids as textbook Lloyd over every
   colour once, weighted by its pixel count: the weighted mean of distinct colours equals the mean
   over pixels, and a pixel's nearest centroid depends only on its colour.
 * Distances are computed a block of rows at a time, on every core (:mod:`kmeans.distance`), so
-  memory never holds an N×K array; for large K, centroids that the triangle inequality rules out
-  are not measured at all.
+  memory never holds an N×K array. From one round to the next, only the points whose nearest
+  centroid the centroids' moves could have changed are measured again (the triangle inequality
+  bounds the rest).
 * The update step keeps each cluster's sums (:class:`ClusterSums`) and corrects them only for the
   points that changed cluster, instead of summing every point again.
 """
@@ -31,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kmeans.distance import nearest_centroids, nearest_centroids_near
+from kmeans.distance import NearestCentroidTracker, nearest_centroids
 from kmeans.errors import KMeansError
 from kmeans.result import KMeansResult, ProgressCallback
 
@@ -500,9 +501,9 @@ def fixed_mask(fixed: object, K: int) -> np.ndarray:
 
 
 def _lloyd(points, weights, centroids, fixed, max_iters, tol, progress) -> KMeansResult:
-    """The loop itself: assignment from the last labels (pruned for large K), update by sums."""
-    labels, _ = nearest_centroids(points, centroids)
-    sums = ClusterSums(points, weights, labels, len(centroids))
+    """The loop itself: assignment that measures only the points in doubt, update by sums."""
+    nearest = NearestCentroidTracker(points, centroids)
+    sums = ClusterSums(points, weights, nearest.labels.copy(), len(centroids))
     history: list[float] = []
     converged = False
     for iteration in range(1, max_iters + 1):
@@ -514,7 +515,7 @@ def _lloyd(points, weights, centroids, fixed, max_iters, tol, progress) -> KMean
         new_centroids[fixed] = centroids[fixed]
         shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
         centroids = new_centroids
-        moved = sums.relabel(nearest_centroids_near(points, centroids, sums.labels)[0])
+        moved = sums.relabel(nearest.update(centroids, sums.labels))
         if moved == 0 or shift <= tol:
             converged = True
             break
