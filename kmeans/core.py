@@ -111,11 +111,10 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """
     channels = 4 if np.shape(X)[-1] == 4 else 3
     X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, channels)
-    keys = _colour_keys(X)
-    if channels == 3 and len(keys) > 1 << 20:
-        keys, counts, inverse = _distinct_by_histogram(keys)
+    if channels == 3 and len(X) > 1 << 20:
+        keys, counts, inverse = _distinct_by_histogram(_rgb_keys_as_intp(X))
     else:
-        keys, counts, inverse = _distinct_by_sorting(keys)
+        keys, counts, inverse = _distinct_by_sorting(_colour_keys(X))
     colours = np.empty((len(keys), channels), dtype=np.uint8)
     for channel in range(channels):
         colours[:, channel] = keys >> (8 * (channels - 1 - channel))
@@ -125,7 +124,7 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _distinct_by_histogram(keys: np.ndarray):
     """Count all 2^24 possible colours at once: linear time, best for large images."""
     counts = np.bincount(keys, minlength=1 << 24)
-    present = np.flatnonzero(counts)
+    present = np.flatnonzero(counts != 0)  # a byte per colour to scan instead of eight
     present_counts = counts[present]
     # The colour -> index table reuses the histogram's 128 MB, no longer needed, instead of
     # asking the system for 64 MB more.
@@ -146,6 +145,19 @@ def _distinct_by_sorting(keys: np.ndarray):
     inverse[packed.astype(np.uint32)] = np.cumsum(starts_new, dtype=np.int32) - 1
     first = np.flatnonzero(starts_new)
     return sorted_keys[first], np.diff(first, append=len(keys)), inverse
+
+
+def _rgb_keys_as_intp(X: np.ndarray) -> np.ndarray:
+    """The keys 0xRRGGBB of (N, 3) uint8 colours as 64-bit integers, ready for ``np.bincount``.
+
+    ``np.bincount`` converts any other integer type to 64 bits first, through a path that was
+    measured 5× slower than counting itself; and writing each colour's bytes into an 8-byte
+    little-endian word (B, G, R, then zeros) builds the keys in 2 passes instead of 5.
+    """
+    words = np.zeros((len(X), 8), dtype=np.uint8)
+    for byte, channel in enumerate((2, 1, 0)):
+        words[:, byte] = X[:, channel]
+    return words.view(np.dtype("<i8")).reshape(-1)
 
 
 def _colour_keys(X: np.ndarray) -> np.ndarray:

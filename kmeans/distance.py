@@ -35,6 +35,13 @@ BLOCK_ROWS = 131_072
 #: loop would spend more time dispatching vector operations than computing them.
 DENSE_PAIRS = 1 << 18
 
+#: Side, in colour units, of the grid cells whose centres the tracker measures before the points:
+#: each point is then within 2√3 units of a measured position.
+GRID_CELL = 4.0
+#: The grid is used only when it has at most this many cells, and at most half as many occupied
+#: cells as there are points (for fewer points per cell, measuring the points costs as little).
+GRID_MAX_CELLS = 1 << 20
+
 #: Slack, in colour units, for comparing the tracker's bounds: far more than float32 rounding
 #: of any colour distance (below 1e-4), so a point is settled only when its nearest centroid is
 #: beyond doubt, and a tie is always measured.
@@ -167,6 +174,11 @@ class NearestCentroidTracker:
     share of the points. The labels are exactly those of :func:`nearest_centroids`, which does
     the measuring.
 
+    The first bounds come the same way, from a grid: where many points share few cells of
+    ``GRID_CELL`` units, the cells' centres are measured and each point, r units from its cell's
+    centre, is at most r farther from the centre's nearest centroid and at most r nearer to any
+    other. Only the points near a boundary between two centroids are left in doubt.
+
     >>> points = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200]], dtype=np.uint8)
     >>> tracker = NearestCentroidTracker(points, np.array([[0.0, 0, 0], [250, 250, 250]]))
     >>> tracker.labels.tolist()
@@ -178,9 +190,14 @@ class NearestCentroidTracker:
     def __init__(self, points: np.ndarray, centroids: np.ndarray):
         self.points = points
         self.centroids = np.array(centroids, dtype=np.float64)
-        self.labels, nearest, second = nearest_two_centroids(points, self.centroids)
-        self.upper = np.sqrt(nearest, dtype=np.float64)
-        self.lower = np.sqrt(second, dtype=np.float64)
+        from_grid = _bounds_from_grid(points, self.centroids)
+        if from_grid is None:
+            self.labels, nearest, second = nearest_two_centroids(points, self.centroids)
+            self.upper = np.sqrt(nearest, dtype=np.float64)
+            self.lower = np.sqrt(second, dtype=np.float64)
+        else:
+            self.labels, self.upper, self.lower = from_grid
+            self._measure_points_in_doubt()
 
     def update(self, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Every point's nearest centroid among the moved ``centroids``, as a (N,) array.
@@ -194,17 +211,21 @@ class NearestCentroidTracker:
         self.centroids = centroids
         self.upper += shift[self.labels]
         self.lower -= _largest_other(shift)[self.labels]
+        self._measure_points_in_doubt()
+        return self.labels
+
+    def _measure_points_in_doubt(self) -> None:
+        """Measure where the bounds cannot tell: own distance first, then all K if need be."""
         doubt = np.flatnonzero(self.upper + BOUND_SLACK >= self.lower)
         if len(doubt):
-            own = self.points[doubt] - centroids[self.labels[doubt]]
+            own = self.points[doubt] - self.centroids[self.labels[doubt]]
             self.upper[doubt] = np.sqrt(np.einsum("ij,ij->i", own, own))
             doubt = doubt[self.upper[doubt] + BOUND_SLACK >= self.lower[doubt]]
         if len(doubt):
-            found, nearest, second = nearest_two_centroids(self.points[doubt], centroids)
+            found, nearest, second = nearest_two_centroids(self.points[doubt], self.centroids)
             self.labels[doubt] = found
             self.upper[doubt] = np.sqrt(nearest, dtype=np.float64)
             self.lower[doubt] = np.sqrt(second, dtype=np.float64)
-        return self.labels
 
     def _follow_moves_by_hand(self, labels: np.ndarray) -> None:
         moved = np.flatnonzero(labels != self.labels)
@@ -212,6 +233,49 @@ class NearestCentroidTracker:
             self.labels[moved] = labels[moved]
             self.upper[moved] = np.inf  # unknown: measured again on update
             self.lower[moved] = 0.0
+
+
+def _bounds_from_grid(points: np.ndarray, centroids: np.ndarray):
+    """Labels, upper and lower bounds for every point from its grid cell's centre, or None.
+
+    None when the grid would not save work: too many cells, or too few points per cell.
+    """
+    cell, corner, shape = _grid_cells(points)
+    n_cells = int(np.prod(shape, dtype=np.float64))
+    if n_cells > GRID_MAX_CELLS:
+        return None
+    occupied = np.flatnonzero(np.bincount(cell, minlength=n_cells) != 0)
+    if 2 * len(occupied) > len(points):
+        return None
+    centres = corner + (np.stack(np.unravel_index(occupied, shape), axis=1) + 0.5) * GRID_CELL
+    labels, nearest, second = nearest_two_centroids(centres, centroids)
+    # Every point of a cell is within half its diagonal of the centre.
+    radius = GRID_CELL * np.sqrt(points.shape[1]) / 2
+    row_of_cell = np.zeros(n_cells, dtype=np.intp)
+    row_of_cell[occupied] = np.arange(len(occupied))
+    row = row_of_cell[cell]
+    upper = np.sqrt(nearest, dtype=np.float64) + radius
+    lower = np.sqrt(second, dtype=np.float64) - radius
+    return labels[row], upper[row], lower[row]
+
+
+def _grid_cells(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Each point's cell index, the grid's corner and its shape in cells.
+
+    8-bit colours fall in a fixed 64³ grid found by shifting bits; other points in a grid from
+    their smallest coordinates to their largest.
+    """
+    if points.dtype == np.uint8 and GRID_CELL == 4:
+        shift = np.uint8(2)
+        corner, shape = np.zeros(points.shape[1]), (64,) * points.shape[1]
+        coordinates = np.right_shift(points, shift).T
+    else:
+        corner = points.min(axis=0).astype(np.float64)
+        coordinates = ((points - corner) // GRID_CELL).astype(np.intp).T
+        shape = tuple(int(extent) + 1 for extent in coordinates.max(axis=1))
+    if np.prod(shape, dtype=np.float64) > GRID_MAX_CELLS:
+        return np.empty(0, dtype=np.intp), corner, shape
+    return np.ravel_multi_index(tuple(coordinates), shape), corner, shape
 
 
 def _largest_other(shift: np.ndarray) -> np.ndarray:

@@ -280,12 +280,16 @@ def test_nearest_two_centroids_equal_the_two_smallest_of_brute_force(n_rows):
     np.testing.assert_allclose(second, two_smallest[:, 1], rtol=1e-5, atol=1e-3)
 
 
-def test_tracked_labels_equal_brute_force_however_the_centroids_move():
-    # Small moves (late in a run, most points settled by their bounds), large jumps (few
-    # settled), and points moved by hand to another cluster: the labels stay exact throughout.
+@pytest.mark.parametrize("scale", [1.0, 100 / 255], ids=["8-bit colours", "float, 0-100"])
+def test_tracked_labels_equal_brute_force_however_the_centroids_move(scale):
+    # The first bounds come from a grid (80,000 pixels in far fewer cells, for 8-bit and float
+    # points alike); then small moves (late in a run, most points settled by their bounds),
+    # large jumps (few settled), and points moved by hand to another cluster: the labels stay
+    # exact throughout.
     X = sample_pixels("coffee")[::3]
+    X = X if scale == 1.0 else X * scale
     rng = np.random.default_rng(6)
-    C = rng.uniform(0, 255, (40, 3))
+    C = rng.uniform(0, 255, (40, 3)) * scale
     tracker = NearestCentroidTracker(X, C)
     np.testing.assert_array_equal(tracker.labels, brute_labels(X, C))
     for step in (0.3, 2.0, 0.05, 40.0, 0.0, 1.0):
