@@ -322,12 +322,14 @@ class ClusterSums:
     def __init__(self, points: np.ndarray, weights: np.ndarray, labels: np.ndarray, K: int):
         self.points, self.weights, self.labels = points, weights, labels
         self.W, self.S, self.Q = np.zeros(K), np.zeros((K, points.shape[1])), np.zeros(K)
-        self._add(np.arange(len(points)), labels, sign=1.0)
+        self._add(slice(None), labels, sign=1.0)
 
-    def _add(self, rows: np.ndarray, clusters: np.ndarray, sign: float | np.ndarray) -> None:
+    def _add(
+        self, rows: np.ndarray | slice, clusters: np.ndarray, sign: float | np.ndarray
+    ) -> None:
         K = len(self.W)
         w = self.weights[rows] * sign
-        x = self.points[rows].astype(np.float64)
+        x = self.points[rows].astype(np.float64)  # a slice of all rows gathers nothing
         self.W += np.bincount(clusters, weights=w, minlength=K)
         for j in range(x.shape[1]):
             self.S[:, j] += np.bincount(clusters, weights=w * x[:, j], minlength=K)

@@ -215,12 +215,17 @@ class NearestCentroidTracker:
         return self.labels
 
     def _measure_points_in_doubt(self) -> None:
-        """Measure where the bounds cannot tell: own distance first, then all K if need be."""
-        doubt = np.flatnonzero(self.upper + BOUND_SLACK >= self.lower)
+        """Measure where the bounds cannot tell: own distance first, then all K if need be.
+
+        A point is also beyond doubt when it is nearer its centroid than half the gap to the
+        next centroid: no other centroid can then be nearer (Hamerly's second test).
+        """
+        safe = np.maximum(self.lower, _half_gap_to_next(self.centroids)[self.labels])
+        doubt = np.flatnonzero(self.upper + BOUND_SLACK >= safe)
         if len(doubt):
             own = self.points[doubt] - self.centroids[self.labels[doubt]]
             self.upper[doubt] = np.sqrt(np.einsum("ij,ij->i", own, own))
-            doubt = doubt[self.upper[doubt] + BOUND_SLACK >= self.lower[doubt]]
+            doubt = doubt[self.upper[doubt] + BOUND_SLACK >= safe[doubt]]
         if len(doubt):
             found, nearest, second = nearest_two_centroids(self.points[doubt], self.centroids)
             self.labels[doubt] = found
@@ -276,6 +281,13 @@ def _grid_cells(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, 
     if np.prod(shape, dtype=np.float64) > GRID_MAX_CELLS:
         return np.empty(0, dtype=np.intp), corner, shape
     return np.ravel_multi_index(tuple(coordinates), shape), corner, shape
+
+
+def _half_gap_to_next(centroids: np.ndarray) -> np.ndarray:
+    """For each centroid, half the distance to its nearest other centroid (inf if alone)."""
+    gaps = np.sqrt(((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(gaps, np.inf)
+    return gaps.min(axis=1) / 2
 
 
 def _largest_other(shift: np.ndarray) -> np.ndarray:
