@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kmeans.distance import NearestCentroidTracker, nearest_centroids
+from kmeans.distance import NearestCentroidTracker, cross_products, nearest_centroids
 from kmeans.errors import KMeansError
 from kmeans.result import KMeansResult, ProgressCallback
 
@@ -247,7 +247,7 @@ def _kmeans_plus_plus(
 
     def squared_distances(centres: np.ndarray) -> np.ndarray:
         """(N, T) squared distances to a few centres: |x|² - 2x·c + |c|², exact in float64."""
-        cross = points @ centres.T
+        cross = cross_products(points, centres)
         return np.maximum(squared_norms[:, None] - 2 * cross + (centres**2).sum(axis=1), 0)
 
     if len(kept):

@@ -61,6 +61,7 @@ from kmeans.core import (
     kmeans_init_centroids,
     run_kmeans,
 )
+from kmeans.distance import cross_products
 from kmeans.dither import dither_labels
 from kmeans.encode import OPAQUE, is_opaque
 from kmeans.errors import KMeansError
@@ -653,7 +654,7 @@ def _swap_candidates(points, weights, own, error, rng, hue_families) -> np.ndarr
 
 def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(N, T) squared distances, |x|² - 2x·c + |c|², in float64 (exact enough at colour scale)."""
-    squared = np.einsum("ij,ij->i", points, points)[:, None] - 2 * points @ centres.T
+    squared = np.einsum("ij,ij->i", points, points)[:, None] - 2 * cross_products(points, centres)
     return np.maximum(squared + np.einsum("ij,ij->i", centres, centres)[None, :], 0)
 
 
