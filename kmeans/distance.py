@@ -188,13 +188,14 @@ class NearestCentroidTracker:
     centroid without a single distance measured. The others first measure the distance to their
     own centroid (a tighter upper bound), and only those still in doubt are measured against all
     K. Late in a Lloyd run, when centroids move by fractions of a colour level, that is a small
-    share of the points. The labels are exactly those of :func:`nearest_centroids`, which does
-    the measuring.
+    share of the points. The labels are those :func:`nearest_centroids` would give, which does
+    the measuring (a point is settled only by a margin far beyond float32 rounding).
 
     The first bounds come the same way, from a grid: where many points share few cells of
-    ``GRID_CELL`` units, the cells' centres are measured and each point, r units from its cell's
-    centre, is at most r farther from the centre's nearest centroid and at most r nearer to any
-    other. Only the points near a boundary between two centroids are left in doubt.
+    ``GRID_CELL`` units, the cells' centres are measured, and each point, at most r = half a
+    cell's diagonal from its cell's centre, is at most r farther from the centre's nearest
+    centroid and at most r nearer to any other. Only the points near a boundary between two
+    centroids are left in doubt.
 
     >>> points = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200]], dtype=np.uint8)
     >>> tracker = NearestCentroidTracker(points, np.array([[0.0, 0, 0], [250, 250, 250]]))
@@ -293,10 +294,11 @@ def _grid_cells(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, 
         coordinates = np.right_shift(points, shift).T
     else:
         corner = points.min(axis=0).astype(np.float64)
+        extents = (points.max(axis=0) - corner) // GRID_CELL + 1
+        shape = tuple(int(min(extent, GRID_MAX_CELLS + 1)) for extent in extents)
+        if np.prod(shape, dtype=np.float64) > GRID_MAX_CELLS:  # checked before any cell is made
+            return np.empty(0, dtype=np.intp), corner, shape
         coordinates = ((points - corner) // GRID_CELL).astype(np.intp).T
-        shape = tuple(int(extent) + 1 for extent in coordinates.max(axis=1))
-    if np.prod(shape, dtype=np.float64) > GRID_MAX_CELLS:
-        return np.empty(0, dtype=np.intp), corner, shape
     return np.ravel_multi_index(tuple(coordinates), shape), corner, shape
 
 

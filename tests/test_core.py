@@ -300,6 +300,12 @@ def test_tracked_labels_equal_brute_force_however_the_centroids_move(scale):
         np.testing.assert_array_equal(tracker.update(C, labels), brute_labels(X, C))
 
 
+def test_tracker_on_points_too_spread_for_a_grid_equals_brute_force():
+    X = np.random.default_rng(10).uniform(-1e12, 1e12, (20_000, 3))
+    C = X[:5] + 1.0
+    np.testing.assert_array_equal(NearestCentroidTracker(X, C).labels, brute_labels(X, C))
+
+
 def test_tracker_with_one_centroid_gives_every_point_to_it():
     X = sample_pixels("chelsea")[::50]
     tracker = NearestCentroidTracker(X, np.array([[10.0, 20, 30]]))
