@@ -61,6 +61,7 @@ from kmeans.core import (
     kmeans_init_centroids,
     run_kmeans,
 )
+from kmeans.distance import cross_products
 from kmeans.dither import dither_labels
 from kmeans.encode import OPAQUE, is_opaque
 from kmeans.errors import KMeansError
@@ -184,7 +185,8 @@ class QuantizeResult:
     ----------
     palette : (K, 3) uint8, the centroids as (straight, not premultiplied) colours.
     labels : (H, W) uint8, each pixel's palette index.
-    image : (H, W, 3) uint8, the reconstruction ``palette[labels]``.
+    image : (H, W, 3) uint8, the reconstruction ``palette[labels]``, drawn on first use (the
+        palette and the labels are all a PNG needs).
     alpha : (H, W) uint8 or None, the input's transparency. Give it to
         :func:`~kmeans.encode.encode_png` with ``palette_alpha``: pixels with alpha 0 (below
         128 when ``palette_alpha`` is None) then share one extra, fully transparent entry.
@@ -206,7 +208,6 @@ class QuantizeResult:
 
     palette: np.ndarray
     labels: np.ndarray
-    image: np.ndarray
     alpha: np.ndarray | None
     kmeans: KMeansResult
     counts: np.ndarray
@@ -222,6 +223,10 @@ class QuantizeResult:
     @property
     def k(self) -> int:
         return len(self.palette)
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        return self.palette[self.labels]
 
     @cached_property
     def perceptual(self) -> PerceptualError:
@@ -310,16 +315,14 @@ def quantize(
     labels = _pixel_labels(counted, run, settings.space)
     if settings.dither != "none":
         labels = dither_labels(counted.rgb, palette, settings.dither, labels)
-    visible = labels.reshape(-1) if counted.visible is None else labels.reshape(-1)[counted.visible]
     return QuantizeResult(
         palette=palette,
         palette_alpha=palette_alpha,
         labels=labels,
-        image=palette[labels],
         image_alpha=_drawn_alpha(counted, palette_alpha, labels),
         alpha=counted.alpha,
         kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
-        counts=np.bincount(visible, minlength=len(palette)).astype(np.int64),
+        counts=_pixels_per_colour(counted, run, labels, settings.dither),
         colours=counted,
         colour_labels=run.labels,
         settings=settings,
@@ -443,6 +446,17 @@ def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.nd
         hidden_points = _points_in_space(counted.rgb.reshape(-1, 3)[hidden], space)
         labels[hidden] = find_closest_centroids(hidden_points, run.centroids)
     return labels.reshape(height, width)
+
+
+def _pixels_per_colour(
+    counted: ColourCounts, run: KMeansResult, labels: np.ndarray, dither: str
+) -> np.ndarray:
+    """(K,) int64: how many visible pixels each palette colour draws."""
+    K = len(run.centroids)
+    if dither == "none":  # every pixel of a colour has its colour's label: add up the counts
+        return np.bincount(run.labels, weights=counted.counts, minlength=K).astype(np.int64)
+    visible = labels.reshape(-1) if counted.visible is None else labels.reshape(-1)[counted.visible]
+    return np.bincount(visible, minlength=K).astype(np.int64)
 
 
 def _drawn_alpha(
@@ -636,7 +650,7 @@ def _swap_candidates(points, weights, own, error, rng, hue_families) -> np.ndarr
 
 def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(N, T) squared distances, |x|² - 2x·c + |c|², in float64 (exact enough at colour scale)."""
-    squared = np.einsum("ij,ij->i", points, points)[:, None] - 2 * points @ centres.T
+    squared = np.einsum("ij,ij->i", points, points)[:, None] - 2 * cross_products(points, centres)
     return np.maximum(squared + np.einsum("ij,ij->i", centres, centres)[None, :], 0)
 
 

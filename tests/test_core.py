@@ -17,14 +17,13 @@ from sklearn.cluster import KMeans
 
 from kmeans import (
     compute_centroids,
-    distance,
     distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
     lloyd_rounds,
     run_kmeans,
 )
-from kmeans.distance import BLOCK_ROWS, nearest_centroids_near
+from kmeans.distance import BLOCK_ROWS, NearestCentroidTracker, nearest_two_centroids
 from tests.helpers import sample_rgb
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
@@ -268,26 +267,49 @@ def test_find_closest_centroids_never_holds_the_n_by_k_matrix():
     assert peak < 200 * 2**20
 
 
-def test_pruned_search_equals_brute_force_whatever_the_previous_labels():
-    # The pruned search must be exact from any starting labels, good or bad: the triangle
-    # inequality holds for every point, wherever it was last.
+@pytest.mark.parametrize("n_rows", [5_000, BLOCK_ROWS + 1_000])
+def test_nearest_two_centroids_equal_the_two_smallest_of_brute_force(n_rows):
+    # Both sizes: the small one takes the dense table, the large one the blocks.
+    X = np.random.default_rng(8).integers(0, 256, (n_rows, 3), dtype=np.uint8)
+    C = np.random.default_rng(9).uniform(0, 255, (7, 3))
+    labels, nearest, second = nearest_two_centroids(X, C)
+    table = np.concatenate([squared_distances(X[i : i + 4096], C) for i in range(0, n_rows, 4096)])
+    two_smallest = np.sort(table, axis=1)[:, :2]
+    np.testing.assert_array_equal(labels, brute_labels(X, C))
+    np.testing.assert_allclose(nearest, two_smallest[:, 0], rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(second, two_smallest[:, 1], rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100 / 255], ids=["8-bit colours", "float, 0-100"])
+def test_tracked_labels_equal_brute_force_however_the_centroids_move(scale):
+    # The first bounds come from a grid (80,000 pixels in far fewer cells, for 8-bit and float
+    # points alike); then small moves (late in a run, most points settled by their bounds),
+    # large jumps (few settled), and points moved by hand to another cluster: the labels stay
+    # exact throughout.
     X = sample_pixels("coffee")[::3]
-    C = np.random.default_rng(6).uniform(0, 255, (40, 3))
-    for previous in (brute_labels(X, C), np.random.default_rng(7).integers(0, 40, len(X))):
-        labels, distances = nearest_centroids_near(X, C, previous, prune=True)
-        np.testing.assert_array_equal(labels, brute_labels(X, C))
-        np.testing.assert_allclose(distances, squared_distances(X, C).min(axis=1), rtol=1e-5)
+    X = X if scale == 1.0 else X * scale
+    rng = np.random.default_rng(6)
+    C = rng.uniform(0, 255, (40, 3)) * scale
+    tracker = NearestCentroidTracker(X, C)
+    np.testing.assert_array_equal(tracker.labels, brute_labels(X, C))
+    for step in (0.3, 2.0, 0.05, 40.0, 0.0, 1.0):
+        C = C + rng.normal(0, step, C.shape)
+        labels = tracker.labels.copy()
+        by_hand = rng.choice(len(X), 50, replace=False)
+        labels[by_hand] = rng.integers(0, 40, 50)
+        np.testing.assert_array_equal(tracker.update(C, labels), brute_labels(X, C))
 
 
-def test_run_kmeans_with_pruning_equals_textbook_lloyd(monkeypatch):
-    # Pruning is switched on only for large K and many colours; force it on a small photo.
-    monkeypatch.setattr(distance, "PRUNE_FROM_K", 2)
-    monkeypatch.setattr(distance, "PRUNE_FROM_PAIRS", 0)
-    X = sample_pixels("chelsea")
-    C0 = jittered(kmeans_init_centroids(X, 24, init="random", seed=3), seed=4)
-    expected, _ = textbook_lloyd_without_empty_clusters(X, C0, 6)
-    result = run_kmeans(X, C0, 6, tol=0)
-    np.testing.assert_allclose(result.centroids, expected, atol=1e-9)
+def test_tracker_on_points_too_spread_for_a_grid_equals_brute_force():
+    X = np.random.default_rng(10).uniform(-1e12, 1e12, (20_000, 3))
+    C = X[:5] + 1.0
+    np.testing.assert_array_equal(NearestCentroidTracker(X, C).labels, brute_labels(X, C))
+
+
+def test_tracker_with_one_centroid_gives_every_point_to_it():
+    X = sample_pixels("chelsea")[::50]
+    tracker = NearestCentroidTracker(X, np.array([[10.0, 20, 30]]))
+    assert (tracker.update(np.array([[200.0, 0, 0]]), tracker.labels) == 0).all()
 
 
 # --- compute_centroids ----------------------------------------------------------------------
