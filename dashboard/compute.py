@@ -7,7 +7,7 @@ Every function here calls ``kmeans/`` and returns something small and typed. Two
 * Results are data: small frozen dataclasses, cached per (photo digest, K, settings).
 
 Progress is passed in as a callback, so no cached function creates page elements itself.
-:func:`photo_run` keeps its results in a bounded store of its own (:class:`RunStore`) rather
+:func:`photo_run` keeps its results in a bounded store of its own (:class:`Store`) rather
 than under ``st.cache_data``, because st.cache_data records every element a cached function
 touches and replays it later, and a progress bar made by the page cannot be replayed.
 """
@@ -90,36 +90,126 @@ def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
-def loaded_photo(digest: str, _data: bytes) -> LoadedImage:
-    """The decoded pixels, keyed on the bytes' digest; read-only, so safe to share.
+class Store:
+    """Recent results shared by every visitor, bounded in number and in bytes (oldest out first).
 
-    Two entries: with four, four 40 MP uploads in a row peaked the server at 1.48 GB.
+    A result is made once even when several visitors ask for it at the same moment (a class
+    opening the same link): the first makes it, the others wait for it, and are told so, instead
+    of each queueing to make it again.
     """
-    with full_size_work()():
-        return load_image(_data)
+
+    def __init__(self, max_items: int, max_bytes: int, size_of: Callable[[object], int]) -> None:
+        self.max_items, self.max_bytes, self.size_of = max_items, max_bytes, size_of
+        self.items: OrderedDict[object, object] = OrderedDict()
+        self.making: dict[object, threading.Event] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: object):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+            return self.items.get(key)
+
+    def get_or_make(self, key: object, make: Callable[[], object], report: Progress | None = None):
+        while True:
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    return self.items[key]
+                being_made = self.making.get(key)
+                if being_made is None:
+                    self.making[key] = threading.Event()
+                    break
+            if report is not None:
+                report(
+                    0.0, "Another visitor asked for the same thing a moment ago: waiting for it…"
+                )
+            being_made.wait()  # then look again: stored, or failed and ours to try
+        try:
+            made = make()
+            self.put(key, made)
+            return made
+        finally:
+            with self.lock:
+                self.making.pop(key).set()
+
+    def put(self, key: object, value: object) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.max_items or (
+                len(self.items) > 1 and sum(map(self.size_of, self.items.values())) > self.max_bytes
+            ):
+                self.items.popitem(last=False)
 
 
-@st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
-def upload_problem(digest: str, _data: bytes) -> str | None:
-    """Why the upload cannot be read (one sentence), or None once it is decoded and cached.
+def photo_bytes(photo: LoadedImage) -> int:
+    return photo.rgb.nbytes + (0 if photo.alpha is None else photo.alpha.nbytes)
 
-    A cache of its own because st.cache_resource keeps no exceptions: without it a damaged
-    40 MP file would be decoded again, holding the full-size lock, at every rerun.
+
+def counts_bytes(counted: ColourCounts) -> int:
+    """What counting adds to the photo's own pixels (which it shares, not copies)."""
+    parts = (counted.colours, counted.counts, counted.inverse, counted.visible)
+    return sum(part.nbytes for part in parts if part is not None)
+
+
+#: Decoded photos: a dozen 12 MP photos, or three at the 40 MP limit. With a count of two, a
+#: class of visitors each trying a few K re-decoded their photos at every turn.
+MAX_PHOTO_BYTES = 400_000_000
+#: Colour counts: about 50 MB for a 12 MP photo (mostly each pixel's colour number).
+MAX_COUNTS_BYTES = 400_000_000
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def photo_store() -> Store:
+    return Store(max_items=16, max_bytes=MAX_PHOTO_BYTES, size_of=photo_bytes)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def counts_store() -> Store:
+    return Store(max_items=16, max_bytes=MAX_COUNTS_BYTES, size_of=counts_bytes)
+
+
+def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> LoadedImage:
+    """The decoded pixels, keyed on the bytes' digest; read-only, so safe to share."""
+
+    def decode() -> LoadedImage:
+        with full_size_work()(_progress):
+            return load_image(_data)
+
+    return photo_store().get_or_make(digest, decode, _progress)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def problem_store() -> Store:
+    return Store(max_items=64, max_bytes=64 * 1000, size_of=len)
+
+
+def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) -> str | None:
+    """Why the upload cannot be read (one sentence), or None once it is decoded and stored.
+
+    Failures are remembered too: without that, a damaged 40 MP file would be decoded again,
+    in the full-size queue, at every rerun.
     """
+    known = problem_store().get(digest)
+    if known is not None:
+        return known
     try:
-        loaded_photo(digest, _data)
+        loaded_photo(digest, _data, _progress)
     except KMeansError as error:
+        problem_store().put(digest, str(error))
         return str(error)
     return None
 
 
-@st.cache_resource(max_entries=1, ttl=ONE_HOUR, show_spinner=False)
-def counted_colours(digest: str, _data: bytes) -> ColourCounts:
+def counted_colours(digest: str, _data: bytes, _progress: Progress | None = None) -> ColourCounts:
     """The photo's distinct colours, counted once for every K tried on it."""
-    photo = loaded_photo(digest, _data)
-    with full_size_work()():
-        return count_colours(photo)
+    photo = loaded_photo(digest, _data, _progress)
+
+    def count() -> ColourCounts:
+        with full_size_work()(_progress):
+            return count_colours(photo)
+
+    return counts_store().get_or_make(digest, count, _progress)
 
 
 @dataclass(frozen=True)
@@ -191,62 +281,36 @@ class PhotoRun:
         return self.kmeans_seconds + self.png_seconds + self.measure_seconds
 
 
-class RunStore:
-    """The results of recent runs, for every visitor: at most MAX_RUNS, at most MAX_BYTES.
-
-    The oldest go first. A run's size is its PNG plus its display images, so a few 40 MP
-    runs cannot crowd out memory.
-    """
-
-    MAX_RUNS = 32
-    MAX_BYTES = 400_000_000
-
-    def __init__(self) -> None:
-        self.runs: OrderedDict[tuple, PhotoRun] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> PhotoRun | None:
-        with self.lock:
-            if key in self.runs:
-                self.runs.move_to_end(key)
-            return self.runs.get(key)
-
-    def put(self, key: tuple, run: PhotoRun) -> None:
-        with self.lock:
-            self.runs[key] = run
-            while len(self.runs) > self.MAX_RUNS or (
-                len(self.runs) > 1 and sum(map(run_bytes, self.runs.values())) > self.MAX_BYTES
-            ):
-                self.runs.popitem(last=False)
-
-
 def run_bytes(run: PhotoRun) -> int:
     return len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
 
 
+#: Runs: their PNG and display copies, so a few 40 MP runs cannot crowd out memory.
+MAX_RUNS, MAX_RUN_BYTES = 32, 300_000_000
+
+
 @st.cache_resource(max_entries=1, show_spinner=False)
-def run_store() -> RunStore:
-    return RunStore()
+def run_store() -> Store:
+    return Store(max_items=MAX_RUNS, max_bytes=MAX_RUN_BYTES, size_of=run_bytes)
 
 
 def photo_run(
     digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
 ) -> PhotoRun:
     """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``."""
-    key = (digest, k, settings)
-    found = run_store().get(key)
-    if found is None:
-        found = _quantized(digest, k, settings, _data, _progress)
-        run_store().put(key, found)
-    return found
+    return run_store().get_or_make(
+        (digest, k, settings),
+        lambda: _quantized(digest, k, settings, _data, _progress),
+        _progress,
+    )
 
 
 def _quantized(
     digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None
 ) -> PhotoRun:
-    photo = loaded_photo(digest, _data)
-    colours = counted_colours(digest, _data)
     report = _progress or (lambda fraction, words: None)
+    photo = loaded_photo(digest, _data, report)
+    colours = counted_colours(digest, _data, report)
 
     def each_round(round_number: int, most: int, inertia: float) -> None:
         typical = (inertia / max(1, colours.counts.sum())) ** 0.5

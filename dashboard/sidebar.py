@@ -111,7 +111,9 @@ def choose_photo() -> Photo:
     if chosen is not None:
         data = chosen.getvalue()
         digest = compute.digest_of(data)
-        problem = compute.upload_problem(digest, data)
+        waiting = st.empty()  # a visitor queued behind others' photos is told their place
+        problem = compute.photo_problem(digest, data, lambda _, words: waiting.caption(words))
+        waiting.empty()
         if problem is None:
             name = chosen.name if wanted == "upload" else "camera photo.jpg"
             return Photo(name, data, digest, compute.loaded_photo(digest, data), wanted)

@@ -99,8 +99,16 @@ def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> Ap
     return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
 
 
+def open_details(app: AppTest) -> AppTest:
+    """Open "All the numbers", as a click on it does."""
+    app.session_state["details"] = True
+    return app.run()
+
+
 def metric(app: AppTest, label_start: str) -> str:
-    """The value of the one metric whose label starts with ``label_start``."""
+    """The value of the one metric whose label starts with ``label_start`` (in the numbers)."""
+    if not app.session_state["details"]:
+        open_details(app)
     (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
     return found
 

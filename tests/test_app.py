@@ -6,6 +6,8 @@ import ast
 import io
 import json
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -22,7 +24,9 @@ from tests.helpers import (
     ROOT,
     SAMPLES,
     jpeg_bytes,
+    metric,
     no_errors,
+    open_details,
     open_page,
     png_download,
     png_header_only,
@@ -53,19 +57,6 @@ def headline(app: AppTest) -> tuple[str, str]:
 def sizes_stated(app: AppTest) -> tuple[int, int]:
     original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", headline(app)[1]).groups()
     return int(original.replace(",", "")), int(png.replace(",", ""))
-
-
-def open_details(app: AppTest) -> AppTest:
-    """Open "All the numbers", as a click on it does."""
-    app.session_state["details"] = True
-    return app.run()
-
-
-def metric(app: AppTest, label_start: str) -> str:
-    if not app.session_state["details"]:
-        open_details(app)
-    (found,) = [m.value for m in app.metric if m.label.startswith(label_start)]
-    return found
 
 
 def test_first_view_leads_with_words_sizes_and_the_download(app, downloads):
@@ -389,11 +380,49 @@ def test_every_cache_of_the_page_is_bounded():
         if isinstance(decorator, ast.Call)
         and ast.unparse(decorator.func) in ("st.cache_data", "st.cache_resource")
     }
-    assert "run_store" in caches and "loaded_photo" in caches
+    assert {"run_store", "photo_store", "counts_store"} <= caches.keys()
     assert [name for name, options in caches.items() if "max_entries" not in options] == []
-    from dashboard.compute import RunStore
+    from dashboard import compute
 
-    assert RunStore.MAX_RUNS <= 64 and RunStore.MAX_BYTES <= 500_000_000
+    assert compute.MAX_RUNS <= 64
+    budgets = (compute.MAX_RUN_BYTES, compute.MAX_PHOTO_BYTES, compute.MAX_COUNTS_BYTES)
+    assert sum(budgets) <= 1_200_000_000  # with one run's working memory, under 2 GB
+
+
+def test_a_store_drops_the_oldest_beyond_its_bytes_and_makes_a_result_once_for_all():
+    from dashboard.compute import Store
+
+    store = Store(max_items=10, max_bytes=100, size_of=len)
+    for key in "abc":
+        store.put(key, b"x" * 40)
+    assert store.get("a") is None and store.get("b") and store.get("c")  # 120 > 100: a went
+
+    made, started, release = [], threading.Event(), threading.Event()
+
+    def slowly():
+        made.append(1)
+        started.set()
+        release.wait(5)
+        return b"result"
+
+    heard = []
+    first = threading.Thread(target=store.get_or_make, args=("d", slowly))
+    first.start()
+    started.wait(5)
+    second_result = []
+    second = threading.Thread(
+        target=lambda: second_result.append(
+            store.get_or_make("d", slowly, lambda *told: heard.append(told))
+        )
+    )
+    second.start()
+    while not heard:  # the second visitor is told why it waits
+        time.sleep(0.01)
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert made == [1] and second_result == [b"result"]
+    assert heard[0][1].startswith("Another visitor asked for the same")
 
 
 def test_a_run_reports_progress_through_its_callback_and_a_stored_run_reports_none():
