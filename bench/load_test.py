@@ -16,9 +16,10 @@ for that photo, so nothing is served from the cache.
 Two times per step, as in bench/page_speed.py: *first result visible* (the split view shows the
 new K's picture) and *result* (the full-resolution download button for that K and that photo's
 size is there and the run has finished; the page must also name the visitor's own file). A
-watcher in every page records the progress bar's texts, so the report can say whether waiting
-visitors were told their place in the queue ("Waiting: N photos ahead of yours…") and how long
-the longest stretch was in which a visitor's page was busy with nothing to read. The first
+watcher in every page records the progress bar's texts, each tagged with what the visitor was
+doing, so the report can say whether waiting visitors were told their place in the queue
+("Waiting: N photos ahead of yours…"), after uploading and while the page first loaded, and how
+long the longest stretch was in which a visitor's page was busy with nothing to read. The first
 waiting visitor told a place of 2 or more is photographed, and so is the first left for 15 s
 with no progress text, to bench/results/load-waiting.png and load-silent.png.
 
@@ -56,6 +57,7 @@ from page_tools import (
     finished_runs,
     free_port,
     health,
+    mark_phase,
     remaining_ms,
     server_memory_mb,
     split_signature,
@@ -95,6 +97,7 @@ class Session:
     steps: list[Step] = field(default_factory=list)
     seen: dict = field(default_factory=dict)  # the page watcher's record, read at the end
     failure: str = ""
+    phase: str = "page load"
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Pictures:
 async def visit(browser, session: Session, ks, everyone_loaded, loaded, args, pictures) -> None:
     context = await browser.new_context(viewport=VIEWPORT)
     page = await watched_page(context)
-    looking = asyncio.create_task(look_at_the_wait(page, pictures))
+    looking = asyncio.create_task(look_at_the_wait(page, session, pictures))
     try:
         started = time.perf_counter()
         deadline = time.monotonic() + args.step_timeout
@@ -139,8 +142,10 @@ async def step(page, session: Session, label: str, k: int, act, args) -> None:
     """One action and its result; a miss is recorded and the visitor goes on."""
     done = Step(label, k)
     session.steps.append(done)
+    session.phase = label
     deadline = time.monotonic() + args.step_timeout
     try:
+        await mark_phase(page, label)
         runs, before = await finished_runs(page), await split_signature(page)
         started = time.perf_counter()
         await act()
@@ -162,7 +167,7 @@ async def step(page, session: Session, label: str, k: int, act, args) -> None:
         session.failure = session.failure or f"{label}: {done.failure}"
 
 
-async def look_at_the_wait(page, pictures: Pictures) -> None:
+async def look_at_the_wait(page, session: Session, pictures: Pictures) -> None:
     """Every second: photograph the first visitor told a place far back, and the first left
     silent (busy, with no progress text) for a long while."""
     while True:
@@ -179,7 +184,7 @@ async def look_at_the_wait(page, pictures: Pictures) -> None:
                 place = int(text.split()[1])
                 if place >= PLACE_WORTH_A_PICTURE:
                     pictures.waiting = RESULTS / "load-waiting.png"
-                    pictures.taken["waiting"] = text
+                    pictures.taken["waiting"] = f"{session.phase}: {text}"
                     await page.screenshot(path=pictures.waiting)
             if (
                 pictures.silent is None
@@ -187,7 +192,9 @@ async def look_at_the_wait(page, pictures: Pictures) -> None:
                 and seen["silent"] >= SILENT_WORTH_A_PICTURE
             ):
                 pictures.silent = RESULTS / "load-silent.png"
-                pictures.taken["silent"] = f"busy with no progress text for {seen['silent']:.0f} s"
+                pictures.taken["silent"] = (
+                    f"{session.phase}: busy with no progress text for {seen['silent']:.0f} s"
+                )
                 await page.screenshot(path=pictures.silent)
         except Exception:  # a closed page or a busy renderer: try again next second
             continue
@@ -239,11 +246,18 @@ def seconds(value: float | None) -> str:
     return "MISSED" if value is None else f"{value:.1f}"
 
 
+def places_told(seen: dict, after_upload: bool) -> list[int]:
+    """The queue places the page showed, while it first loaded or after the upload."""
+    return [
+        place
+        for _, place, phase in seen.get("waiting", [])
+        if (phase != "page load") == after_upload
+    ]
+
+
 def places(seen: dict) -> str:
-    told = [place for _, place in seen.get("waiting", [])]
-    if not told:
-        return "never"
-    return f"{len(told)} texts, {max(told)} → {min(told)}"
+    told = places_told(seen, after_upload=True)
+    return f"{max(told)} → {min(told)} ({len(told)} texts)" if told else "never"
 
 
 def longest(seen: dict, kind: str) -> float:
@@ -263,7 +277,7 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at) -> str:
         "",
         "Cells: seconds to the first result visible / to the full result.",
         "",
-        "| visitor | page load | " + " | ".join(labels) + " | queue places told | "
+        "| visitor | page load | " + " | ".join(labels) + " | queue places told after upload | "
         "longest busy with no progress text | longest at 'Starting…' |",
         "|---|--:|" + "--:|" * len(labels) + "---|--:|--:|",
     ]
@@ -303,12 +317,15 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at) -> str:
             f"- server memory: peak {memory['peak']:.0f} MB (VmHWM; target ≤ 2048 MB: {verdict}), "
             f"largest sampled {highest[0]:.0f} MB, now {memory['now']:.0f} MB"
         )
-    told = [s for s in sessions if s.seen.get("waiting")]
-    farthest = max((p for s in told for _, p in s.seen["waiting"]), default=0)
     silent = [longest(s.seen, "no progress bar") for s in sessions]
+    for after_upload, when in ((True, "after uploading"), (False, "while the page first loaded")):
+        told = [places_told(s.seen, after_upload) for s in sessions]
+        lines.append(
+            f"- visitors told their place in the queue {when}: "
+            f"{sum(map(bool, told))} of {len(sessions)} "
+            f"(farthest back: {max(max(t, default=0) for t in told)} photos ahead)"
+        )
     lines += [
-        f"- waiting visitors told their place in the queue: {len(told)} of {len(sessions)} "
-        f"(farthest back: {farthest} photos ahead)",
         f"- longest stretch a visitor's page was busy with no progress text: "
         f"median {np.median(silent):.1f} s, worst {max(silent):.1f} s",
     ]

@@ -29,6 +29,7 @@ resident set, kept by the kernel) and VmRSS (now).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 import tempfile
@@ -112,6 +113,7 @@ WATCH_JS = f"""
   const watch = window.__watch = {{
     finished: 0, state: null, skeletonFirst: null, skeletonLast: null,
     progress: null, texts: [], waiting: [], stretch: {{}}, since: null, kind: null,
+    phase: "page load",  // what the visitor is doing, set by the script driving the page
   }};
   const kindOf = (state, text) => state !== "running" ? null
     : !text ? "no progress bar" : text.startsWith("Waiting:") ? "queue place"
@@ -132,7 +134,7 @@ WATCH_JS = f"""
       watch.progress = text;
       watch.texts.push([now, text]);
       const place = text.match(/{WAITING}/);
-      if (place) watch.waiting.push([now, Number(place[1])]);
+      if (place) watch.waiting.push([now, Number(place[1]), watch.phase]);
     }}
     const kind = kindOf(state, text);
     if (watch.kind !== null) {{
@@ -185,6 +187,11 @@ async def watched_page(context):
 
 async def watch(page) -> dict:
     return await page.evaluate("window.__watch")
+
+
+async def mark_phase(page, phase: str) -> None:
+    """Name what the visitor does next, so the queue places the page shows can be told apart."""
+    await page.evaluate("phase => { if (window.__watch) window.__watch.phase = phase; }", phase)
 
 
 async def finished_runs(page) -> int:
@@ -378,6 +385,24 @@ def server_memory_mb(pid: int) -> dict[str, float]:
         totals["peak"] += int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
         totals["now"] += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
     return totals
+
+
+def server_cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) the server and its descendants have used so far.
+
+    On a machine shared with other work, wall-clock times swing with the load; the CPU the
+    server spent on an action does much less, so it says whether a change made the work smaller.
+    """
+    if pid is None:
+        return None
+    ticks = 0
+    for process in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(pid: int) -> list[int]:
