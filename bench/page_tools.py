@@ -5,13 +5,14 @@ photos built from the samples, and the server's memory.
 page changes only that section needs to follow. Two moments count for each action:
 
 * *first result visible*: the split view's redrawn side is labelled with the new K, shows a
-  different picture than before the action, and that picture has loaded. The label may carry
-  more words after "K colours" (say "· preview"), so a display-size preview that comes before
-  the full-resolution result counts as soon as it is drawn.
+  different picture than before the action, that picture has loaded and the browser has
+  painted since (two animation frames, so a long drawing task cannot hide in the figure). The
+  label may carry more words after "K colours" (say "· preview"), so a display-size preview
+  that comes before the full-resolution result counts as soon as it is drawn.
 * *full result*: the download button for that K and the photo's full size is on the page, the
   script run the action started has finished, no grey placeholder (``stSkeleton``) is left and
   every image has loaded. The download and the metrics are always from the full-resolution
-  result, so this is when the visitor has everything.
+  result, so this is when the visitor has everything (painted too).
 
 A small script (:data:`WATCH_JS`) injected into every page counts finished script runs, notes
 when grey placeholders were on screen, and records the progress bar's texts with their times,
@@ -212,8 +213,20 @@ async def split_signature(page) -> str:
     return ""
 
 
+async def painted(frame) -> None:
+    """Until ``frame`` (a page or an iframe) has painted twice more.
+
+    What a script just put on the page shows only once the browser paints; a long task (Plotly
+    drawing 20,000 WebGL points in software, say) holds the main thread and so every paint.
+    Two animation frames later, whatever the last task drew is on screen.
+    """
+    await frame.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 async def wait_split_shows(page, k: int, before: str, deadline: float) -> None:
-    """Until the split view's redrawn side is labelled K and shows a new picture, loaded."""
+    """Until the split view's redrawn side is labelled K and shows a new picture, painted."""
     pattern = SPLIT_LABEL.format(k=k)
     while True:
         for frame in reversed(_split_frames(page)):
@@ -223,6 +236,7 @@ async def wait_split_shows(page, k: int, before: str, deadline: float) -> None:
                     arg=[pattern, before],
                     timeout=min(1000, remaining_ms(deadline)),
                 )
+                await painted(frame)
                 return
             except DeadlineError:
                 raise
@@ -233,8 +247,9 @@ async def wait_split_shows(page, k: int, before: str, deadline: float) -> None:
 
 
 async def wait_drawn(page, runs_before: int, deadline: float) -> None:
-    """Until a run after ``runs_before`` has finished and everything it drew has loaded."""
+    """Until a run after ``runs_before`` has finished and everything it drew is painted."""
     await page.wait_for_function(_DRAWN_JS, arg=runs_before, timeout=remaining_ms(deadline))
+    await painted(page)
 
 
 async def wait_full_result(
@@ -268,6 +283,7 @@ async def wait_compare_thumbnails(page, ks, deadline: float) -> None:
         "() => [...document.images].every(image => image.complete && image.naturalWidth > 0)",
         timeout=remaining_ms(deadline),
     )
+    await painted(page)
 
 
 async def plot_colours(page) -> str:
@@ -283,7 +299,7 @@ async def plot_colours(page) -> str:
 
 
 async def wait_plot_recoloured(page, before: str, deadline: float) -> None:
-    """Until the 3D plot's pixel colours differ from ``before`` (Plotly has the new data)."""
+    """Until the 3D plot's pixel colours differ from ``before`` and the plot is painted."""
     await page.wait_for_function(
         f"""(before) => {{
         const plot = document.querySelector('[data-testid="stMain"] {PLOTLY_CHART}');
@@ -294,6 +310,7 @@ async def wait_plot_recoloured(page, before: str, deadline: float) -> None:
         arg=before,
         timeout=remaining_ms(deadline),
     )
+    await painted(page)
 
 
 def health(url: str) -> str:
