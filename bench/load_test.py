@@ -37,9 +37,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -368,7 +368,8 @@ def main() -> None:
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     pictures, highest, started_at = Pictures(), [0.0], datetime.now()
-    with tempfile.TemporaryDirectory() as folder, (Path(folder) / "server.log").open("wb") as log:
+    stem = RESULTS / f"load-test-{started_at:%Y-%m-%d-%H%M}"
+    with Path(f"{stem}-server.log").open("wb") as log:
         server = None
         try:
             if args.url is None:
@@ -386,8 +387,13 @@ def main() -> None:
             if server is not None:
                 stop_streamlit(server)
     print("\n" + text)
-    out = RESULTS / f"load-test-{started_at:%Y-%m-%d-%H%M}.md"
+    out = Path(f"{stem}.md")
     out.write_text(text)
+    # Each page's own record (progress texts with their times, in ms since it opened), to
+    # reconstruct what a visitor saw when.
+    Path(f"{stem}-pages.json").write_text(
+        json.dumps({s.photo.name: {**s.seen, "phase": s.phase} for s in sessions}, indent=1)
+    )
     print(f"written to {out.relative_to(REPO)}")
 
 

@@ -113,7 +113,8 @@ WATCH_JS = f"""
 (() => {{
   const watch = window.__watch = {{
     finished: 0, state: null, skeletonFirst: null, skeletonLast: null,
-    progress: null, texts: [], waiting: [], stretch: {{}}, since: null, kind: null,
+    progress: null, texts: [], waiting: [], states: [], phases: [], stretch: {{}}, since: null,
+    kind: null,
     phase: "page load",  // what the visitor is doing, set by the script driving the page
   }};
   const kindOf = (state, text) => state !== "running" ? null
@@ -124,6 +125,7 @@ WATCH_JS = f"""
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app ? app.getAttribute("data-test-script-state") : null;
     if (watch.state === "running" && state === "notRunning") watch.finished += 1;
+    if (state !== watch.state) watch.states.push([now, state]);
     watch.state = state;
     if (document.querySelector('{SKELETON}')) {{
       watch.skeletonFirst ??= now;
@@ -192,7 +194,11 @@ async def watch(page) -> dict:
 
 async def mark_phase(page, phase: str) -> None:
     """Name what the visitor does next, so the queue places the page shows can be told apart."""
-    await page.evaluate("phase => { if (window.__watch) window.__watch.phase = phase; }", phase)
+    await page.evaluate(
+        """phase => { if (!window.__watch) return;
+        window.__watch.phase = phase; window.__watch.phases.push([performance.now(), phase]); }""",
+        phase,
+    )
 
 
 async def finished_runs(page) -> int:
