@@ -4,11 +4,12 @@
     /work/venv/bin/python bench/page_memory.py --photos 3  # three different ones, one by one
 
 Starts `streamlit run` on a free port and a headless Chromium. The visitor opens the page, sets
-K to 256 (the End key on the K slider), then uploads each photo in turn and waits until its
+K to 256 (the K control's largest preset), then uploads each photo in turn and waits until its
 result is shown. The photos are 7745 × 5164 = 39,995,180 pixels, just under MAX_PIXELS
-(40,000,000), each a different sample Lanczos-upscaled and saved as a quality-90 JPEG. After each
-step it prints the server's peak (VmHWM) and current (VmRSS) resident memory from /proc, the
-server and its children summed. Every wait is bounded, so the script always ends by itself.
+(40,000,000), each a different sample Lanczos-upscaled and saved as a quality-90 JPEG (cached
+for the next run, see bench/page_tools.py). After each step it prints the server's peak (VmHWM)
+and current (VmRSS) resident memory from /proc, the server and its children summed.
+Every wait is bounded, so the script always ends by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from page_tools import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    K_PRESET_GROUP,
     PAGE_IDLE,
     REPO,
     Photo,
@@ -54,8 +56,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         paths = [
-            photo.save_jpeg(Path(folder) / f"largest-{i}.jpg")
-            for i, photo in enumerate(PHOTOS[: args.photos])
+            photo.cached_jpeg(f"largest-{i}.jpg") for i, photo in enumerate(PHOTOS[: args.photos])
         ]
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -80,9 +81,8 @@ def visit(url: str, paths: list[Path], pid: int, timeout_ms: float) -> None:
         result_button(page, 16, 512, 512).wait_for()
         report("sample shown at K = 16", pid)
 
-        slider = page.get_by_test_id("stSidebar").get_by_role("slider").first
-        slider.focus()
-        slider.press("End")
+        presets = page.get_by_role("radiogroup", name=K_PRESET_GROUP)
+        presets.get_by_role("radio", name=str(K), exact=True).click()
         result_button(page, K, 512, 512).wait_for()
         report(f"sample shown at K = {K}", pid)
 
