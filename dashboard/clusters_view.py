@@ -123,7 +123,11 @@ def show_cluster_plot(run: PhotoRun, highlight: int | None) -> None:
         highlight=highlight,
         labels=run.sample_labels,
     )
-    st.plotly_chart(figure, config={"displaylogo": False, "displayModeBar": False})
+    # A key keeps one chart across reruns, so the toggle restyles it instead of building a new
+    # WebGL scene (which took seconds in software rendering).
+    st.plotly_chart(
+        figure, config={"displaylogo": False, "displayModeBar": False}, key="clusters_3d"
+    )
     if highlight is not None:
         st.caption(f"Showing the pixels of palette colour {hex_codes(run.palette)[highlight]}.")
 
