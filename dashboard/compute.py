@@ -79,29 +79,45 @@ class WorkQueue:
     kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
     but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256). Each visitor
     takes a ticket; while waiting, they are told how many photos are ahead of theirs.
+
+    A visitor may leave while waiting: Streamlit stops a script when its visitor changes a
+    setting, by raising an exception from the next page call, here the progress report. Their
+    ticket is then marked done, so the queue skips it instead of waiting for it for ever.
     """
 
     def __init__(self) -> None:
         self.turn = threading.Condition()
         self.next_ticket = 0
         self.serving = 0
+        self.done: set[int] = set()  # tickets finished or given up, not yet reached
 
     @contextmanager
     def __call__(self, report: Progress | None = None):
         with self.turn:
             ticket = self.next_ticket
             self.next_ticket += 1
-            while self.serving != ticket:
-                if report is not None:
-                    ahead = ticket - self.serving
-                    report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
-                self.turn.wait(timeout=0.5)
         try:
+            self._wait_for(ticket, report)
             yield
         finally:
             with self.turn:
-                self.serving += 1
+                self.done.add(ticket)
+                while self.serving in self.done:
+                    self.done.remove(self.serving)
+                    self.serving += 1
                 self.turn.notify_all()
+
+    def _wait_for(self, ticket: int, report: Progress | None) -> None:
+        while True:
+            with self.turn:
+                if self.serving == ticket:
+                    return
+                ahead = sum(1 for t in range(self.serving, ticket) if t not in self.done)
+            if report is not None:  # outside the lock: it is a page call, and may raise
+                report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
+            with self.turn:
+                if self.serving != ticket:
+                    self.turn.wait(timeout=0.5)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)

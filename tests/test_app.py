@@ -551,6 +551,46 @@ def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
     }
 
 
+def test_a_visitor_who_leaves_the_queue_while_waiting_does_not_block_those_behind():
+    from dashboard.compute import WorkQueue
+
+    queue, served = WorkQueue(), []
+    first_inside, release = threading.Event(), threading.Event()
+
+    class RerunError(Exception):
+        """What Streamlit raises from a page call when the visitor changes a setting."""
+
+    def first() -> None:
+        with queue():
+            first_inside.set()
+            release.wait(5)
+            served.append("first")
+
+    def leaver(_fraction: float, _words: str) -> None:
+        raise RerunError
+
+    def leaves() -> None:
+        with pytest.raises(RerunError), queue(leaver):
+            served.append("never")
+
+    def last() -> None:
+        with queue():
+            served.append("last")
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    first_inside.wait(5)
+    for target in (leaves, last):
+        threads.append(threading.Thread(target=target))
+        threads[-1].start()
+        time.sleep(0.1)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert served == ["first", "last"]
+
+
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
     from dashboard.compute import HEAT_FULL, heat_overlay
 
