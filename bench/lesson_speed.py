@@ -12,8 +12,9 @@ on this shared machine.
 
 A step counts as done when the page shows it, not merely when the script is idle: the lesson's
 text has changed, Streamlit is idle, the photos in the lesson have loaded, and a Plotly plot in
-the page or in any of its frames has drawn since the click (a ``plotly_afterplot`` event, or a
-new plot), followed by two animation frames so that the WebGL canvas has been painted.
+the page or in any of its frames has drawn since the text changed (a ``plotly_afterplot``
+event, or a new plot), followed by two animation frames so that the WebGL canvas has been
+painted. For an update, that is the first frame of the centroids' glide.
 
 At the end it prints, per version and step, the median and 90th percentile in milliseconds, and
 the ratio of the medians. When a lesson finishes, it presses New start and carries on.
@@ -50,25 +51,37 @@ LESSON = ".st-key-lesson"
 # In every frame: count Plotly draws, whether the plot is Streamlit's own or a component's.
 COUNT_PLOT_DRAWS = """
 (() => {
-  window.__plotDraws = 0;
+  window.__lastDraw = window.__lastDraw || 0;
   const seen = new WeakSet();
+  const drew = () => { window.__lastDraw = Date.now(); };
   const watch = () => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
       if (seen.has(plot) || typeof plot.on !== 'function') continue;
       seen.add(plot);
-      if (plot._fullData) window.__plotDraws += 1;  // drawn before we saw it
-      plot.on('plotly_afterplot', () => { window.__plotDraws += 1; });
+      if (plot._fullData) drew();  // drawn before we saw it
+      plot.on('plotly_afterplot', drew);
     }
     requestAnimationFrame(watch);
   };
-  requestAnimationFrame(watch);
+  // A frame's first, empty document can hand its window to the real one, dropping the
+  // callbacks it had asked for: watch again once the real document has loaded.
+  const start = () => {
+    if (document.__watchingPlots) return;
+    document.__watchingPlots = true;
+    requestAnimationFrame(watch);
+  };
+  start();
+  window.addEventListener('DOMContentLoaded', () => { document.__watchingPlots = false; start(); });
 })();
 """
-SHOWN = f"""() => {{
+STATE = f"""() => {{
   const lesson = document.querySelector('{LESSON}');
-  const idle = document.querySelector('{PAGE_IDLE}') !== null;
-  const photos = [...lesson.querySelectorAll('img')].every((img) => img.complete);
-  return idle && photos ? lesson.innerText : null;
+  return {{
+    now: Date.now(),
+    text: lesson.innerText,
+    idle: document.querySelector('{PAGE_IDLE}') !== null,
+    photos: [...lesson.querySelectorAll('img')].every((img) => img.complete),
+  }};
 }}"""
 TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
@@ -81,27 +94,34 @@ class Version:
     times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
 
-def plot_draws(page) -> dict:
+def last_draws(page) -> dict:
+    """When each frame last drew a plot, in ms of the page's clock (0: never)."""
     draws = {}
     for frame in page.frames:
         try:
-            draws[frame] = frame.evaluate("window.__plotDraws || 0")
+            draws[frame] = frame.evaluate("window.__lastDraw || 0")
         except Exception:  # a frame that went away meanwhile
             continue
     return draws
 
 
-def wait_until_shown(page, text_before: str, draws_before: dict, timeout: float = 20) -> None:
+def wait_until_shown(page, text_before: str, timeout: float = 20) -> None:
+    """Until the text has changed, the page is idle and a plot has drawn since the change.
+
+    A draw counts only if it came after the last look that still saw the old text: the plot
+    can also redraw for other reasons (a resize, say) before the step arrives.
+    """
     deadline = time.monotonic() + timeout
-    drawn_in = None
+    unchanged_at = page.evaluate("Date.now()")
     while time.monotonic() < deadline:
-        text = page.evaluate(SHOWN)
-        if drawn_in is None:
-            draws = plot_draws(page)
-            drawn_in = next((f for f, n in draws.items() if n > draws_before.get(f, 0)), None)
-        if text is not None and text != text_before and drawn_in is not None:
-            drawn_in.evaluate(TWO_FRAMES)
-            return
+        state = page.evaluate(STATE)
+        if state["text"] == text_before:
+            unchanged_at = state["now"]
+        elif state["idle"] and state["photos"]:
+            frame, drawn_at = max(last_draws(page).items(), key=lambda item: item[1])
+            if drawn_at > unchanged_at:
+                frame.evaluate(TWO_FRAMES)
+                return
         time.sleep(0.01)
     raise TimeoutError(f"the step did not show within {timeout} s")
 
@@ -150,13 +170,13 @@ def take_step(page, step: str) -> float:
         take_step(page, "update")
     restart_if_finished(page)
     page.wait_for_timeout(200)
-    text, draws = lesson_text(page), plot_draws(page)
+    text = lesson_text(page)
     started = time.perf_counter()
     if step in BUTTONS:
         button(page, BUTTONS[step]).click()
     else:
         page.keyboard.press("ArrowRight")
-    wait_until_shown(page, text, draws)
+    wait_until_shown(page, text)
     return time.perf_counter() - started
 
 
@@ -201,7 +221,9 @@ def run(versions: list[Version], steps: int) -> None:
                     for version in versions:
                         seconds = take_step(version.page, step)
                         version.times[step].append(seconds)
-                        print(f"{version.name:>10} {step:>10}: {1000 * seconds:6.0f} ms", flush=True)
+                        print(
+                            f"{version.name:>10} {step:>10}: {1000 * seconds:6.0f} ms", flush=True
+                        )
         finally:
             browser.close()
 
