@@ -14,7 +14,9 @@ A step counts as done when the page shows it, not merely when the script is idle
 text has changed, Streamlit is idle, the photos in the lesson have loaded, and a Plotly plot in
 the page or in any of its frames has drawn since the text changed (a ``plotly_afterplot``
 event, or a new plot), followed by two animation frames so that the WebGL canvas has been
-painted. For an update, that is the first frame of the centroids' glide.
+painted. For an update, that is the first frame of the centroids' glide. The times are taken
+by the page's own clock as things happen (from the pointerdown or keydown), so the script's
+polling adds nothing to them.
 
 At the end it prints, per version and step, the median and 90th percentile in milliseconds, and
 the ratio of the medians. When a lesson finishes, it presses New start and carries on.
@@ -44,22 +46,28 @@ from page_tools import (
 )
 from playwright.sync_api import sync_playwright
 
+VERBOSE = False  # --verbose: when the text, the idle page and the plot each appeared
 VIEWPORT = {"width": 1280, "height": 720}
 BUTTONS = {"assign": "1 · Assign", "update": "2 · Update", "next round": "Next round"}
 STEPS = (*BUTTONS, "→ key")
 LESSON = ".st-key-lesson"
-# In every frame: count Plotly draws, whether the plot is Streamlit's own or a component's.
-COUNT_PLOT_DRAWS = """
+# In every frame: when a Plotly plot (Streamlit's own or a component's) was last painted, i.e.
+# two animation frames after it drew, and when a photo last finished loading. In the page
+# itself, also when the visitor last pressed a button or a key. All on the page's clock (ms).
+MARK_PAINTS = """
 (() => {
-  window.__lastDraw = window.__lastDraw || 0;
+  window.__paintAt = window.__paintAt || 0;
+  window.__photoAt = window.__photoAt || 0;
   const seen = new WeakSet();
-  const drew = () => { window.__lastDraw = Date.now(); };
+  const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    window.__paintAt = Date.now();
+  }));
   const watch = () => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
       if (seen.has(plot) || typeof plot.on !== 'function') continue;
       seen.add(plot);
-      if (plot._fullData) drew();  // drawn before we saw it
-      plot.on('plotly_afterplot', drew);
+      if (plot._fullData) painted();  // drawn before we saw it
+      plot.on('plotly_afterplot', painted);
     }
     requestAnimationFrame(watch);
   };
@@ -72,18 +80,42 @@ COUNT_PLOT_DRAWS = """
   };
   start();
   window.addEventListener('DOMContentLoaded', () => { document.__watchingPlots = false; start(); });
+  window.addEventListener('load', (e) => {
+    if (e.target.tagName === 'IMG') window.__photoAt = Date.now();
+  }, true);
+  if (window === window.top) {
+    for (const kind of ['pointerdown', 'keydown']) {
+      window.addEventListener(kind, () => { window.__inputAt = Date.now(); }, true);
+    }
+  }
 })();
 """
-STATE = f"""() => {{
+# In the page: from now on, note when the lesson's text first differs from ``before``, and
+# when Streamlit was last seen idle after that.
+WATCH_TEXT = f"""(before) => {{
   const lesson = document.querySelector('{LESSON}');
-  return {{
-    now: Date.now(),
-    text: lesson.innerText,
-    idle: document.querySelector('{PAGE_IDLE}') !== null,
-    photos: [...lesson.querySelectorAll('img')].every((img) => img.complete),
-  }};
+  const idle = () => document.querySelector('{PAGE_IDLE}') !== null;
+  window.__textAt = 0;
+  window.__idleAt = 0;
+  if (window.__watcher) window.__watcher.disconnect();
+  window.__watcher = new MutationObserver(() => {{
+    const now = Date.now();
+    if (!window.__textAt && lesson.innerText !== before) window.__textAt = now;
+    if (window.__textAt && idle() && !window.__idleAt) window.__idleAt = now;
+    if (window.__textAt && !idle()) window.__idleAt = 0;
+  }});
+  window.__watcher.observe(document.body, {{
+    subtree: true, childList: true, characterData: true, attributes: true,
+  }});
 }}"""
-TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+STATE = """() => ({
+  inputAt: window.__inputAt, textAt: window.__textAt, idleAt: window.__idleAt,
+  photos: [...document.querySelectorAll('img')].every((img) => img.complete),
+})"""
+FRAME_STATE = """() => ({
+  paintAt: window.__paintAt, photoAt: window.__photoAt,
+  photos: [...document.querySelectorAll('img')].every((img) => img.complete),
+})"""
 
 
 @dataclass
@@ -91,38 +123,46 @@ class Version:
     name: str
     url: str
     page: object = None
+    missed: int = 0
     times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
 
-def last_draws(page) -> dict:
-    """When each frame last drew a plot, in ms of the page's clock (0: never)."""
-    draws = {}
+def frame_states(page) -> list[dict]:
+    states = []
     for frame in page.frames:
         try:
-            draws[frame] = frame.evaluate("window.__lastDraw || 0")
+            states.append(frame.evaluate(FRAME_STATE))
         except Exception:  # a frame that went away meanwhile
             continue
-    return draws
+    return states
 
 
-def wait_until_shown(page, text_before: str, timeout: float = 20) -> None:
-    """Until the text has changed, the page is idle and a plot has drawn since the change.
+def wait_until_shown(page, timeout: float = 20) -> float:
+    """Seconds from the click (or key) to the step on screen, by the page's own clock.
 
-    A draw counts only if it came after the last look that still saw the old text: the plot
-    can also redraw for other reasons (a resize, say) before the step arrives.
+    Shown means: the lesson's text has changed and Streamlit is idle, a plot has been painted
+    since the text changed (a plot can also redraw for other reasons, a resize say, before
+    the step arrives), and every photo has loaded. Python only polls for the end; the times
+    are those the page noted as things happened, so slow polling adds nothing.
     """
     deadline = time.monotonic() + timeout
-    unchanged_at = page.evaluate("Date.now()")
     while time.monotonic() < deadline:
         state = page.evaluate(STATE)
-        if state["text"] == text_before:
-            unchanged_at = state["now"]
-        elif state["idle"] and state["photos"]:
-            frame, drawn_at = max(last_draws(page).items(), key=lambda item: item[1])
-            if drawn_at > unchanged_at:
-                frame.evaluate(TWO_FRAMES)
-                return
-        time.sleep(0.01)
+        frames = frame_states(page)
+        painted = max(f["paintAt"] for f in frames)
+        if (
+            state["textAt"]
+            and state["idleAt"]
+            and painted > state["textAt"]
+            and all(f["photos"] for f in frames)
+        ):
+            photo = max(f["photoAt"] for f in frames)
+            shown = max(state["textAt"], state["idleAt"], painted, photo)
+            if VERBOSE:
+                marks = {"text": state["textAt"], "idle": state["idleAt"], "plot": painted}
+                print("   ", {k: v - state["inputAt"] for k, v in marks.items()})
+            return (shown - state["inputAt"]) / 1000
+        time.sleep(0.02)
     raise TimeoutError(f"the step did not show within {timeout} s")
 
 
@@ -137,7 +177,7 @@ def idle(page) -> None:
 
 def open_lesson(browser, url: str):
     context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(COUNT_PLOT_DRAWS)
+    context.add_init_script(MARK_PAINTS)
     page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(url)
@@ -170,14 +210,12 @@ def take_step(page, step: str) -> float:
         take_step(page, "update")
     restart_if_finished(page)
     page.wait_for_timeout(200)
-    text = lesson_text(page)
-    started = time.perf_counter()
+    page.evaluate(WATCH_TEXT, lesson_text(page))
     if step in BUTTONS:
         button(page, BUTTONS[step]).click()
     else:
         page.keyboard.press("ArrowRight")
-    wait_until_shown(page, text)
-    return time.perf_counter() - started
+    return wait_until_shown(page)
 
 
 def exported(revision: str, into: Path) -> Path:
@@ -200,6 +238,9 @@ def report(versions: list[Version]) -> None:
             print(
                 f"| {version.name} | {step} | {len(ms)} | {statistics.median(ms):.0f} | {p90:.0f} |"
             )
+    for version in versions:
+        if version.missed:
+            print(f"\n{version.name}: {version.missed} steps did not show within the timeout")
     if len(versions) == 2:
         print("\n| step | median ratio (this tree / compared) |\n|---|---|")
         ours, theirs = versions
@@ -233,7 +274,10 @@ def main() -> None:
     parser.add_argument("--url", help="a running server; by default one is started")
     parser.add_argument("--compare", metavar="REV", help="also time this git revision, interleaved")
     parser.add_argument("--steps", type=int, default=10, help="times each kind of step is timed")
+    parser.add_argument("--verbose", action="store_true", help="print each step's parts")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     servers, logs = [], []
     with tempfile.TemporaryDirectory() as scratch:
         try:

@@ -176,6 +176,7 @@ def next_round(lesson: Lesson) -> None:
 
 def toggle_play() -> None:
     st.session_state["playing"] = not st.session_state.get("playing", False)
+    st.session_state["play_toggled"] = True
 
 
 def keyboard_shortcuts() -> None:

@@ -4,6 +4,14 @@
 // browser never rebuilds the scene or receives a whole figure again.
 "use strict";
 
+// A software WebGL renderer (a laptop without a GPU) spends much of a frame on multisampling;
+// the plot's 2-pixel dots and thin axes do not need it, so WebGL here is asked for none.
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, options) {
+  const webgl = typeof kind === "string" && kind.includes("webgl");
+  return getContext.call(this, kind, webgl ? { ...options, antialias: false } : options);
+};
+
 const $ = (id) => document.getElementById(id);
 const plot = $("plot");
 const curve = $("curve");
@@ -23,6 +31,7 @@ let glide = null;               // the running glide's requestAnimationFrame id
 let clicks = 0;
 let photoUrl = null;
 let lastArgs = null;
+let renders = 0;                // so that a step's late callbacks know a newer one came
 
 function send(type, data) {
   window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
@@ -154,7 +163,6 @@ function glideCentroids(args) {
     moveCentroids(args, at).then(() => {
       if (glide === null) return;  // a newer step took over
       glide = t < 1 ? requestAnimationFrame(frame) : null;
-      if (t >= 1) drawPlot(args, to, from);
     });
   };
   glide = requestAnimationFrame(frame);
@@ -223,13 +231,18 @@ function render(args) {
     drawn = null;
   }
   if (glide !== null) { cancelAnimationFrame(glide); glide = null; }
+  const thisRender = ++renders;
   const gliding = args.previous && drawn && args.step_id !== stepId;
   stepId = args.step_id;
   showPhoto(args);
   showErrors(args);
   if (gliding) {
-    // The points take their new colours at once; the centroids then glide, trailing a line.
-    drawPlot(args, args.previous, null).then(() => glideCentroids(args));
+    // The points take their new colours at once; once that is on screen, the centroids
+    // glide to their new places, trailing a line.
+    drawPlot(args, args.previous, null).then(() => {
+      if (thisRender !== renders) return;
+      glide = requestAnimationFrame(() => { glide = requestAnimationFrame(() => glideCentroids(args)); });
+    });
   } else {
     showSwatches(args, args.centroids);
     drawPlot(args, args.centroids, args.previous);
