@@ -30,6 +30,9 @@ LESSON_CSS = """
 .st-key-lesson p, .st-key-lesson li, .st-key-lesson label, .st-key-lesson button p {
   font-size: 19px !important; }
 .st-key-lesson [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
+/* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
+   title, so it must not hide it under white. */
+[data-testid="stHeader"] { background: transparent; }
 </style>
 """
 
@@ -253,7 +256,7 @@ def show_state(lesson: Lesson) -> None:
     n = len(lesson.pixels)
     if lesson.labels is None:
         photo = rgb_png(lesson.pixels.reshape(height, width, 3))
-        caption = f"The photo, at the {width} × {height} pixels the lesson uses"
+        caption = f"The photo, {width} × {height} pixels"
         shares = None
     else:
         photo = palette_png(lesson.labels.reshape(height, width), palette)
@@ -276,9 +279,7 @@ def show_state(lesson: Lesson) -> None:
         photo_caption=caption,
         errors=errors,
         error_caption=(
-            f"Typical error now: {errors[-1]:.1f} levels"
-            if errors
-            else "The error, step by step, starts here."
+            f"Typical error now: {errors[-1]:.1f} levels" if errors else "Its error, step by step:"
         ),
         height=LESSON_PLOT_HEIGHT,
     )

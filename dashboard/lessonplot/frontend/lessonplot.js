@@ -22,6 +22,10 @@ const AXIS = { range: [0, 255], backgroundcolor: "#f4f4f6", tickfont: { size: 14
 // renderer (a laptop without a GPU), for a sharpness a projector does not show.
 const CONFIG = { displaylogo: false, displayModeBar: false, responsive: true, plotGlPixelRatio: 1 };
 
+// A padlock drawn here, not an emoji: a projector's laptop may have no emoji font.
+const LOCK_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" '
+  + 'd="M12 2a5 5 0 0 0-5 5v3H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-8a2 2 0 0 0-2-2h-1V7a5 5 0 0 0-5-5z'
+  + 'm-3 8V7a3 3 0 0 1 6 0v3H9z"/></svg>';
 let pointsId = null;
 let stepId = null;              // the step shown: only a new update glides
 let xyz = null;                 // {x, y, z} of the plotted points
@@ -134,7 +138,7 @@ function drawPlot(args, centroids, trailFrom) {
     centroidTrace(centroids, args.locked),
   ];
   drawn = centroids;
-  $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} of the pixels`;
+  $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} pixels`;
   $("key-trail").hidden = !trailFrom;
   $("key-changed").hidden = !data[1].x.length;
   return Plotly.react(plot, data, LAYOUT, CONFIG);
@@ -196,7 +200,7 @@ function showSwatches(args, centroids) {
     button.style.color = dark ? "#fff" : "#000";
     button.style.flexGrow = String(Math.max(share, 0.001));
     button.dataset.hex = fill;
-    button.textContent = args.locked[j] ? "🔒" : "";
+    button.innerHTML = args.locked[j] ? LOCK_ICON : "";
     const said = `${fill}, ${Math.round(100 * share)}% of the pixels`;
     button.title = args.locked[j] ? `${said}, locked` : `${said}: click to lock it`;
     button.setAttribute("aria-label", button.title);
