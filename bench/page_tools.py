@@ -61,6 +61,7 @@ __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "PAGE_IDLE",
+    "REPO",
     "Photo",
     "free_port",
     "png_button_name",

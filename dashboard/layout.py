@@ -18,11 +18,14 @@ ZOOM_STEPS = (2, 4, 8, 16)
 #: The lesson's picture: small enough that one step of Lloyd answers at once (well under
 #: 0.3 s), big enough to recognise the photo on a projector.
 LESSON_SIDE = 160
-#: Points the lesson's 3D plot draws: enough to show the cloud's shape; the plot is sent again
-#: at every step, and 12,000 points took over a second per step to draw in software WebGL.
+#: Points the lesson's 3D plot draws: enough to show the cloud's shape. Each step recolours
+#: them all, and redrawing the scene in software WebGL (a projector laptop without a GPU, or
+#: this machine's headless Chromium) grows with their number.
 LESSON_POINTS = 4_000
 #: The 3D plots' height on the page.
 PLOT_HEIGHT = 460
+#: The lesson's picture (photo, palette, error curve and 3D plot): with the controls and the
+#: sentence above it, it fits a 1280 × 720 projector.
 LESSON_PLOT_HEIGHT = 400
 
 #: Page-wide styling: less empty space above the title, so the result fits a 720 px screen.

@@ -2,8 +2,11 @@
 
 Each button press runs one real step of the library's Lloyd (:mod:`kmeans.lesson`) on a small
 copy of the photo: "Assign" gives every pixel the team of its nearest colour, "Update" moves
-every colour to its team's average. The 3D plot, the redrawn photo, the palette and the error
-curve all follow, and a sentence says what just happened in plain words.
+every colour to its team's average. A sentence says what just happened in plain words, and the
+lesson's picture (:mod:`dashboard.lessonplot`: the redrawn photo, the palette, the colours in
+3D and the error curve) follows. A step reruns only the lesson's body (a fragment), and the
+picture receives only what the step changed, so a step answers at once even on a projector's
+laptop.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ import numpy as np
 import streamlit as st
 
 from dashboard import compute
-from dashboard.clusters_view import cluster_figure, convergence_figure
-from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import LESSON_PLOT_HEIGHT, LESSON_POINTS
+from dashboard.lessonplot import lesson_plot, palette_png, rgb_png
 from dashboard.sidebar import Photo
 from kmeans import kmeans_init_centroids
 from kmeans.lesson import ASSIGN, Lesson, typical_error
@@ -27,7 +29,10 @@ LESSON_CSS = """
 <style>
 .st-key-lesson p, .st-key-lesson li, .st-key-lesson label, .st-key-lesson button p {
   font-size: 19px !important; }
-.st-key-lesson h3 { font-size: 28px !important; }
+.st-key-lesson [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
+/* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
+   title, so it must not hide it under white. */
+[data-testid="stHeader"] { background: transparent; }
 </style>
 """
 
@@ -52,58 +57,67 @@ def show_lesson(photo: Photo) -> None:
         if lesson is None:
             return
         playing = st.session_state.get("playing", False)
-        interval = SPEEDS[st.session_state.get("lesson_speed", "medium")] if playing else None
+        interval = SPEEDS[st.session_state.get("lesson_speed") or "medium"] if playing else None
         st.fragment(run_every=interval)(lesson_body)()
 
 
 def controls(photo: Photo) -> None:
-    row = st.columns([1, 1.7, 1.2, 1.2, 1, 1.5], vertical_alignment="bottom")
-    k = row[0].number_input("Colours (K)", 2, 12, 4, key="lesson_k")
-    init_label = (
-        row[1].segmented_control(
-            "Start from",
-            list(STARTS),
-            default="random",
-            key="lesson_init",
-            help="Random colours make every round visibly matter. k-means++ spreads the starting "
-            "colours apart, so it starts closer to the answer and needs fewer rounds.",
+    """Setting up: K, how to start and the speed (in a popover), start over, lock a colour."""
+    row = st.columns([1.25, 1, 1, 1.25], vertical_alignment="center")
+    k = st.session_state.setdefault("lesson_k", 4)
+    init_label = st.session_state.setdefault("lesson_init", "random") or "random"
+    with row[0].popover(
+        f"K = {k} · {init_label} start", icon=":material/tune:", width="stretch", key="setup"
+    ):
+        k = st.number_input("Colours (K)", 2, 12, key="lesson_k")
+        init_label = (
+            st.segmented_control(
+                "Start from",
+                list(STARTS),
+                key="lesson_init",
+                help="Random colours make every round visibly matter. k-means++ spreads the "
+                "starting colours apart, so it starts closer to the answer and needs fewer rounds.",
+            )
+            or "random"
         )
-        or "random"
-    )
+        st.segmented_control("Speed of Play", list(SPEEDS), default="medium", key="lesson_speed")
     seed = st.session_state.setdefault("lesson_seed", 0)
     locked = tuple(st.session_state.get("locked", ()))
     wanted = (photo.digest, int(k), STARTS[init_label], seed, locked)
-    if row[2].button("Start over", type="primary", width="stretch", icon=":material/replay:") or (
+    if row[1].button("Start over", type="primary", width="stretch", icon=":material/replay:") or (
         st.session_state.get("lesson_key") != wanted
     ):
         start_lesson(photo, int(k), STARTS[init_label], seed, locked)
-    if row[3].button(
+    if row[2].button(
         "New start",
         width="stretch",
         help="A new random start: K-Means may end somewhere else, with a different error.",
     ):
         st.session_state["lesson_seed"] = seed + 1
         st.rerun()
-    playing = st.session_state.get("playing", False)
-    row[4].button(
-        "Pause" if playing else "Play",
-        on_click=toggle_play,
+    with row[3].popover(
+        "Locked: " + ", ".join(hex_codes(np.array(locked, dtype=np.uint8)))
+        if locked
+        else "Lock a colour",
+        icon=":material/lock:",
         width="stretch",
-        key="play_button",
-        icon=":material/pause:" if playing else ":material/play_arrow:",
-        help="Step on its own, at the speed chosen, until K-Means settles.",
-    )
-    row[5].segmented_control("Speed", list(SPEEDS), default="medium", key="lesson_speed")
+        key="lock_popover",
+    ):
+        lesson = st.session_state.get("lesson")
+        if lesson is not None:
+            lock_controls(lesson, locked)
 
 
 def lesson_body() -> None:
     lesson: Lesson = st.session_state["lesson"]
+    if st.session_state.pop("play_toggled", False):
+        st.rerun()  # the whole page, so that the fragment starts or stops its timer
     if st.session_state.get("playing") and not lesson.finished:
         next_round(lesson)  # a whole round per tick: the slow tail of Lloyd takes many
     elif st.session_state.get("playing"):
         st.session_state["playing"] = False
         st.rerun()  # the whole page, so the fragment stops running on a timer
-    buttons = st.columns(4)
+    buttons = st.columns(5)
     next_kind = lesson.next_kind
     buttons[0].button(
         "1 · Assign",
@@ -131,11 +145,24 @@ def lesson_body() -> None:
         help="Assign, then update.",
     )
     buttons[3].button(
-        "Step (→ or space)",
+        "Step",
         width="stretch",
         key="step_button",
+        icon=":material/arrow_forward:",
         on_click=lesson.step,
         disabled=lesson.finished,
+        help="The next half step. The → key and the space bar press it too, and so does a "
+        "presenter's clicker.",
+    )
+    playing = st.session_state.get("playing", False)
+    buttons[4].button(
+        "Pause" if playing else "Play",
+        on_click=toggle_play,
+        width="stretch",
+        key="play_button",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        disabled=lesson.finished and not playing,
+        help="Step on its own, a round at a time, until K-Means settles.",
     )
     keyboard_shortcuts()
     show_state(lesson)
@@ -152,6 +179,7 @@ def next_round(lesson: Lesson) -> None:
 
 def toggle_play() -> None:
     st.session_state["playing"] = not st.session_state.get("playing", False)
+    st.session_state["play_toggled"] = True
 
 
 def keyboard_shortcuts() -> None:
@@ -185,10 +213,11 @@ def sentence(lesson: Lesson) -> str:
             "are already the averages of their teams, so updating would leave them where they "
             "are, and the next assignment would be the same: K-Means has converged."
         )
+    said = f"Round {step.round} · {step.kind}: "
     if step.kind == ASSIGN:
         if step.round == 1:
-            return f"Every one of the {step.changed:,} pixels joined a team. Now **Update**."
-        return (
+            return said + f"every one of the {step.changed:,} pixels joined a team. Now **Update**."
+        return said + (
             f"**{step.changed:,} pixels changed team** (outlined in the plot). Now **Update** "
             "to move each colour to its new team's average."
         )
@@ -198,8 +227,8 @@ def sentence(lesson: Lesson) -> str:
         if step.refilled
         else ""
     )
-    return (
-        f"Each colour moved to the average of its team; the biggest move was "
+    return said + (
+        f"each colour moved to the average of its team; the biggest move was "
         f"**{step.moved:.1f} levels**.{refilled} Now **Assign** again."
     )
 
@@ -221,75 +250,54 @@ def different_starts(lesson: Lesson) -> str:
 
 
 def show_state(lesson: Lesson) -> None:
-    height, width, _ = st.session_state["lesson_shape"]
-    n = len(lesson.pixels)
     st.markdown(sentence(lesson) + different_starts(lesson))
-    left, right = st.columns([2, 3], gap="medium")
+    height, width, _ = st.session_state["lesson_shape"]
     palette = np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8)
-    with left:
-        if lesson.labels is None:
-            redrawn = lesson.pixels.reshape(height, width, 3)
-            caption = f"The photo ({width} × {height} pixels, the copy the lesson works on)"
-        else:
-            redrawn = palette[lesson.labels].reshape(height, width, 3)
-            caption = f"Redrawn with these {len(palette)} colours ({width} × {height} pixels)"
-        show_image(
-            st,
-            png_bytes(np.repeat(np.repeat(redrawn, 3, 0), 3, 1)),
-            caption=caption,
-            width="stretch",
-        )
-        counts = (
-            np.bincount(lesson.labels, minlength=len(palette))
-            if lesson.labels is not None
-            else np.ones(len(palette))
-        )
-        show_image(
-            st, swatch_strip(palette, np.full(len(palette), 1 / len(palette)), 30), width="stretch"
-        )
-        lock_controls(lesson, palette, counts)
-    with right:
-        show_lesson_plot(lesson, palette)
-        errors = [typical_error(s.inertia, n) for s in lesson.steps]
-        if errors:
-            figure = convergence_figure(errors, x_title="step")
-            figure.update_layout(height=180)
-            st.plotly_chart(figure, config={"displaylogo": False, "displayModeBar": False})
-            st.caption(
-                f"Typical colour error after each step, from zero: {errors[-1]:.1f} levels "
-                "now. It never goes up."
-            )
-
-
-def show_lesson_plot(lesson: Lesson, palette: np.ndarray) -> None:
-    pixels = lesson.pixels
-    shown = np.linspace(0, len(pixels) - 1, min(LESSON_POINTS, len(pixels))).astype(int)
-    points = pixels[shown]
+    n = len(lesson.pixels)
     if lesson.labels is None:
-        colours = hex_codes(points)
+        photo = rgb_png(lesson.pixels.reshape(height, width, 3))
+        caption = f"The photo, {width} × {height} pixels"
+        shares = None
     else:
-        colours = hex_codes(palette[lesson.labels[shown]])
-    trail = None
-    steps = lesson.steps
-    if steps and steps[-1].kind != ASSIGN:
-        previous = [s for s in steps[:-1] if s.kind != ASSIGN]
-        trail = previous[-1].centroids if previous else st.session_state["lesson_start"]
-    figure = cluster_figure(
-        points.astype(float), colours, lesson.centroids, height=LESSON_PLOT_HEIGHT, trail=trail
-    )
+        photo = palette_png(lesson.labels.reshape(height, width), palette)
+        caption = f"Redrawn with these {len(palette)} colours"
+        shares = np.bincount(lesson.labels, minlength=len(palette)) / n
+    errors = [typical_error(s.inertia, n) for s in lesson.steps]
+    shown = plotted_points(n)
     changed = changed_pixels(lesson)
-    if changed is not None and changed[shown].any():
-        moved = points[changed[shown]]
-        figure.add_scatter3d(
-            x=moved[:, 0],
-            y=moved[:, 1],
-            z=moved[:, 2],
-            mode="markers",
-            marker={"size": 4, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2}},
-            name="changed team",
-            hoverinfo="skip",
-        )
-    st.plotly_chart(figure, config={"displaylogo": False, "displayModeBar": False})
+    clicked = lesson_plot(
+        points=lesson.pixels[shown],
+        points_id=f"{st.session_state['lesson_key'][0]}:{len(shown)}",
+        step_id=f"{st.session_state['lesson_key']}:{len(lesson.steps)}",
+        centroids=lesson.centroids,
+        teams=None if lesson.labels is None else lesson.labels[shown],
+        changed=None if changed is None else changed[shown],
+        previous=centroids_before_update(lesson),
+        locked=lesson.fixed,
+        shares=shares,
+        photo_png=photo,
+        photo_caption=caption,
+        errors=errors,
+        error_caption=(
+            f"Typical error now: {errors[-1]:.1f} levels" if errors else "Its error, step by step:"
+        ),
+        height=LESSON_PLOT_HEIGHT,
+    )
+    lock_clicked_swatch(clicked)
+
+
+def plotted_points(n: int) -> np.ndarray:
+    """Evenly spaced pixels for the 3D plot: the same ones at every step, so only colours change."""
+    return np.linspace(0, n - 1, min(LESSON_POINTS, n)).astype(int)
+
+
+def centroids_before_update(lesson: Lesson) -> np.ndarray | None:
+    """Where the centroids were before the last update, for its trail (None after an assign)."""
+    steps = lesson.steps
+    if not steps or steps[-1].kind == ASSIGN:
+        return None
+    previous = [s for s in steps[:-1] if s.kind != ASSIGN]
+    return previous[-1].centroids if previous else st.session_state["lesson_start"]
 
 
 def changed_pixels(lesson: Lesson) -> np.ndarray | None:
@@ -300,30 +308,38 @@ def changed_pixels(lesson: Lesson) -> np.ndarray | None:
     return assigns[-1].labels != assigns[-2].labels
 
 
-def lock_controls(lesson: Lesson, palette: np.ndarray, counts: np.ndarray) -> None:
-    """Lock a colour: the update never moves it, like a brand colour that must survive."""
-    hexes = hex_codes(palette)
-    locked = list(st.session_state.get("locked", ()))
+def lock_colour(colour: tuple[int, int, int]) -> None:
+    """Lock ``colour`` and start over: the update never moves it, like a brand colour."""
+    locked = tuple(st.session_state.get("locked", ()))
+    if colour not in locked:
+        st.session_state["locked"] = (*locked, colour)
+    st.rerun()
+
+
+def lock_clicked_swatch(clicked: dict | None) -> None:
+    """A click on a palette swatch locks that colour (once per click, not at every rerun)."""
+    if not clicked or clicked.get("click") == st.session_state.get("lesson_lock_click"):
+        return
+    st.session_state["lesson_lock_click"] = clicked["click"]
+    lock_colour(parse_hex_colour(clicked["lock"]))
+
+
+def lock_controls(lesson: Lesson, locked: tuple) -> None:
+    """Lock a colour of the palette, or one of your own: the update never moves it."""
+    st.caption("Or click a colour of the palette under the photo.")
+    hexes = hex_codes(np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8))
     pick, add = st.columns([3, 2], vertical_alignment="bottom")
     chosen = pick.selectbox(
-        "Lock a colour",
+        "Lock a colour of the palette",
         ["—", *hexes],
         key="lock_pick",
         help="A locked colour never moves when the others update.",
     )
     if chosen != "—" and add.button("Lock it", key="lock_button", width="stretch"):
-        colour = parse_hex_colour(chosen)
-        if colour not in locked:
-            st.session_state["locked"] = (*locked, colour)
-        st.rerun()
+        lock_colour(parse_hex_colour(chosen))
     own = st.color_picker("Or bring your own colour", "#d62828", key="lock_own")
     if st.button("Lock this colour and start over", key="lock_own_button"):
-        colour = parse_hex_colour(own)
-        if colour not in locked:
-            st.session_state["locked"] = (*locked, colour)
+        lock_colour(parse_hex_colour(own))
+    if locked and st.button("Unlock all", key="unlock"):
+        st.session_state["locked"] = ()
         st.rerun()
-    if locked:
-        st.caption("Locked: " + ", ".join(hex_codes(np.array(locked, dtype=np.uint8))))
-        if st.button("Unlock all", key="unlock"):
-            st.session_state["locked"] = ()
-            st.rerun()

@@ -156,11 +156,14 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) 
     raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
 
 
-def start_streamlit(port: int, log: IO[bytes], temp_dir: Path | None = None) -> subprocess.Popen:
+def start_streamlit(
+    port: int, log: IO[bytes], temp_dir: Path | None = None, cwd: Path = ROOT
+) -> subprocess.Popen:
     """`streamlit run streamlit_app.py`, headless on 127.0.0.1:``port``, its output to ``log``.
 
     With ``temp_dir``, the server's temporary files (TMPDIR) go there and nowhere else, so a
     test can look for what the server wrote without scanning every other process's files.
+    ``cwd`` is the tree whose page is served: another checkout lets a benchmark compare two.
     """
     env = None if temp_dir is None else {**os.environ, "TMPDIR": str(temp_dir)}
     return subprocess.Popen(
@@ -181,7 +184,7 @@ def start_streamlit(port: int, log: IO[bytes], temp_dir: Path | None = None) -> 
             "--browser.gatherUsageStats",
             "false",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

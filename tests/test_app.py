@@ -479,7 +479,7 @@ def test_the_lesson_steps_assign_and_update_to_convergence(app):
     assert any("starting colours" in m.value for m in app.markdown)
     assert app.button(key="update_button").disabled
     app.button(key="assign_button").click().run()
-    assert any("Every one of the" in m.value for m in app.markdown)
+    assert any("every one of the" in m.value for m in app.markdown)
     assert app.button(key="assign_button").disabled and not app.button(key="update_button").disabled
     app.button(key="update_button").click().run()
     assert any("the biggest move was" in m.value for m in app.markdown)

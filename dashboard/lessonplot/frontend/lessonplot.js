@@ -1,0 +1,276 @@
+// The lesson's picture, speaking Streamlit's component protocol (v1) over postMessage.
+// The 3D plot is built once per set of points; each step then only recolours the points,
+// outlines those that changed team and glides the centroids to where they moved, so the
+// browser never rebuilds the scene or receives a whole figure again.
+"use strict";
+
+// A software WebGL renderer (a laptop without a GPU) spends much of a frame on multisampling;
+// the plot's 2-pixel dots and thin axes do not need it, so WebGL here is asked for none.
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, options) {
+  const webgl = typeof kind === "string" && kind.includes("webgl");
+  return getContext.call(this, kind, webgl ? { ...options, antialias: false } : options);
+};
+
+const $ = (id) => document.getElementById(id);
+const plot = $("plot");
+const curve = $("curve");
+const FONT = { family: '"Source Sans Pro", system-ui, sans-serif', size: 18, color: "#31333f" };
+const GLIDE_MS = 700;           // how long the centroids take to glide to their new place
+const AXIS = { range: [0, 255], backgroundcolor: "#f4f4f6", tickfont: { size: 14 } };
+// plotly.js draws WebGL at twice the screen's pixels by default: four times the work for a software
+// renderer (a laptop without a GPU), for a sharpness a projector does not show.
+const CONFIG = { displaylogo: false, displayModeBar: false, responsive: true, plotGlPixelRatio: 1 };
+
+// A padlock drawn here, not an emoji: a projector's laptop may have no emoji font.
+const LOCK_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" '
+  + 'd="M12 2a5 5 0 0 0-5 5v3H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-8a2 2 0 0 0-2-2h-1V7a5 5 0 0 0-5-5z'
+  + 'm-3 8V7a3 3 0 0 1 6 0v3H9z"/></svg>';
+let pointsId = null;
+let stepId = null;              // the step shown: only a new update glides
+let xyz = null;                 // {x, y, z} of the plotted points
+let ownColours = null;          // each point's own colour, shown before the first assignment
+let drawn = null;               // the centroids as drawn now, [[r, g, b], ...]
+let glide = null;               // the running glide's requestAnimationFrame id
+let clicks = 0;
+let photoUrl = null;
+let lastArgs = null;
+let renders = 0;                // so that a step's late callbacks know a newer one came
+
+function send(type, data) {
+  window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
+}
+
+const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));
+const hex = (c) => "#" + c.map((v) => clamp(v).toString(16).padStart(2, "0")).join("");
+const lerp = (a, b, t) => a.map((v, i) => v + (b[i] - v) * t);
+const ease = (t) => 1 - (1 - t) ** 3;
+
+function decodePoints(bytes) {
+  const n = bytes.length / 3;
+  const x = new Array(n), y = new Array(n), z = new Array(n), colours = new Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = bytes[3 * i]; y[i] = bytes[3 * i + 1]; z[i] = bytes[3 * i + 2];
+    colours[i] = hex([x[i], y[i], z[i]]);
+  }
+  return [{ x, y, z }, colours];
+}
+
+function centroidSize(k) {  // as dashboard/clusters_view.centroid_size
+  return Math.min(20, Math.max(6, 26 - 4 * Math.log2(Math.max(k, 1))));
+}
+
+// --- the 3D plot ------------------------------------------------------------------------
+function pointTrace(colours) {
+  return {
+    type: "scatter3d", mode: "markers", ...xyz, name: `${xyz.x.length.toLocaleString("en")} pixels`,
+    marker: { size: 2, color: colours, opacity: 0.55 },
+    hovertemplate: "R %{x}, G %{y}, B %{z}<extra>pixel</extra>",
+  };
+}
+
+function changedTrace(changed) {
+  const x = [], y = [], z = [];
+  if (changed) {
+    for (let i = 0; i < changed.length; i++) {
+      if (changed[i]) { x.push(xyz.x[i]); y.push(xyz.y[i]); z.push(xyz.z[i]); }
+    }
+  }
+  return {
+    type: "scatter3d", mode: "markers", x, y, z, name: "changed team", hoverinfo: "skip",
+    marker: { size: 4, symbol: "circle-open", color: "black", line: { width: 2, color: "black" } },
+  };
+}
+
+function trailTrace(from, to) {
+  const x = [], y = [], z = [];
+  if (from) {
+    from.forEach((old, j) => {
+      x.push(old[0], to[j][0], null); y.push(old[1], to[j][1], null); z.push(old[2], to[j][2], null);
+    });
+  }
+  return {
+    type: "scatter3d", mode: "lines", x, y, z, name: "how far each moved", hoverinfo: "skip",
+    line: { color: "black", width: 4 },
+  };
+}
+
+function centroidTrace(centroids, locked) {
+  const fills = centroids.map(hex);
+  return {
+    type: "scatter3d", mode: "markers", name: "palette colours",
+    x: centroids.map((c) => c[0]), y: centroids.map((c) => c[1]), z: centroids.map((c) => c[2]),
+    text: fills.map((f, j) => (locked[j] ? `${f} (locked)` : f)),
+    marker: {
+      size: centroidSize(centroids.length), color: fills, opacity: 1,
+      symbol: locked.map((l) => (l ? "diamond" : "circle")), line: { color: "black", width: 3 },
+    },
+    hovertemplate: "R %{x:.0f}, G %{y:.0f}, B %{z:.0f}<br>%{text}<extra>centroid</extra>",
+  };
+}
+
+const LAYOUT = {
+  font: FONT,
+  margin: { l: 0, r: 0, t: 0, b: 0 },
+  showlegend: false,  // the key under the plot says it in fewer lines
+  uirevision: "keep the camera",
+  scene: {
+    xaxis: { ...AXIS, title: { text: "R" } },
+    yaxis: { ...AXIS, title: { text: "G" } },
+    zaxis: { ...AXIS, title: { text: "B" } },
+    aspectmode: "cube",
+    // Look across the grey diagonal, along which most photos lie, not down it.
+    camera: { eye: { x: 1.55, y: -1.35, z: 0.55 } },
+    domain: { x: [0, 1], y: [0, 1] },
+  },
+};
+
+function drawPlot(args, centroids, trailFrom) {
+  let colours = ownColours;
+  if (args.teams) {
+    const fills = args.centroids.map(hex);
+    colours = Array.from(args.teams, (team) => fills[team]);
+  }
+  const data = [
+    pointTrace(colours),
+    changedTrace(args.changed),
+    trailTrace(trailFrom, centroids),
+    centroidTrace(centroids, args.locked),
+  ];
+  drawn = centroids;
+  $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} pixels`;
+  $("key-trail").hidden = !trailFrom;
+  $("key-changed").hidden = !data[1].x.length;
+  return Plotly.react(plot, data, LAYOUT, CONFIG);
+}
+
+// Moves only the trail and the centroids: the points stay as they are.
+function moveCentroids(args, centroids) {
+  const trail = trailTrace(args.previous, centroids);
+  const balls = centroidTrace(centroids, args.locked);
+  drawn = centroids;
+  $("key-trail").hidden = false;
+  return Plotly.restyle(
+    plot,
+    { x: [trail.x, balls.x], y: [trail.y, balls.y], z: [trail.z, balls.z],
+      "marker.color": [null, balls.marker.color] },
+    [2, 3],
+  );
+}
+
+function glideCentroids(args) {
+  const from = args.previous, to = args.centroids, started = performance.now();
+  const frame = (now) => {
+    const t = Math.min(1, (now - started) / GLIDE_MS);
+    const at = from.map((c, j) => lerp(c, to[j], ease(t)));
+    showSwatches(args, at);
+    moveCentroids(args, at).then(() => {
+      if (glide === null) return;  // a newer step took over
+      glide = t < 1 ? requestAnimationFrame(frame) : null;
+    });
+  };
+  glide = requestAnimationFrame(frame);
+}
+
+// --- the photo, the palette and the error curve -----------------------------------------
+function showPhoto(args) {
+  const url = URL.createObjectURL(new Blob([args.photo], { type: "image/png" }));
+  const img = $("photo");
+  img.onload = () => { if (photoUrl && photoUrl !== url) URL.revokeObjectURL(photoUrl); photoUrl = url; };
+  img.src = url;
+  $("photo-caption").textContent = args.photo_caption;
+}
+
+function showSwatches(args, centroids) {
+  const box = $("swatches");
+  while (box.children.length > centroids.length) box.lastChild.remove();
+  while (box.children.length < centroids.length) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.addEventListener("click", () => {
+      clicks += 1;
+      send("streamlit:setComponentValue", { value: { lock: button.dataset.hex, click: clicks }, dataType: "json" });
+    });
+    box.appendChild(button);
+  }
+  centroids.forEach((c, j) => {
+    const button = box.children[j], fill = hex(c), share = args.shares[j];
+    const dark = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 140;
+    button.style.background = fill;
+    button.style.color = dark ? "#fff" : "#000";
+    button.style.flexGrow = String(Math.max(share, 0.001));
+    button.dataset.hex = fill;
+    button.innerHTML = args.locked[j] ? LOCK_ICON : "";
+    const said = `${fill}, ${Math.round(100 * share)}% of the pixels`;
+    button.title = args.locked[j] ? `${said}, locked` : `${said}: click to lock it`;
+    button.setAttribute("aria-label", button.title);
+  });
+}
+
+function showErrors(args) {
+  $("error-caption").textContent = args.error_caption;
+  const errors = args.errors;
+  curve.hidden = errors.length === 0;
+  if (!errors.length) return;
+  Plotly.react(
+    curve,
+    [{ x: errors.map((_, i) => i + 1), y: errors, mode: "lines+markers", line: { color: "#1f77b4" },
+       hovertemplate: "step %{x}: %{y:.2f} levels<extra></extra>" }],
+    {
+      font: FONT, height: 100, margin: { l: 44, r: 8, t: 6, b: 24 }, showlegend: false,
+      xaxis: { dtick: Math.max(1, Math.ceil(errors.length / 8)), fixedrange: true },
+      // From zero, so a small fall looks small.
+      yaxis: { range: [0, Math.max(...errors) * 1.1], fixedrange: true, nticks: 3 },
+    },
+    { displayModeBar: false, responsive: true },
+  );
+}
+
+// --- Streamlit protocol ------------------------------------------------------------------
+function render(args) {
+  document.documentElement.style.setProperty("--height", `${args.height}px`);
+  if (args.points_id !== pointsId) {
+    pointsId = args.points_id;
+    [xyz, ownColours] = decodePoints(args.points);
+    drawn = null;
+  }
+  if (glide !== null) { cancelAnimationFrame(glide); glide = null; }
+  const thisRender = ++renders;
+  const gliding = args.previous && drawn && args.step_id !== stepId;
+  stepId = args.step_id;
+  showPhoto(args);
+  showErrors(args);
+  if (gliding) {
+    // The points take their new colours at once; once that is on screen, the centroids
+    // glide to their new places, trailing a line.
+    drawPlot(args, args.previous, null).then(() => {
+      if (thisRender !== renders) return;
+      glide = requestAnimationFrame(() => { glide = requestAnimationFrame(() => glideCentroids(args)); });
+    });
+  } else {
+    showSwatches(args, args.centroids);
+    drawPlot(args, args.centroids, args.previous);
+  }
+  send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
+}
+
+window.addEventListener("message", (event) => {
+  if (event.data?.type !== "streamlit:render") return;
+  lastArgs = event.data.args;
+  render(lastArgs);
+});
+
+// → or space steps the lesson even when the plot has the focus, as on the page around it.
+window.addEventListener("keydown", (event) => {
+  if (!["ArrowRight", " "].includes(event.key)) return;
+  try {
+    const step = window.parent.document.querySelector(".st-key-step_button button");
+    if (step && !step.disabled) { event.preventDefault(); step.click(); }
+  } catch (error) { /* a parent on another origin: the page's own keys still work */ }
+});
+
+new ResizeObserver(() => {
+  if (lastArgs) send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
+}).observe(document.body);
+
+send("streamlit:componentReady", { apiVersion: 1 });
