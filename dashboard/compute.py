@@ -90,17 +90,24 @@ class WorkQueue:
         self.next_ticket = 0
         self.serving = 0
         self.done: set[int] = set()  # tickets finished or given up, not yet reached
+        self.holder: int | None = None  # the thread being served
 
     @contextmanager
     def __call__(self, report: Progress | None = None):
+        if self.holder == threading.get_ident():  # already served: never wait behind oneself
+            yield
+            return
         with self.turn:
             ticket = self.next_ticket
             self.next_ticket += 1
         try:
             self._wait_for(ticket, report)
+            self.holder = threading.get_ident()
             yield
         finally:
             with self.turn:
+                if self.serving == ticket:
+                    self.holder = None
                 self.done.add(ticket)
                 while self.serving in self.done:
                     self.done.remove(self.serving)
@@ -351,6 +358,7 @@ def _quantized(
     report = _progress or (lambda fraction, words: None)
     photo = loaded_photo(digest, _data, report)
     colours = counted_colours(digest, _data, report)
+    original = original_at_display_size(digest, _data)  # before the queue: it may decode
 
     def each_round(round_number: int, most: int, inertia: float) -> None:
         typical = (inertia / max(1, colours.counts.sum())) ** 0.5
@@ -373,7 +381,7 @@ def _quantized(
         png_seconds = time.perf_counter() - started - kmeans_seconds
         psnr, seen = compression.psnr, compression.perceptual
         measure_seconds = time.perf_counter() - started - kmeans_seconds - png_seconds
-        display = _display_copies(result, original_at_display_size(digest, _data))
+        display = _display_copies(result, original)
     sample_colours, sample_labels = sampled_pixels(photo, result.labels)
     return PhotoRun(
         k=result.k,

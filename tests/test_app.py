@@ -591,6 +591,26 @@ def test_a_visitor_who_leaves_the_queue_while_waiting_does_not_block_those_behin
     assert served == ["first", "last"]
 
 
+def test_work_already_in_the_queue_may_ask_it_again_without_waiting_for_itself():
+    from dashboard.compute import WorkQueue
+
+    queue, steps = WorkQueue(), []
+
+    def nested() -> None:
+        with queue():
+            with queue():  # e.g. decoding a photo evicted meanwhile, from inside a run
+                steps.append("inner")
+            steps.append("outer")
+
+    worker = threading.Thread(target=nested)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive() and steps == ["inner", "outer"]
+    with queue():  # and the queue is free again for the next visitor
+        steps.append("next")
+    assert steps[-1] == "next"
+
+
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
     from dashboard.compute import HEAT_FULL, heat_overlay
 
