@@ -92,9 +92,14 @@ class WorkQueue:
         self.done: set[int] = set()  # tickets finished or given up, not yet reached
         self.holder: int | None = None  # the thread being served
 
+    def held_here(self) -> bool:
+        """Whether this thread is being served: it must then never wait for another thread,
+        which may itself be waiting for the queue."""
+        return self.holder == threading.get_ident()
+
     @contextmanager
     def __call__(self, report: Progress | None = None):
-        if self.holder == threading.get_ident():  # already served: never wait behind oneself
+        if self.held_here():  # already served: never wait behind oneself
             yield
             return
         with self.turn:
@@ -157,7 +162,14 @@ class Store:
                 self.items.move_to_end(key)
             return self.items.get(key)
 
-    def get_or_make(self, key: object, make: Callable[[], object], report: Progress | None = None):
+    def get_or_make(
+        self,
+        key: object,
+        make: Callable[[], object],
+        report: Progress | None = None,
+        may_wait: bool = True,
+    ):
+        """The stored value, or ``make()``'s; ``may_wait=False`` makes it rather than wait."""
         while True:
             with self.lock:
                 if key in self.items:
@@ -167,6 +179,10 @@ class Store:
                 if being_made is None:
                     self.making[key] = threading.Event()
                     break
+            if not may_wait:
+                made = make()
+                self.put(key, made)
+                return made
             if report is not None:
                 report(
                     0.0, "Another visitor asked for the same thing a moment ago: waiting for it…"
@@ -223,7 +239,9 @@ def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -
         with full_size_work()(_progress):
             return load_image(_data)
 
-    return photo_store().get_or_make(digest, decode, _progress)
+    return photo_store().get_or_make(
+        digest, decode, _progress, may_wait=not full_size_work().held_here()
+    )
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -256,7 +274,9 @@ def counted_colours(digest: str, _data: bytes, _progress: Progress | None = None
         with full_size_work()(_progress):
             return count_colours(photo)
 
-    return counts_store().get_or_make(digest, count, _progress)
+    return counts_store().get_or_make(
+        digest, count, _progress, may_wait=not full_size_work().held_here()
+    )
 
 
 @dataclass(frozen=True)
@@ -356,9 +376,6 @@ def _quantized(
     digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None
 ) -> PhotoRun:
     report = _progress or (lambda fraction, words: None)
-    photo = loaded_photo(digest, _data, report)
-    colours = counted_colours(digest, _data, report)
-    original = original_at_display_size(digest, _data)  # before the queue: it may decode
 
     def each_round(round_number: int, most: int, inertia: float) -> None:
         typical = (inertia / max(1, colours.counts.sum())) ** 0.5
@@ -368,7 +385,12 @@ def _quantized(
             f"{typical:.1f} levels",
         )
 
+    # One turn of the queue for all of this photo's full-size work, so a visitor waiting for
+    # their turn holds no counts or working arrays (30 at once peaked at 5 GB otherwise).
     with full_size_work()(report):
+        photo = loaded_photo(digest, _data, report)
+        colours = counted_colours(digest, _data, report)
+        original = original_at_display_size(digest, _data)
         report(0.0, "Choosing the colours…")
         started = time.perf_counter()
         compression = compress(
