@@ -294,8 +294,9 @@ def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
     Read-only, because it is shared by every visitor.
     """
     photo = loaded_photo(digest, _data)
-    rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
-    oklab = srgb_to_oklab(rgb.reshape(-1, 3)).reshape(rgb.shape)
+    with full_size_work()():  # full-size work, and heavy with many visitors at once
+        rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
+        oklab = srgb_to_oklab(rgb.reshape(-1, 3)).reshape(rgb.shape)
     rgb.flags.writeable = oklab.flags.writeable = False
     return DisplayOriginal(rgb, oklab)
 
@@ -303,6 +304,8 @@ def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     photo = loaded_photo(digest, _data)
+    if photo.alpha is None:  # the copy every run is compared with, already scaled
+        return images.encoded(Image.fromarray(original_at_display_size(digest, _data).rgb))
     return images.encoded(images.scaled(images.full_image(photo.rgb, photo.alpha), SHOWN_WIDTH))
 
 
@@ -471,10 +474,13 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
     it, so it is not part of every run. The PNG is decoded, so it judges exactly the file.
     """
     photo = loaded_photo(digest, _data)
+    if photo.alpha is None:  # the close-up above has decoded this PNG already
+        indices, palette = png_pixels((digest, k, settings), _png)
+        with full_size_work()():
+            return ssim_of(photo, palette[indices], None)
     with full_size_work()(), Image.open(io.BytesIO(_png)) as file:
-        drawn = np.asarray(file.convert("RGB" if photo.alpha is None else "RGBA"))
-        image_alpha = None if photo.alpha is None else drawn[..., 3]
-        return ssim_of(photo, drawn[..., :3], image_alpha)
+        drawn = np.asarray(file.convert("RGBA"))
+        return ssim_of(photo, drawn[..., :3], drawn[..., 3])
 
 
 #: ΔE_OK at which the heatmap is fully red: far beyond "just noticeable" (2).
