@@ -320,6 +320,14 @@ def test_a_step_restyles_the_plot_it_has_and_sends_no_figure(browser, app_url, a
         context.close()
 
 
+def locked_after_rounds(page, rounds: int):
+    """Run ``rounds`` rounds of the lesson; the picture's locked swatch afterwards."""
+    for _ in range(rounds):
+        page.get_by_role("button", name="Next round").click()
+        idle(page)
+    return lesson_picture(page).get_by_role("button", name=re.compile("locked$"))
+
+
 def test_a_locked_colour_stays_through_the_lesson(browser, app_url, artifacts):
     context, page = open_page(browser, app_url)
     try:
@@ -329,12 +337,9 @@ def test_a_locked_colour_stays_through_the_lesson(browser, app_url, artifacts):
         idle(page)
         page.keyboard.press("Escape")
         assert page.get_by_role("button", name="Locked: #d62828").is_visible()
-        for _ in range(3):
-            page.get_by_role("button", name="Next round").click()
-            idle(page)
+        locked = locked_after_rounds(page, 3)
         pixels = swatch_pixels(page)
         assert (np.abs(pixels - (214, 40, 40)).sum(axis=2) < 12).any()
-        locked = lesson_picture(page).get_by_role("button", name=re.compile("locked$"))
         assert locked.get_attribute("data-hex") == "#d62828"
         page.screenshot(path=artifacts / "lesson-locked-1280x720.png")
     finally:
@@ -352,10 +357,7 @@ def test_clicking_a_palette_colour_locks_it(browser, app_url, artifacts):
         swatch.click()
         page.get_by_role("button", name=f"Locked: {colour}").wait_for()
         idle(page)
-        for _ in range(3):
-            page.get_by_role("button", name="Next round").click()
-            idle(page)
-        locked = lesson_picture(page).get_by_role("button", name=re.compile("locked$"))
+        locked = locked_after_rounds(page, 3)
         assert locked.get_attribute("data-hex") == colour
         page.screenshot(path=artifacts / "lesson-swatch-locked-1280x720.png")
     finally:
