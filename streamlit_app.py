@@ -42,8 +42,8 @@ st.title("K-Means colour quantiser", anchor=False)
 # st.text, because a visitor's file name must never be read as Markdown or HTML.
 st.text(
     f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
-    f"{photo.image.width:,} × {photo.image.height:,} pixels · {photo.image.format} · "
-    f"{photo.image.n_bytes:,} bytes"
+    f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
+    f"{photo.facts.n_bytes:,} bytes"
 )
 k = sidebar.choose_k()
 sidebar.write_url(photo, k, settings)

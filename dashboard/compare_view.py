@@ -82,7 +82,7 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
     quality, size = st.columns(2, gap="large")
     quality.plotly_chart(quality_chart(used, errors, bend), config={"displaylogo": False})
     size.plotly_chart(
-        size_chart(used, [len(run.png) for run in runs], photo.image.n_bytes),
+        size_chart(used, [len(run.png) for run in runs], photo.facts.n_bytes),
         config={"displaylogo": False},
     )
     if bend is not None:
@@ -205,7 +205,7 @@ def show_automatic_k(photo: Photo, settings: Settings) -> None:
             "Largest K whose PNG fits in (kB)",
             1,
             100_000,
-            max(1, photo.image.n_bytes // 4000),
+            max(1, photo.facts.n_bytes // 4000),
             key="auto_bytes",
         )
         if st.button("Find it", key="find_bytes"):

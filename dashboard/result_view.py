@@ -74,12 +74,12 @@ def size_sentence(run: PhotoRun, photo: Photo) -> str:
     why = (
         " JPEG stores photos compactly by discarding detail the eye barely sees; an indexed PNG "
         "keeps every pixel exactly, so it is not always smaller."
-        if photo.image.format in ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")
+        if photo.facts.format in ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")
         else ""
     )
     return (
         f"The PNG is **{png / original - 1:.0%} larger** than the original "
-        f"{photo.image.format} file ({sizes}).{why}"
+        f"{photo.facts.format} file ({sizes}).{why}"
     )
 
 
@@ -97,7 +97,7 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
             + size_sentence(run, photo)
         )
     download.download_button(
-        f"Download PNG: {colour_count(run.k)}, {photo.image.width:,} × {photo.image.height:,}",
+        f"Download PNG: {colour_count(run.k)}, {photo.facts.width:,} × {photo.facts.height:,}",
         data=run.png,
         file_name=f"{download_stem(photo.name)}-k{run.k}.png",
         mime="image/png",
@@ -158,25 +158,26 @@ def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
 def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
     """A pixel-exact close-up, from the PNG file itself, where the visitor clicked."""
     st.subheader("Look closely", anchor=False)
-    image = photo.image
+    facts = photo.facts
     focus = st.session_state.get("zoom_at") or run.focus
     zoom = st.select_slider(
         "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
     )
-    side = min(ZOOMED_SIDE // zoom, image.width, image.height)
-    left = min(max(0, round(focus[0] * image.width - side / 2)), image.width - side)
-    top = min(max(0, round(focus[1] * image.height - side / 2)), image.height - side)
+    side = min(ZOOMED_SIDE // zoom, facts.width, facts.height)
+    left = min(max(0, round(focus[0] * facts.width - side / 2)), facts.width - side)
+    top = min(max(0, round(focus[1] * facts.height - side / 2)), facts.height - side)
     st.session_state["zoom_marker"] = (
-        left / image.width,
-        top / image.height,
-        side / image.width,
-        side / image.height,
+        left / facts.width,
+        top / facts.height,
+        side / facts.width,
+        side / facts.height,
     )
     window = np.s_[top : top + side, left : left + side]
     indices, palette = compute.png_pixels(run_key, _png=run.png)
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
-    original = Image.fromarray(image.rgb[window]).resize(enlarged, Image.Resampling.NEAREST)
+    pixels = compute.original_window(photo.digest, photo.data, window)
+    original = Image.fromarray(pixels).resize(enlarged, Image.Resampling.NEAREST)
     redrawn = Image.fromarray(palette[indices[window]]).resize(enlarged, Image.Resampling.NEAREST)
     show_image(before, png_bytes(original), caption="Original")
     show_image(after, png_bytes(redrawn), caption=f"{run.k} colours, from the PNG file")
@@ -253,10 +254,10 @@ def show_palette(run: PhotoRun, stem: str) -> int | None:
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     """The numbers behind the headline, for those who want them."""
-    image = photo.image
+    facts = photo.facts
     index_bits = bits_per_index(run.k)
     indexed_bits, rgb_bits = run.teaching_bits
-    plain = 24 if image.alpha is None else 32  # RGBA stores transparency too
+    plain = 32 if facts.has_alpha else 24  # RGBA stores transparency too
     columns = st.columns(5)
     columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
     columns[1].metric(
@@ -310,7 +311,7 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
         "⌈log₂ K⌉.",
     )
     st.caption(
-        f"What the method teaches: stored plainly, each of the {image.n_pixels:,} pixels takes "
+        f"What the method teaches: stored plainly, each of the {facts.n_pixels:,} pixels takes "
         f"{plain} bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only "
         f"its colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × {plain} bits "
         "for the "

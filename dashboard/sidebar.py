@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import compute
-from kmeans import MAX_K, MAX_PIXELS, KMeansError, LoadedImage, Settings
+from kmeans import MAX_K, MAX_PIXELS, KMeansError, Settings
 from kmeans.settings import DEFAULT_MAX_ITERS, check_k
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
@@ -29,12 +29,16 @@ COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
 
 @dataclass(frozen=True)
 class Photo:
-    """The photo on the page: its name, bytes, digest, pixels, and where it came from."""
+    """The photo on the page: its name, bytes, digest, size and format, and where it came from.
+
+    Not its pixels: those stay in compute's bounded store, taken out only inside the work that
+    needs them.
+    """
 
     name: str
     data: bytes
     digest: str
-    image: LoadedImage
+    facts: compute.PhotoFacts
     source: str  # "sample", "upload" or "camera"
 
 
@@ -116,7 +120,7 @@ def choose_photo() -> Photo:
         waiting.empty()
         if problem is None:
             name = chosen.name if wanted == "upload" else "camera photo.jpg"
-            return Photo(name, data, digest, compute.loaded_photo(digest, data), wanted)
+            return Photo(name, data, digest, compute.photo_facts(digest, data), wanted)
         st.error(problem)
         st.info(
             f"Showing the sample photo ({st.session_state['sample']}) instead. Choose another "
@@ -125,7 +129,7 @@ def choose_photo() -> Photo:
     file_name = SAMPLES[st.session_state["sample"]]
     data = (SAMPLES_DIR / file_name).read_bytes()
     digest = compute.digest_of(data)
-    return Photo(file_name, data, digest, compute.loaded_photo(digest, data), "sample")
+    return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample")
 
 
 def _use(source: str) -> None:

@@ -551,6 +551,35 @@ def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
     }
 
 
+def test_a_waiting_visitor_is_told_their_place_when_it_changes_not_at_every_poll():
+    """The queue polls twice a second; a class of waiters each sending a message at every
+    poll slowed the work they were waiting for."""
+    from dashboard.compute import WorkQueue
+
+    queue, messages = WorkQueue(), []
+    first_inside, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with queue():
+            first_inside.set()
+            release.wait(5)
+
+    def second() -> None:
+        with queue(lambda _, words: messages.append(words)):
+            pass
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    first_inside.wait(5)
+    threads.append(threading.Thread(target=second))
+    threads[-1].start()
+    time.sleep(1.6)  # three polls, well within one reminder
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert messages == ["Waiting: 1 photo ahead of yours…"]
+
+
 def test_a_visitor_who_leaves_the_queue_while_waiting_does_not_block_those_behind():
     from dashboard.compute import WorkQueue
 
