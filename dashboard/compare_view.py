@@ -57,8 +57,9 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
                     f"{file_size(len(run.png))}",
                     width="stretch",
                 )
-                use, versus = st.columns(2)
-                use.button(
+                # One above the other: side by side, four thumbnails to a row cut their
+                # labels short on a laptop.
+                st.button(
                     f"Use K = {run.k}",
                     key=f"use_{run.k}",
                     on_click=apply_k,
@@ -66,7 +67,7 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
                     disabled=run.k == current_k,
                     width="stretch",
                 )
-                versus.button(
+                st.button(
                     "Split with current",
                     key=f"versus_{run.k}",
                     on_click=compare_with,

@@ -28,10 +28,12 @@ PLOT_HEIGHT = 460
 #: sentence above it, it fits a 1280 × 720 projector.
 LESSON_PLOT_HEIGHT = 400
 
-#: Page-wide styling: less empty space above the title, so the result fits a 720 px screen.
+#: Page-wide styling: less empty space above the title, so the result fits a 720 px screen,
+#: but enough to clear Streamlit's top bar (3.75rem), which would otherwise hide the title.
 PAGE_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
-h1 { font-size: 2rem !important; padding-top: 0 !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 2rem; }
+h1 { font-size: 1.75rem !important; padding-top: 0 !important; }
+@media (max-width: 640px) { h1 { font-size: 1.4rem !important; } }
 </style>
 """

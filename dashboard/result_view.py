@@ -84,19 +84,16 @@ def size_sentence(run: PhotoRun, photo: Photo) -> str:
 
 
 def show_headline(run: PhotoRun, photo: Photo) -> None:
-    """One sentence on closeness, one on size, and the download."""
-    words, download = st.columns([3, 1], vertical_alignment="center")
-    with words:
-        st.markdown(
-            f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
-            help=CLOSENESS_HELP,
-        )
-        st.markdown(
-            f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
-            f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. "
-            + size_sentence(run, photo)
-        )
-    download.download_button(
+    """One sentence on closeness, one on size, and the download, its label never cut short."""
+    st.markdown(
+        f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
+        help=CLOSENESS_HELP,
+    )
+    st.markdown(
+        f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
+        f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. " + size_sentence(run, photo)
+    )
+    st.download_button(
         f"Download PNG: {colour_count(run.k)}, {photo.facts.width:,} × {photo.facts.height:,}",
         data=run.png,
         file_name=f"{download_stem(photo.name)}-k{run.k}.png",
@@ -104,7 +101,7 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
         type="primary",
         icon=":material/download:",
         on_click="ignore",
-        width="stretch",
+        width="content",
     )
 
 
