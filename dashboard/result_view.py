@@ -271,8 +271,9 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     columns[2].metric(
         "Time",
         f"{run.seconds:.2f} s",
-        help=f"K-Means {run.kmeans_seconds:.2f} s, writing the PNG {run.png_seconds:.2f} s, "
-        f"measuring {run.measure_seconds:.2f} s.",
+        help=f"K-Means {run.kmeans_seconds:.2f} s, then writing the PNG "
+        f"({run.png_seconds:.2f} s) at the same time as measuring the quality "
+        f"({run.measure_seconds:.2f} s) and making the copies shown here.",
     )
     columns[3].metric(
         "Worst 1% of pixels",
