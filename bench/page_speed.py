@@ -126,7 +126,8 @@ class Timing:
     what: str
     first: float | None  # first result visible, s
     full: float | None  # full result, s
-    placeholders: float | None = None  # seconds grey placeholders were on screen, for loads
+    placeholders: float | None = None  # seconds from the first grey placeholder to the last
+    longest_placeholder: float | None = None  # seconds the longest-lived one stayed
     failure: str = ""
     cpu: float | None = None  # CPU seconds the server spent meanwhile
 
@@ -138,8 +139,9 @@ class Visitor:
         self.browser, self.url, self.timeout, self.shots = browser, url, timeout, shots
         self.context = self.page = None
 
-    async def open(self, query: str = "") -> tuple[float | None, float | None, float | None]:
-        """Open the page; (first visible, full result, seconds of grey placeholders)."""
+    async def open(self, query: str = "") -> tuple[float | None, ...]:
+        """Open the page; (first visible, full result, seconds from the first grey placeholder
+        to the last, seconds the longest-lived one stayed)."""
         self.context = await self.browser.new_context(viewport=VIEWPORT)
         self.page = await watched_page(self.context)
         deadline = time.monotonic() + self.timeout
@@ -156,7 +158,7 @@ class Visitor:
             if seen["skeletonFirst"] is None
             else (seen["skeletonLast"] - seen["skeletonFirst"]) / 1000
         )
-        return first, full, grey
+        return first, full, grey, seen["skeletonLongest"] / 1000
 
     async def new_result(
         self, act: Callable[[], Awaitable], k: int, size: tuple[int, int]
@@ -224,7 +226,7 @@ async def timed(timings: list[Timing], action: str, repeat: int, what: str, meas
         if cpu_before is not None:
             timings[-1].cpu = server_cpu_seconds(SERVER_PID[0]) - cpu_before
     except Exception as error:
-        timings.append(Timing(action, repeat, what, None, None, None, f"{type(error).__name__}"))
+        timings.append(Timing(action, repeat, what, None, None, failure=f"{type(error).__name__}"))
         print(f"  {action} #{repeat}: {type(error).__name__}: {str(error)[:300]}")
         return
     done = timings[-1]
@@ -369,21 +371,31 @@ def verdict(action: Action, rows: list[Timing], first, full) -> str:
     for name, value in (("first", first), ("full", full)):
         said.append(f"{name} {'yes' if value <= action.target else 'NO'}")
     if action.key.startswith("load"):
-        grey = [t.placeholders for t in rows if t.placeholders]
+        grey = [t for t in rows if t.placeholders]
         said.append(
             f"placeholders seen in {len(grey)} of {len(rows)}"
-            + (f" (up to {max(grey):.2f} s)" if grey else "")
+            + (
+                f" (first to last up to {max(t.placeholders for t in grey):.2f} s; "
+                f"longest any one stayed {max(t.longest_placeholder or 0 for t in grey):.2f} s)"
+                if grey
+                else ""
+            )
         )
     return ", ".join(said)
 
 
 def details(timings: list[Timing]) -> str:
     lines = [
-        "| action | # | what | first visible | full | server CPU | grey placeholders |",
+        "| action | # | what | first visible | full | server CPU | grey placeholders: "
+        "first to last / longest one |",
         "|---|--:|---|--:|--:|--:|--:|",
     ]
     for t in timings:
-        grey = "" if not t.action.startswith("load") else seconds(t.placeholders or 0.0)
+        grey = (
+            ""
+            if not t.action.startswith("load")
+            else f"{seconds(t.placeholders or 0.0)} / {seconds(t.longest_placeholder or 0.0)}"
+        )
         full = seconds(t.full) if not t.failure else f"FAILED ({t.failure})"
         lines.append(
             f"| {t.action} | {t.repeat + 1} | {t.what} | {seconds(t.first)} | {full} | "

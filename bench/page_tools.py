@@ -113,11 +113,12 @@ def download_button(page, k: int, width: int, height: int):
 WATCH_JS = f"""
 (() => {{
   const watch = window.__watch = {{
-    finished: 0, state: null, skeletonFirst: null, skeletonLast: null,
+    finished: 0, state: null, skeletonFirst: null, skeletonLast: null, skeletonLongest: 0,
     progress: null, texts: [], waiting: [], states: [], phases: [], stretch: {{}}, since: null,
     kind: null,
     phase: "page load",  // what the visitor is doing, set by the script driving the page
   }};
+  const shown = new Map();  // placeholder element -> when it appeared
   const kindOf = (state, text) => state !== "running" ? null
     : !text ? "no progress bar" : text.startsWith("Waiting:") ? "queue place"
     : text.startsWith("Starting") ? "Starting…" : "working";
@@ -128,9 +129,18 @@ WATCH_JS = f"""
     if (watch.state === "running" && state === "notRunning") watch.finished += 1;
     if (state !== watch.state) watch.states.push([now, state]);
     watch.state = state;
-    if (document.querySelector('{SKELETON}')) {{
+    const skeletons = new Set(document.querySelectorAll('{SKELETON}'));
+    if (skeletons.size) {{
       watch.skeletonFirst ??= now;
       watch.skeletonLast = now;
+    }}
+    // Each placeholder's own time on screen: Streamlit draws one in every element's place
+    // for the moment its code loads, so the span from first to last overstates what any
+    // one spot of the page stays grey.
+    for (const s of skeletons) if (!shown.has(s)) shown.set(s, now);
+    for (const [s, since] of shown) if (!skeletons.has(s)) {{
+      watch.skeletonLongest = Math.max(watch.skeletonLongest, now - since);
+      shown.delete(s);
     }}
     const bar = document.querySelector('{PROGRESS}');
     const text = bar ? bar.innerText.trim() : "";
