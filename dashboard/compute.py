@@ -221,16 +221,26 @@ def photo_bytes(photo: LoadedImage) -> int:
 
 
 def counts_bytes(counted: ColourCounts) -> int:
-    """What counting adds to the photo's own pixels (which it shares, not copies)."""
-    parts = (counted.colours, counted.counts, counted.inverse, counted.visible)
+    """What a colour count keeps alive, the photo's pixels included: it shares them, so once
+    the photo store has let the photo go, they stay for as long as the count does."""
+    parts = (
+        counted.rgb,
+        counted.alpha,
+        counted.colours,
+        counted.counts,
+        counted.inverse,
+        counted.visible,
+    )
     return sum(part.nbytes for part in parts if part is not None)
 
 
-#: Decoded photos: a dozen 12 MP photos, or three at the 40 MP limit. With a count of two, a
+#: Decoded photos: eight 12 MP photos, or two at the 40 MP limit. With a count of two, a
 #: class of visitors each trying a few K re-decoded their photos at every turn.
-MAX_PHOTO_BYTES = 400_000_000
-#: Colour counts: about 50 MB for a 12 MP photo (mostly each pixel's colour number).
-MAX_COUNTS_BYTES = 400_000_000
+MAX_PHOTO_BYTES = 300_000_000
+#: Colour counts with the pixels they share: about 90 MB for a 12 MP photo (36 MB of pixels,
+#: 48 MB of each pixel's colour number). With the photos', the two bound what a class of
+#: visitors' photos can hold to 0.8 GB.
+MAX_COUNTS_BYTES = 500_000_000
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)

@@ -31,6 +31,7 @@ from tests.helpers import (
     png_download,
     png_header_only,
     read_config,
+    sample_rgb,
     upload,
 )
 
@@ -387,6 +388,18 @@ def test_every_cache_of_the_page_is_bounded():
     assert compute.MAX_RUNS <= 64
     budgets = (compute.MAX_RUN_BYTES, compute.MAX_PHOTO_BYTES, compute.MAX_COUNTS_BYTES)
     assert sum(budgets) <= 1_200_000_000  # with one run's working memory, under 2 GB
+
+
+def test_a_colour_count_is_charged_for_the_photo_pixels_it_keeps_alive():
+    """A count shares the photo's pixels; once the photo store lets the photo go, the count
+    alone keeps them, so its store must count them or its bound means nothing."""
+    from dashboard.compute import counts_bytes
+    from kmeans import count_colours
+
+    # Few colours, so the count's own arrays are small beside the pixels it shares.
+    rgb = np.repeat(sample_rgb("coffee.png")[::50, ::50], 50, axis=0)
+    counted = count_colours(rgb)
+    assert counts_bytes(counted) >= rgb.nbytes + counted.inverse.nbytes + counted.colours.nbytes
 
 
 def test_a_store_drops_the_oldest_beyond_its_bytes_and_makes_a_result_once_for_all():
