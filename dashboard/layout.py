@@ -34,6 +34,10 @@ PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 2rem; }
 h1 { font-size: 1.75rem !important; padding-top: 0 !important; }
-@media (max-width: 640px) { h1 { font-size: 1.4rem !important; } }
+@media (max-width: 640px) {
+  h1 { font-size: 1.4rem !important; }
+  /* All eight K presets across a phone, none cut off at the edge. */
+  .st-key-k_preset button { padding-left: 0.6rem; padding-right: 0.6rem; }
+}
 </style>
 """
