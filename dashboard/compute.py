@@ -405,8 +405,9 @@ def run_bytes(run: PhotoRun) -> int:
     return len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
 
 
-#: Runs: their PNG and display copies, so a few 40 MP runs cannot crowd out memory.
-MAX_RUNS, MAX_RUN_BYTES = 32, 300_000_000
+#: Runs: their PNG and display copies (about 9 MB at 12 MP), so a few 40 MP runs cannot crowd
+#: out memory, and a class of visitors each keeps its last few.
+MAX_RUNS, MAX_RUN_BYTES = 32, 200_000_000
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
