@@ -63,10 +63,12 @@ function centroidSize(k) {
 }
 
 // --- the 3D plot ------------------------------------------------------------------------
+// A square is two triangles where plotly.js draws a circle as a fan of many: at two pixels the
+// dots look the same, and software WebGL draws 20,000 of them in under half the time.
 function pointTrace(colours) {
   return {
     type: "scatter3d", mode: "markers", ...xyz, name: `${xyz.x.length.toLocaleString("en")} pixels`,
-    marker: { size: 2, color: colours, opacity: 0.55 },
+    marker: { size: 2, symbol: "square", color: colours, opacity: 0.55 },
     hovertemplate: "R %{x}, G %{y}, B %{z}<extra>pixel</extra>",
   };
 }
