@@ -289,6 +289,33 @@ def test_the_3d_toggle_recolours_the_plot_it_has(browser, app_url, artifacts):
         context.close()
 
 
+def test_a_picked_palette_colour_is_the_only_one_left_in_3d(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        grid = page.locator(".st-key-palette_pick")
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        # The table is drawn on a canvas: the first row's selection box sits under its 35 px
+        # header, in the row-marker column at the left.
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+        idle(page)
+        frame = open_the_3d_tab(page)
+        caption = page.get_by_text(re.compile(r"^Showing the pixels of palette colour #"))
+        picked = caption.inner_text().split()[-1].rstrip(".")
+        page.get_by_text(BY_CLUSTER, exact=True).click()
+        idle(page)
+        frame.wait_for_function(
+            "(picked) => document.getElementById('plot').data[0].marker.color.includes(picked)",
+            arg=picked,
+        )
+        page.wait_for_timeout(300)
+        colours = frame.evaluate(DRAWN_JS)["colours"]
+        assert set(colours) == {picked, "#d0d0d0"}  # that colour's pixels, the rest greyed
+        page.screenshot(path=artifacts / "3d-one-colour-1280x720.png")
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------------------- the lesson
 
 

@@ -182,8 +182,8 @@ def cluster_plot(
     teams: np.ndarray,
     centroids: np.ndarray,
     colour_by_team: bool,
-    highlight: int | None = None,
-    height: int = 460,
+    highlight: int | None,
+    height: int,
     key: str = "clusters_3d",
 ) -> None:
     """The 3D tab's plot: ``points`` in their own colours or their team's, centroids as balls.
@@ -192,11 +192,10 @@ def cluster_plot(
     change; flipping ``colour_by_team`` or ``highlight`` (a team whose points alone keep their
     colour, the rest greyed) recolours the points the browser already has.
     """
-    points = np.ascontiguousarray(points)
     K = len(centroids)
     _draw(
         points,
-        hashlib.blake2b(points.tobytes(), digest_size=8).hexdigest(),
+        hashlib.blake2b(np.asarray(points).tobytes(), digest_size=8).hexdigest(),
         "",
         centroids,
         teams,

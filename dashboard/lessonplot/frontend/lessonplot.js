@@ -63,8 +63,9 @@ function centroidSize(k) {
 }
 
 // --- the 3D plot ------------------------------------------------------------------------
-// A square is two triangles where plotly.js draws a circle as a fan of many: at two pixels the
-// dots look the same, and software WebGL draws 20,000 of them in under half the time.
+// Squares, not circles: at two pixels they look alike, but plotly.js draws each dot as its
+// symbol's outline filled in, and software WebGL drew a frame of 20,000 squares in about 150 ms
+// against 370 ms for circles (headless Chromium, this machine).
 function pointTrace(colours) {
   return {
     type: "scatter3d", mode: "markers", ...xyz, name: `${xyz.x.length.toLocaleString("en")} pixels`,
