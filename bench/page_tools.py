@@ -96,7 +96,8 @@ RESULT_TAB, CLUSTERS_TAB, COMPARE_TAB = "Result", "Colours in 3D", "Compare K va
 COMPARE_CAPTION = r"^K = {k} · "
 COMPARE_DEFAULT_KS = (4, 8, 16, 32, 64)
 BY_CLUSTER_TOGGLE = "Draw each pixel in its cluster's colour"
-PLOTLY_CHART = ".js-plotly-plot"
+#: The 3D tab's plot: the lesson's component, in its own iframe, its Plotly graph in #plot.
+PLOT_FRAME_URL = "lessonplot.lesson_plot"
 #: The uploader's file input.
 UPLOAD_INPUT = "stFileUploaderDropzoneInput"
 
@@ -303,31 +304,37 @@ async def wait_compare_thumbnails(page, ks, deadline: float) -> None:
     await painted(page)
 
 
+#: A short signature of the colours the 3D plot draws its pixels in ("" if none yet).
+_PLOT_COLOURS_JS = """() => {
+    const plot = document.getElementById("plot");
+    const colours = plot && plot.data && plot.data[0] && plot.data[0].marker
+      ? plot.data[0].marker.color : null;
+    return colours ? String(colours.length) + ":" + colours.slice(0, 64).join(",") : "";
+}"""
+
+
+def _plot_frames(page) -> list:
+    return [frame for frame in page.frames if PLOT_FRAME_URL in frame.url]
+
+
 async def plot_colours(page) -> str:
-    """A short signature of the colours the first 3D plot draws its pixels in ("" if none)."""
-    return await page.evaluate(
-        f"""() => {{
-        const plot = document.querySelector('[data-testid="stMain"] {PLOTLY_CHART}');
-        const colours = plot && plot.data && plot.data[0] && plot.data[0].marker
-          ? plot.data[0].marker.color : null;
-        return colours ? String(colours.length) + ":" + colours.slice(0, 64).join(",") : "";
-    }}"""
-    )
+    """What :data:`_PLOT_COLOURS_JS` says of the 3D plot on the page ("" if none)."""
+    for frame in _plot_frames(page):
+        return await frame.evaluate(_PLOT_COLOURS_JS)
+    return ""
 
 
 async def wait_plot_recoloured(page, before: str, deadline: float) -> None:
     """Until the 3D plot's pixel colours differ from ``before`` and the plot is painted."""
-    await page.wait_for_function(
-        f"""(before) => {{
-        const plot = document.querySelector('[data-testid="stMain"] {PLOTLY_CHART}');
-        const colours = plot && plot.data && plot.data[0] && plot.data[0].marker
-          ? plot.data[0].marker.color : null;
-        return colours && String(colours.length) + ":" + colours.slice(0, 64).join(",") !== before;
-    }}""",
+    while not _plot_frames(page):
+        await page.wait_for_timeout(min(50, remaining_ms(deadline)))
+    frame = _plot_frames(page)[0]
+    await frame.wait_for_function(
+        f"(before) => {{ const now = ({_PLOT_COLOURS_JS})(); return now && now !== before; }}",
         arg=before,
         timeout=remaining_ms(deadline),
     )
-    await painted(page)
+    await painted(frame)
 
 
 def health(url: str) -> str:

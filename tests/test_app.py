@@ -284,12 +284,16 @@ def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
     app.run()
 
     assert no_errors(app)
-    clusters, convergence = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart"))
-    pixels, centroids = clusters["data"]
-    assert 0 < len(pixels["marker"]["color"]) <= 20_000
-    assert pixels["marker"]["opacity"] < 1  # see-through, so the cloud's shape shows
-    assert len(centroids["marker"]["color"]) == 16
-    assert centroids["marker"]["line"]["width"] > 0  # outlined against the cloud
+    plot = cluster_plot_args(app)
+    points = np.frombuffer(plot["points"], np.uint8).reshape(-1, 3)
+    assert 0 < len(points) <= 20_000
+    photo = sample_rgb("astronaut.png").reshape(-1, 3)
+    assert np.isin(rgb_codes(points), rgb_codes(photo)).all()  # the photo's own pixels
+    teams = np.frombuffer(plot["teams"], np.uint8)
+    assert len(teams) == len(points) and teams.max() < 16
+    assert len(plot["centroids"]) == 16
+    assert not plot["colour_by_team"] and plot["highlight"] is None
+    (convergence,) = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart"))
     errors = convergence["data"][0]["y"]
     assert convergence["layout"]["yaxis"]["range"][0] == 0  # the axis starts at zero
     run = kmeans.quantize(np.asarray(Image.open(SAMPLES / "astronaut.png").convert("RGB")), 16)
@@ -299,6 +303,36 @@ def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
     np.testing.assert_allclose(errors, expected, rtol=1e-6)
     (sentence,) = [c.value for c in app.caption if "lowered the typical error" in c.value]
     assert "colour histogram" in sentence
+
+
+def cluster_plot_args(app: AppTest) -> dict:
+    """What the 3D tab hands its plot: the JSON arguments and the byte arrays."""
+    (plot,) = [
+        element.proto
+        for element in app.get("component_instance")
+        if element.proto.component_name.endswith("lesson_plot")
+    ]
+    return {**json.loads(plot.json_args), **{a.key: a.bytes for a in plot.special_args}}
+
+
+def rgb_codes(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.int64) @ np.array([65536, 256, 1])
+
+
+def test_the_3d_toggle_and_the_highlight_recolour_the_same_points(app):
+    app.session_state["view"] = "Colours in 3D"
+    app.run()
+    before = cluster_plot_args(app)
+    app.toggle(key="by_cluster").set_value(True).run()
+    app.session_state["highlight"] = 3
+    app.run()
+    after = cluster_plot_args(app)
+    assert no_errors(app)
+    # The same points, named the same: the browser restyles the plot it has.
+    assert (after["points"], after["points_id"]) == (before["points"], before["points_id"])
+    assert after["colour_by_team"] and after["highlight"] == 3
+    picked = "#" + "".join(f"{round(v):02x}" for v in after["centroids"][3])
+    assert any(c.value == f"Showing the pixels of palette colour {picked}." for c in app.caption)
 
 
 def test_with_random_starting_colours_the_convergence_says_so(app):

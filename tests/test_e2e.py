@@ -123,13 +123,15 @@ def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4
         assert png.format == "PNG" and png.mode == "P"
         assert png.size == (width, height)
 
-    # Look at the colours in 3D: the Plotly scatter and the convergence chart.
+    # Look at the colours in 3D: the 3D plot (in its own frame) and the convergence chart.
     started = time.perf_counter()
     page.get_by_role("tab", name="Colours in 3D").click()
-    page.locator('[data-testid="stMain"] .js-plotly-plot').nth(1).wait_for()
+    plot = page.frame_locator('iframe[title*="lesson_plot"]').locator("#plot .gl-container canvas")
+    plot.first.wait_for()
+    page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for()
     wait_until_idle(page)
     timings["open_3d_tab_s"] = round(time.perf_counter() - started, 2)
-    assert page.locator('[data-testid="stMain"] .js-plotly-plot').count() == 2
+    assert page.locator('[data-testid="stMain"] .js-plotly-plot').count() == 1
     page.screenshot(path=artifacts / "colours-in-3d.png")
 
     print(f"\ne2e timings on a {width} × {height} JPEG: {timings}")

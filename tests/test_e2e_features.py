@@ -23,6 +23,11 @@ from tests.helpers import PAGE_IDLE, png_button_name, sample_rgb
 pytestmark = pytest.mark.browser
 
 
+#: The lesson's picture and the 3D tab's plot: one component, each in its own iframe.
+PICTURE = 'iframe[title*="lesson_plot"]'
+BY_CLUSTER = "Draw each pixel in its cluster's colour"
+
+
 def idle(page) -> None:
     page.wait_for_timeout(300)
     page.wait_for_selector(PAGE_IDLE)
@@ -188,17 +193,130 @@ def test_on_a_phone_k_and_the_result_fit_the_first_screen(browser, app_url, arti
         assert stage["width"] >= 330  # the split view spans the phone's width
         page.get_by_role("tab", name="Colours in 3D").click()
         idle(page)
-        plot = page.locator(".js-plotly-plot").first.bounding_box()
-        assert plot["x"] >= 0 and plot["x"] + plot["width"] <= 390 + 1  # not clipped
+        plot = page.frame_locator(PICTURE).locator("#plot")
+        plot.locator(".gl-container canvas").first.wait_for()
+        box = plot.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1  # not clipped
+        assert box["height"] >= 300  # a phone sees the cloud as large as a laptop does
+        page.locator(PICTURE).scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
         page.screenshot(path=artifacts / "phone-390x844-3d.png")
     finally:
         context.close()
 
 
+# ---------------------------------------------------------------------- the colours in 3D
+
+
+def open_the_3d_tab(page):
+    """Open the "Colours in 3D" tab; the frame holding its plot, once the plot is drawn."""
+    page.get_by_role("tab", name="Colours in 3D").click()
+    idle(page)
+    page.frame_locator(PICTURE).locator("#plot .gl-container canvas").first.wait_for()
+    page.locator(PICTURE).scroll_into_view_if_needed()
+    return page.frame(url=re.compile("lesson_plot"))
+
+
+#: What the 3D plot draws: each pixel's colour and position, and the centroids' trace.
+DRAWN_JS = """() => {
+  const plot = document.getElementById('plot');
+  const [pixels, balls] = [plot.data[0], plot.data[plot.data.length - 1]];
+  return { colours: pixels.marker.color, x: pixels.x, y: pixels.y, z: pixels.z,
+           opacity: pixels.marker.opacity, fills: balls.marker.color,
+           outline: balls.marker.line.width, size: balls.marker.size };
+}"""
+
+
+def own_colour(drawn: dict, i: int) -> str:
+    return "#" + "".join(f"{drawn[axis][i]:02x}" for axis in "xyz")
+
+
+def test_the_3d_toggle_recolours_the_plot_it_has(browser, app_url, artifacts):
+    """Drawing each pixel in its cluster's colour restyles the plot in place: the same iframe,
+    plot and canvas, the palette's colours; the server sends no figure, and the keyboard
+    turns it back."""
+    context, page = open_page(browser, app_url)
+    received: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", received.append))
+    try:
+        frame = open_the_3d_tab(page)
+        page.evaluate(f"window.plotFrame = document.querySelector('{PICTURE}')")
+        frame.evaluate(
+            """() => { const plot = document.getElementById('plot');
+                       window.before = { plot, canvas: plot.querySelector('canvas') }; }"""
+        )
+        own = frame.evaluate(DRAWN_JS)
+        n = len(own["colours"])
+        assert 0 < n <= 20_000
+        assert all(own["colours"][i] == own_colour(own, i) for i in range(n))
+        assert own["opacity"] < 1  # see-through, so the cloud's shape shows
+        assert len(own["fills"]) == 16 and own["outline"] > 0  # outlined against the cloud
+        page.screenshot(path=artifacts / "3d-own-colours-1280x720.png")
+
+        received.clear()
+        page.get_by_text(BY_CLUSTER, exact=True).click()
+        idle(page)
+        frame.wait_for_function(
+            "(first) => document.getElementById('plot').data[0].marker.color[0] !== first",
+            arg=own["colours"][0],
+        )
+        page.wait_for_timeout(300)
+        assert page.evaluate(f"window.plotFrame === document.querySelector('{PICTURE}')")
+        assert frame.evaluate(
+            """() => { const plot = document.getElementById('plot');
+                       return plot === window.before.plot
+                         && plot.querySelector('canvas') === window.before.canvas; }"""
+        )
+        by_cluster = frame.evaluate(DRAWN_JS)
+        assert (by_cluster["x"], by_cluster["y"], by_cluster["z"]) == (own["x"], own["y"], own["z"])
+        assert set(by_cluster["colours"]) <= set(by_cluster["fills"])
+        assert len(set(by_cluster["colours"])) > 8  # the cloud in most of the 16 colours
+        sent = [m if isinstance(m, bytes) else m.encode() for m in received]
+        assert not any(b"scatter3d" in m for m in sent)
+        assert sum(map(len, sent)) < 150_000  # the points and their teams, not a figure
+        page.screenshot(path=artifacts / "3d-by-cluster-1280x720.png")
+
+        toggle = page.get_by_label(BY_CLUSTER, exact=True)
+        toggle.focus()
+        page.keyboard.press("Space")
+        idle(page)
+        frame.wait_for_function(
+            "(first) => document.getElementById('plot').data[0].marker.color[0] === first",
+            arg=own["colours"][0],
+        )
+        assert frame.evaluate(DRAWN_JS)["colours"] == own["colours"]
+    finally:
+        context.close()
+
+
+def test_a_picked_palette_colour_is_the_only_one_left_in_3d(browser, app_url, artifacts):
+    context, page = open_page(browser, app_url)
+    try:
+        grid = page.locator(".st-key-palette_pick")
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        # The table is drawn on a canvas: the first row's selection box sits under its 35 px
+        # header, in the row-marker column at the left.
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+        idle(page)
+        frame = open_the_3d_tab(page)
+        caption = page.get_by_text(re.compile(r"^Showing the pixels of palette colour #"))
+        picked = caption.inner_text().split()[-1].rstrip(".")
+        page.get_by_text(BY_CLUSTER, exact=True).click()
+        idle(page)
+        frame.wait_for_function(
+            "(picked) => document.getElementById('plot').data[0].marker.color.includes(picked)",
+            arg=picked,
+        )
+        page.wait_for_timeout(300)
+        colours = frame.evaluate(DRAWN_JS)["colours"]
+        assert set(colours) == {picked, "#d0d0d0"}  # that colour's pixels, the rest greyed
+        page.screenshot(path=artifacts / "3d-one-colour-1280x720.png")
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------------------- the lesson
-
-
-PICTURE = 'iframe[title*="lesson_plot"]'
 
 
 def lesson_picture(page):

@@ -27,7 +27,8 @@ def test_the_redrawn_photo_reads_back_as_the_palette_at_each_pixel():
     ("points", "teams", "changed", "centroids", "message"),
     [
         (np.zeros((4, 3)), None, None, np.zeros((2, 3)), "8-bit colours"),
-        (np.zeros((4, 3), np.uint8), None, None, np.zeros((0, 3)), "K between 1 and 255"),
+        (np.zeros((4, 3), np.uint8), None, None, np.zeros((0, 3)), "K between 1 and 256"),
+        (np.zeros((4, 3), np.uint8), None, None, np.zeros((257, 3)), "K between 1 and 256"),
         (np.zeros((4, 3), np.uint8), np.zeros(3, np.uint8), None, np.zeros((2, 3)), "teams"),
         (np.zeros((4, 3), np.uint8), None, np.zeros(5, bool), np.zeros((2, 3)), "changed"),
         (np.zeros((4, 3), np.uint8), np.full(4, 2, np.uint8), None, np.zeros((2, 3)), "one of"),
@@ -36,6 +37,11 @@ def test_the_redrawn_photo_reads_back_as_the_palette_at_each_pixel():
 def test_inconsistent_plot_inputs_get_one_sentence(points, teams, changed, centroids, message):
     with pytest.raises(KMeansError, match=message):
         check_plot_inputs(points, teams, changed, centroids)
+
+
+def test_the_3d_tab_plots_all_256_colours_of_a_full_palette():
+    teams = np.array([0, 255, 7, 255], np.uint8)  # one byte each holds every team
+    check_plot_inputs(np.zeros((4, 3), np.uint8), teams, None, np.zeros((256, 3)))
 
 
 def test_plotly_js_is_served_as_the_plotly_package_ships_it(tmp_path):

@@ -1,4 +1,5 @@
-"""The lesson's picture: the photo, the palette, the colours in 3D and the error curve, drawn once.
+"""The lesson's picture (the photo, the palette, the colours in 3D and the error curve) and the
+3D tab's plot, each drawn once and then only restyled.
 
 ``st.plotly_chart`` sends a whole new figure at every step, and the browser then rebuilds the 3D
 scene from scratch: about a second per step in software WebGL. This components-v1 component
@@ -6,7 +7,8 @@ scene from scratch: about a second per step in software WebGL. This components-v
 the plot once per lesson and, at each step, receives only what changed: one byte per plotted
 point for its team, which points changed team, K centroid positions, the redrawn photo as a
 small palette PNG, and the list of errors. The browser then restyles the points and moves the
-centroids (animated, with a trail) in the plot it already has.
+centroids (animated, with a trail) in the plot it already has. The 3D tab's plot is the same
+component without the photo: its toggle and its highlight only recolour points already drawn.
 
 plotly.js is served from the component's folder. It is the copy the ``plotly`` Python package
 ships, copied there on first use (and git-ignored), so the page needs no network and the
@@ -15,6 +17,7 @@ repository holds no 4 MB duplicate of it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from pathlib import Path
@@ -79,8 +82,9 @@ def check_plot_inputs(
     """One sentence as a KMeansError if the arrays do not describe one set of points."""
     if points.ndim != 2 or points.shape[1] != 3 or points.dtype != np.uint8:
         raise KMeansError("The plotted points must be an (N, 3) array of 8-bit colours.")
-    if centroids.ndim != 2 or centroids.shape[1] != 3 or not 1 <= len(centroids) <= 255:
-        raise KMeansError("The centroids must be a (K, 3) array with K between 1 and 255.")
+    # Teams travel as one byte each, so 256 colours is the most.
+    if centroids.ndim != 2 or centroids.shape[1] != 3 or not 1 <= len(centroids) <= 256:
+        raise KMeansError("The centroids must be a (K, 3) array with K between 1 and 256.")
     for name, values in (("teams", teams), ("changed", changed)):
         if values is not None and values.shape != (len(points),):
             raise KMeansError(f"The {name} must have one value per plotted point.")
@@ -152,17 +156,14 @@ def lesson_plot(
         ``{"lock": "#rrggbb", "click": n}`` after the visitor clicks a swatch (n counts the
         clicks, so a second click on the same colour is a new event), or None.
     """
-    points = np.asarray(points)
-    centroids = np.asarray(centroids, dtype=float)
-    check_plot_inputs(points, teams, changed, centroids)
     K = len(centroids)
-    return _lesson_plot_component()(
-        points=points.tobytes(),
-        points_id=points_id,
-        step_id=step_id,
-        teams=None if teams is None else np.asarray(teams, dtype=np.uint8).tobytes(),
-        changed=None if changed is None else np.asarray(changed, dtype=np.uint8).tobytes(),
-        centroids=np.round(centroids, 2).tolist(),
+    return _draw(
+        points,
+        points_id,
+        step_id,
+        centroids,
+        teams,
+        changed=changed,
         previous=None if previous is None else np.round(previous, 2).tolist(),
         locked=[False] * K if locked is None else [bool(v) for v in locked],
         shares=[1 / K] * K if shares is None else [float(v) for v in shares],
@@ -170,7 +171,67 @@ def lesson_plot(
         photo_caption=photo_caption,
         errors=[round(float(e), 3) for e in errors],
         error_caption=error_caption,
+        height=height,
+        key=key,
+    )
+
+
+def cluster_plot(
+    *,
+    points: np.ndarray,
+    teams: np.ndarray,
+    centroids: np.ndarray,
+    colour_by_team: bool,
+    highlight: int | None,
+    height: int,
+    key: str = "clusters_3d",
+) -> None:
+    """The 3D tab's plot: ``points`` in their own colours or their team's, centroids as balls.
+
+    The points are sent at every rerun (4 bytes each) but the plot is built only when they
+    change; flipping ``colour_by_team`` or ``highlight`` (a team whose points alone keep their
+    colour, the rest greyed) recolours the points the browser already has.
+    """
+    K = len(centroids)
+    _draw(
+        points,
+        hashlib.blake2b(np.asarray(points).tobytes(), digest_size=8).hexdigest(),
+        "",
+        centroids,
+        teams,
+        colour_by_team=bool(colour_by_team),
+        highlight=None if highlight is None else int(highlight),
+        locked=[False] * K,
+        height=height,
+        key=key,
+    )
+
+
+def _draw(
+    points: np.ndarray,
+    points_id: str,
+    step_id: str,
+    centroids: np.ndarray,
+    teams: np.ndarray | None,
+    *,
+    height: int,
+    key: str,
+    changed: np.ndarray | None = None,
+    **args,
+) -> dict | None:
+    """Check the arrays, pack them as bytes and hand them, with ``args``, to the component."""
+    points = np.asarray(points)
+    centroids = np.asarray(centroids, dtype=float)
+    check_plot_inputs(points, teams, changed, centroids)
+    return _lesson_plot_component()(
+        points=points.tobytes(),
+        points_id=points_id,
+        step_id=step_id,
+        teams=None if teams is None else np.asarray(teams, dtype=np.uint8).tobytes(),
+        changed=None if changed is None else np.asarray(changed, dtype=np.uint8).tobytes(),
+        centroids=np.round(centroids, 2).tolist(),
         height=int(height),
         key=key,
         default=None,
+        **{"colour_by_team": True, "highlight": None, **args},
     )
