@@ -59,8 +59,11 @@ MARK_PAINTS = """
   window.__paintAt = window.__paintAt || 0;
   window.__photoAt = window.__photoAt || 0;
   const seen = new WeakSet();
+  window.__paints = window.__paints || [];
   const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => {
     window.__paintAt = Date.now();
+    window.__paints.push(window.__paintAt);  // every paint: an update's glide paints many
+    if (window.__paints.length > 500) window.__paints.shift();
   }));
   const watch = () => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
@@ -113,7 +116,7 @@ STATE = """() => ({
   photos: [...document.querySelectorAll('img')].every((img) => img.complete),
 })"""
 FRAME_STATE = """() => ({
-  paintAt: window.__paintAt, photoAt: window.__photoAt,
+  paintAt: window.__paintAt, paints: window.__paints || [], photoAt: window.__photoAt,
   photos: [...document.querySelectorAll('img')].every((img) => img.complete),
 })"""
 
@@ -149,13 +152,11 @@ def wait_until_shown(page, timeout: float = 20) -> float:
     while time.monotonic() < deadline:
         state = page.evaluate(STATE)
         frames = frame_states(page)
-        painted = max(f["paintAt"] for f in frames)
-        if (
-            state["textAt"]
-            and state["idleAt"]
-            and painted > state["textAt"]
-            and all(f["photos"] for f in frames)
-        ):
+        # The first paint after the text changed: an update then keeps painting its glide
+        # for most of a second, and the step is on screen from the glide's first frame.
+        after = [t for f in frames for t in f["paints"] if state["textAt"] and t > state["textAt"]]
+        painted = min(after, default=0)
+        if state["textAt"] and state["idleAt"] and after and all(f["photos"] for f in frames):
             photo = max(f["photoAt"] for f in frames)
             shown = max(state["textAt"], state["idleAt"], painted, photo)
             if VERBOSE:
@@ -202,6 +203,10 @@ def restart_if_finished(page) -> None:
         page.wait_for_timeout(500)
 
 
+#: Milliseconds between one step showing and the next click (``--pause``).
+PAUSE_MS = [1000]
+
+
 def take_step(page, step: str) -> float:
     restart_if_finished(page)
     if step == "update" and button(page, "2 · Update").is_disabled():
@@ -209,7 +214,9 @@ def take_step(page, step: str) -> float:
     if step == "assign" and button(page, "1 · Assign").is_disabled():
         take_step(page, "update")
     restart_if_finished(page)
-    page.wait_for_timeout(200)
+    # A teacher says a sentence between steps: the last update's glide (0.7 s) is over, as
+    # it is in class, instead of being timed into the next step.
+    page.wait_for_timeout(PAUSE_MS[0])
     page.evaluate(WATCH_TEXT, lesson_text(page))
     if step in BUTTONS:
         button(page, BUTTONS[step]).click()
@@ -275,9 +282,13 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REV", help="also time this git revision, interleaved")
     parser.add_argument("--steps", type=int, default=10, help="times each kind of step is timed")
     parser.add_argument("--verbose", action="store_true", help="print each step's parts")
+    parser.add_argument(
+        "--pause", type=float, default=1.0, help="seconds between steps (the glide takes 0.7)"
+    )
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
+    PAUSE_MS[0] = round(1000 * args.pause)
     servers, logs = [], []
     with tempfile.TemporaryDirectory() as scratch:
         try:
