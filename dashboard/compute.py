@@ -234,13 +234,15 @@ def counts_bytes(counted: ColourCounts) -> int:
     return sum(part.nbytes for part in parts if part is not None)
 
 
-#: Decoded photos: eight 12 MP photos, or two at the 40 MP limit. With a count of two, a
-#: class of visitors each trying a few K re-decoded their photos at every turn.
-MAX_PHOTO_BYTES = 300_000_000
+#: Decoded photos: five 12 MP photos, or one at the 40 MP limit (a store always keeps its
+#: newest). With a count of two, a class of visitors each trying a few K re-decoded their
+#: photos at every turn; with 300 MB here and 500 MB for counts, 30 visitors with 12 MP
+#: photos peaked at 2.17 GB.
+MAX_PHOTO_BYTES = 200_000_000
 #: Colour counts with the pixels they share: about 90 MB for a 12 MP photo (36 MB of pixels,
-#: 48 MB of each pixel's colour number). With the photos', the two bound what a class of
-#: visitors' photos can hold to 0.8 GB.
-MAX_COUNTS_BYTES = 500_000_000
+#: 48 MB of each pixel's colour number), 290 MB at the 40 MP limit. With the photos', the two
+#: bound what a class of visitors' photos can hold to 0.5 GB.
+MAX_COUNTS_BYTES = 300_000_000
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -271,16 +273,20 @@ def problem_store() -> Store:
 
 
 def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) -> str | None:
-    """Why the upload cannot be read (one sentence), or None once it is decoded and stored.
+    """Why the upload cannot be read (one sentence), or None once it has been decoded.
 
-    Failures are remembered too: without that, a damaged 40 MP file would be decoded again,
-    in the full-size queue, at every rerun.
+    Both answers are remembered. A failure, because a damaged 40 MP file would otherwise be
+    decoded again, in the full-size queue, at every rerun. A success, because with a class of
+    visitors the photo store lets most photos go, and every K change of every visitor went
+    through the whole queue once just to check a photo already known to be fine.
     """
     known = problem_store().get(digest)
     if known is not None:
         return known
+    if facts_store().get(digest) is not None:
+        return None
     try:
-        loaded_photo(digest, _data, _progress)
+        photo_facts(digest, _data, _progress)
     except KMeansError as error:
         problem_store().put(digest, str(error))
         return str(error)
@@ -307,11 +313,20 @@ class PhotoFacts:
         return self.width * self.height
 
 
-@st.cache_data(max_entries=256, ttl=ONE_HOUR, show_spinner=False)
-def photo_facts(digest: str, _data: bytes) -> PhotoFacts:
-    photo = loaded_photo(digest, _data)
-    has_alpha = photo.alpha is not None
-    return PhotoFacts(photo.width, photo.height, photo.format, photo.n_bytes, has_alpha)
+@st.cache_resource(max_entries=1, show_spinner=False)
+def facts_store() -> Store:
+    return Store(max_items=1024, max_bytes=1024, size_of=lambda _facts: 1)
+
+
+def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) -> PhotoFacts:
+    """The photo's size and format, decoding it only the first time it is seen."""
+    known = facts_store().get(digest)
+    if known is None:
+        photo = loaded_photo(digest, _data, _progress)
+        has_alpha = photo.alpha is not None
+        known = PhotoFacts(photo.width, photo.height, photo.format, photo.n_bytes, has_alpha)
+        facts_store().put(digest, known)
+    return known
 
 
 def original_window(digest: str, _data: bytes, window: tuple[slice, slice]) -> np.ndarray:
@@ -354,7 +369,9 @@ def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
     return DisplayOriginal(rgb, oklab)
 
 
-@st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
+#: One per visitor of a class (a JPEG of a few hundred kB each): when they were evicted, each
+#: K change decoded the visitor's full photo again, in the queue, to show the original.
+@st.cache_data(max_entries=48, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     photo = loaded_photo(digest, _data)
     if photo.alpha is None:  # the copy every run is compared with, already scaled

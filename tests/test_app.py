@@ -424,6 +424,21 @@ def test_every_cache_of_the_page_is_bounded():
     assert sum(budgets) <= 1_200_000_000  # with one run's working memory, under 2 GB
 
 
+def test_a_photo_known_to_be_fine_is_not_decoded_again_just_to_check_it():
+    """With a class of visitors the photo store lets most photos go; checking a known-good
+    upload at every K change sent each visitor through the whole queue to decode it again."""
+    from dashboard import compute
+
+    data = jpeg_bytes("chelsea.png")
+    digest = compute.digest_of(data)
+    assert compute.photo_problem(digest, data) is None
+    assert compute.photo_store().get(digest) is not None  # decoded the first time
+    compute.photo_store().items.pop(digest)  # as a busy store would let it go
+    assert compute.photo_problem(digest, data) is None
+    assert compute.photo_facts(digest, data).width == 451
+    assert compute.photo_store().get(digest) is None  # not decoded again
+
+
 def test_a_colour_count_is_charged_for_the_photo_pixels_it_keeps_alive():
     """A count shares the photo's pixels; once the photo store lets the photo go, the count
     alone keeps them, so its store must count them or its bound means nothing."""
