@@ -31,7 +31,14 @@ import streamlit as st
 from PIL import Image
 
 from dashboard import images
-from dashboard.layout import GRID_WIDTH, LESSON_SIDE, PLOT_POINTS, SHOWN_WIDTH
+from dashboard.layout import (
+    GRID_WIDTH,
+    LESSON_SIDE,
+    PLOT_POINTS,
+    SHOWN_WIDTH,
+    ZOOM_STEPS,
+    ZOOMED_SIDE,
+)
 from kmeans import (
     ColourCounts,
     KMeansError,
@@ -416,10 +423,56 @@ class PhotoRun:
     label_map: bytes  # each display pixel's palette index, for highlighting one colour
     sample_colours: np.ndarray
     sample_labels: np.ndarray
+    close_up: CloseUp | None  # full-size pixels around ``focus``; None for transparent images
 
 
 def run_bytes(run: PhotoRun) -> int:
-    return len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
+    copies = len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
+    return copies + (0 if run.close_up is None else run.close_up.n_bytes)
+
+
+def zoom_window(focus: tuple[float, float], side: int, width: int, height: int) -> tuple[int, int]:
+    """Left and top of the ``side``-pixel square centred on ``focus``, kept inside the photo."""
+    left = min(max(0, round(focus[0] * width - side / 2)), width - side)
+    top = min(max(0, round(focus[1] * height - side / 2)), height - side)
+    return left, top
+
+
+@dataclass(frozen=True)
+class CloseUp:
+    """The full-size pixels of the widest close-up window at the run's focus, cut when it is made.
+
+    The close-up opens at the focus, so a visitor who does not click never makes the page decode
+    the photo or the PNG again. Without it, a class of 30 visitors made the stores let them go,
+    and every K change queued two silent full-size decodes behind the other visitors' work. Any
+    narrower window at the same focus lies inside this one (:func:`zoom_window` is monotonic).
+    """
+
+    left: int
+    top: int
+    original: np.ndarray  # (side, side, 3) uint8, the photo
+    redrawn: np.ndarray  # the same pixels as the PNG holds them
+
+    @property
+    def n_bytes(self) -> int:
+        return self.original.nbytes + self.redrawn.nbytes
+
+    def crops(self, left: int, top: int, side: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The original's and the PNG's pixels in that window, or None if it is not in here."""
+        x, y = left - self.left, top - self.top
+        held = self.original.shape[0]
+        if min(x, y) < 0 or max(x, y) + side > held:
+            return None
+        window = np.s_[y : y + side, x : x + side]
+        return self.original[window], self.redrawn[window]
+
+
+def close_up_at(focus: tuple[float, float], photo: LoadedImage, result: QuantizeResult) -> CloseUp:
+    side = min(ZOOMED_SIDE // min(ZOOM_STEPS), photo.width, photo.height)
+    left, top = zoom_window(focus, side, photo.width, photo.height)
+    window = np.s_[top : top + side, left : left + side]
+    redrawn = result.palette[result.labels[window]]
+    return CloseUp(left, top, photo.rgb[window].copy(), redrawn)
 
 
 #: Runs: their PNG and display copies (about 9 MB at 12 MP), so a few 40 MP runs cannot crowd
@@ -481,6 +534,8 @@ def _quantized(
             png, png_seconds = png_job.result()
         seconds = time.perf_counter() - started
     sample_colours, sample_labels = sampled_pixels(photo, result.labels)
+    # Transparent images keep decoding for the close-up: their PNG's colours carry alpha.
+    close_up = None if photo.alpha is not None else close_up_at(display["focus"], photo, result)
     return PhotoRun(
         k=result.k,
         k_requested=result.k_requested,
@@ -506,6 +561,7 @@ def _quantized(
         teaching_bits=compression.teaching_bits,
         sample_colours=sample_colours,
         sample_labels=sample_labels,
+        close_up=close_up,
         **display,
     )
 

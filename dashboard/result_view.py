@@ -153,7 +153,7 @@ def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
 
 
 def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
-    """A pixel-exact close-up, from the PNG file itself, where the visitor clicked."""
+    """A pixel-exact close-up of the PNG file's pixels, where the visitor clicked."""
     st.subheader("Look closely", anchor=False)
     facts = photo.facts
     focus = st.session_state.get("zoom_at") or run.focus
@@ -161,21 +161,18 @@ def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
         "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
     )
     side = min(ZOOMED_SIDE // zoom, facts.width, facts.height)
-    left = min(max(0, round(focus[0] * facts.width - side / 2)), facts.width - side)
-    top = min(max(0, round(focus[1] * facts.height - side / 2)), facts.height - side)
+    left, top = compute.zoom_window(focus, side, facts.width, facts.height)
     st.session_state["zoom_marker"] = (
         left / facts.width,
         top / facts.height,
         side / facts.width,
         side / facts.height,
     )
-    window = np.s_[top : top + side, left : left + side]
-    indices, palette = compute.png_pixels(run_key, _png=run.png)
+    pixels, redrawn_pixels = window_pixels(photo, run, run_key, left, top, side)
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
-    pixels = compute.original_window(photo.digest, photo.data, window)
     original = Image.fromarray(pixels).resize(enlarged, Image.Resampling.NEAREST)
-    redrawn = Image.fromarray(palette[indices[window]]).resize(enlarged, Image.Resampling.NEAREST)
+    redrawn = Image.fromarray(redrawn_pixels).resize(enlarged, Image.Resampling.NEAREST)
     show_image(before, png_bytes(original), caption="Original")
     show_image(after, png_bytes(redrawn), caption=f"{run.k} colours, from the PNG file")
     where = "where you clicked" if st.session_state.get("zoom_at") else "where it differs most"
@@ -183,6 +180,19 @@ def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
         f"{side} × {side} pixels at x {left:,}, y {top:,} ({where}; the yellow box in the "
         f"picture above), each pixel drawn {zoom}× as a square."
     )
+
+
+def window_pixels(
+    photo: Photo, run: PhotoRun, run_key: tuple, left: int, top: int, side: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The original's and the PNG's pixels in a window: from the run if it holds them, else
+    decoded (in the full-size queue) from the photo and the PNG file."""
+    held = None if run.close_up is None else run.close_up.crops(left, top, side)
+    if held is not None:
+        return held
+    window = np.s_[top : top + side, left : left + side]
+    indices, palette = compute.png_pixels(run_key, _png=run.png)
+    return compute.original_window(photo.digest, photo.data, window), palette[indices[window]]
 
 
 def palette_order(run: PhotoRun, by: str) -> np.ndarray:

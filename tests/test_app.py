@@ -208,6 +208,26 @@ def test_the_close_up_opens_where_it_differs_most_and_shows_the_png_pixels(app, 
     assert error[y : y + side, x : x + side].mean() > 1.5 * error.mean()
 
 
+@pytest.mark.parametrize("zoom", [2, 16])
+def test_the_close_up_where_it_differs_most_decodes_nothing_again(app, downloads, zoom):
+    """With a class of visitors the stores let photos and PNGs go; a close-up that decoded them
+    again at every rerun queued each visitor's K change behind everyone's full-size work."""
+    from dashboard import compute
+
+    compute.photo_store().items.clear()  # as a busy store would let them go
+    compute.png_pixels.clear()
+    app.select_slider(key="zoom").set_value(zoom).run()
+    shown, (side, x, y, shown_zoom) = zoomed_crop_and_window(app, downloads)
+    assert not compute.photo_store().items  # the photo was not decoded again
+    _, png = png_download(app, downloads)
+    with Image.open(io.BytesIO(png)) as written:
+        crop = written.convert("RGB").crop((x, y, x + side, y + side))
+    assert shown_zoom == zoom and side == 384 // zoom
+    np.testing.assert_array_equal(
+        shown, np.asarray(crop.resize((side * zoom, side * zoom), Image.Resampling.NEAREST))
+    )
+
+
 def test_a_click_on_the_picture_moves_the_close_up_there(app, downloads):
     app.session_state["zoom_at"] = (0.1, 0.9)  # what a click on the split view records
     app.run()
