@@ -22,8 +22,8 @@ LESSON_SIDE = 160
 #: them all, and redrawing the scene in software WebGL (a projector laptop without a GPU, or
 #: this machine's headless Chromium) grows with their number.
 LESSON_POINTS = 4_000
-#: The 3D plots' height on the page.
-PLOT_HEIGHT = 460
+#: The 3D tab's plot height: the cube as wide as its column at 1280 px, with no band above it.
+PLOT_HEIGHT = 400
 #: The lesson's picture (photo, palette, error curve and 3D plot): with the controls and the
 #: sentence above it, it fits a 1280 × 720 projector.
 LESSON_PLOT_HEIGHT = 400

@@ -130,9 +130,7 @@ const LAYOUT = {
   },
 };
 
-// The 3D tab's plot sits in a narrow column beside other charts: the page's smaller type, and
-// the camera further back, so that the tick labels of a cube as wide as the column stay in it.
-const BACK = 1.25;
+// The 3D tab's plot sits in a column beside other charts, in the page's smaller type.
 const TAB_AXIS = { ...AXIS, tickfont: { size: 12 } };
 const TAB_LAYOUT = {
   ...LAYOUT,
@@ -142,9 +140,23 @@ const TAB_LAYOUT = {
     xaxis: { ...TAB_AXIS, title: { text: "R" } },
     yaxis: { ...TAB_AXIS, title: { text: "G" } },
     zaxis: { ...TAB_AXIS, title: { text: "B" } },
-    camera: { eye: { x: 1.55 * BACK, y: -1.35 * BACK, z: 0.55 * BACK } },
   },
 };
+
+// Plotly scales the scene to the plot's height when the plot is wider than tall, and the
+// cube's silhouette with its tick labels is about 1.2 times as wide as tall: so the camera
+// comes as close as the column's width allows (a laptop), and stands back on a narrow phone,
+// where it would otherwise cut the labels off. Seen from above, the silhouette hangs below the
+// cube's centre (the R and G ticks along the bottom); looking a little below the centre lifts
+// it to fill the plot's top instead of leaving a band of white there.
+function tabLayout(width, height) {
+  const back = Math.max(1.0, (1.2 * height) / Math.max(1, width));
+  const eye = { x: 1.55 * back, y: -1.35 * back, z: 0.55 * back };
+  return {
+    ...TAB_LAYOUT,
+    scene: { ...TAB_LAYOUT.scene, camera: { eye, center: { x: 0, y: 0, z: -0.15 } } },
+  };
+}
 
 const GREYED = "#d0d0d0";  // the pixels of the other colours, while one is highlighted
 
@@ -168,7 +180,8 @@ function drawPlot(args, centroids, trailFrom) {
   $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} pixels`;
   $("key-trail").hidden = !trailFrom;
   $("key-changed").hidden = !data[1].x.length;
-  return Plotly.react(plot, data, args.photo ? LAYOUT : TAB_LAYOUT, CONFIG);
+  const layout = args.photo ? LAYOUT : tabLayout(plot.clientWidth, args.height);
+  return Plotly.react(plot, data, layout, CONFIG);
 }
 
 // Moves only the trail and the centroids: the points stay as they are.
