@@ -420,14 +420,15 @@ class PhotoRun:
     small: bytes  # a thumbnail for the comparison grid
     heat: bytes  # where it differs: ΔE_OK at display size, as a see-through PNG
     focus: tuple[float, float]  # where it differs most, as fractions of width and height
-    label_map: bytes  # each display pixel's palette index, for highlighting one colour
+    label_map: bytes | None  # display pixels' palette indices, if ``shown`` does not hold them
     sample_colours: np.ndarray
     sample_labels: np.ndarray
     close_up: CloseUp | None  # full-size pixels around ``focus``; None for transparent images
 
 
 def run_bytes(run: PhotoRun) -> int:
-    copies = len(run.png) + len(run.shown) + len(run.small) + len(run.heat) + len(run.label_map)
+    copies = len(run.png) + len(run.shown) + len(run.small) + len(run.heat)
+    copies += len(run.label_map or b"")
     return copies + (0 if run.close_up is None else run.close_up.n_bytes)
 
 
@@ -593,7 +594,8 @@ def _display_copies(result: QuantizeResult, original: DisplayOriginal) -> dict:
         "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
         "heat": heat_overlay(heat),
         "focus": worst_region(heat),
-        "label_map": images.png_bytes(labels),
+        # Opaque, ``shown`` is itself an indexed PNG of the labels: no second copy to write.
+        "label_map": images.png_bytes(labels) if alpha is not None else None,
     }
 
 

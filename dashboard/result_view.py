@@ -147,7 +147,7 @@ DIMMED, CLEAR = (0, 0, 0, 200), (0, 0, 0, 0)
 
 def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
     """Dim every display pixel that is not drawn with palette colour ``colour``."""
-    with Image.open(io.BytesIO(run.label_map)) as labels:
+    with Image.open(io.BytesIO(run.label_map or run.shown)) as labels:
         is_colour = (np.asarray(labels) == colour).astype(np.uint8)
     return indexed_png(is_colour, np.array([DIMMED, CLEAR]))
 

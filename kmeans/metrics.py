@@ -80,6 +80,24 @@ def mse(original: np.ndarray, reconstructed: np.ndarray) -> float:
     return float(total) / original.size
 
 
+def mse_of_colours(colours: np.ndarray, drawn: np.ndarray, counts: np.ndarray) -> float:
+    """:func:`mse` of an image given as its distinct colours, each drawn as one colour.
+
+    Every pixel of a colour is drawn the same way (without dithering), so the sum over pixels is
+    the sum over colours, each weighted by its count: exact, in integers, and far faster, since
+    a photo has a few hundred thousand distinct colours for millions of pixels.
+
+    >>> colours = np.array([[0, 0, 0], [10, 10, 10]], dtype=np.uint8)
+    >>> mse_of_colours(colours, np.array([[2, 2, 2], [10, 10, 10]]), np.array([3, 1]))
+    3.0
+    """
+    diff = np.asarray(colours, dtype=np.int64) - np.asarray(drawn, dtype=np.int64)
+    per_colour = np.einsum("ij,ij->i", diff, diff)
+    return float(per_colour @ np.asarray(counts, dtype=np.int64)) / (
+        int(np.sum(counts)) * colours.shape[1]
+    )
+
+
 def psnr(original: np.ndarray, reconstructed: np.ndarray) -> float:
     """Peak signal-to-noise ratio in decibels, ``10·log10(255² / MSE)``; ``math.inf`` if identical.
 

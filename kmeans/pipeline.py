@@ -23,7 +23,7 @@ import numpy as np
 from kmeans.closeness import Level, closeness
 from kmeans.encode import encode_png, teaching_sizes
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
-from kmeans.metrics import mse, psnr_from_mse, ssim
+from kmeans.metrics import mse, mse_of_colours, psnr_from_mse, ssim
 from kmeans.quantization import ColourCounts, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
 from kmeans.settings import Settings
@@ -61,7 +61,15 @@ class Compression:
 
     @cached_property
     def mse(self) -> float:
-        """Mean squared error per channel: RGB, or premultiplied RGBA for a transparent image."""
+        """Mean squared error per channel: RGB, or premultiplied RGBA for a transparent image.
+
+        Undithered and opaque, it is measured on the distinct colours K-Means clustered (see
+        :func:`~kmeans.metrics.mse_of_colours`), without drawing the full-size image.
+        """
+        result = self.result
+        if self.source.alpha is None and result.settings.dither == "none":
+            drawn = result.palette[result.colour_labels]
+            return mse_of_colours(result.colours.colours, drawn, result.colours.counts)
         if self.source.alpha is None:
             return mse(self.source.rgb, self.result.image)
         return premultiplied_mse(

@@ -522,20 +522,35 @@ def test_a_run_reports_progress_through_its_callback_and_a_stored_run_reports_no
     assert again == []
 
 
-def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours():
+def transparent_png(sample: str, size: tuple[int, int]) -> bytes:
+    """A sample with a fully transparent band across its middle, as a PNG."""
+    rgba = Image.open(SAMPLES / sample).convert("RGBA").resize(size)
+    alpha = np.full(size[::-1], 255, dtype=np.uint8)
+    alpha[size[1] // 3 : size[1] // 2] = 0
+    rgba.putalpha(Image.fromarray(alpha))
+    buffer = io.BytesIO()
+    rgba.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours(transparent):
     from dashboard.compute import digest_of, photo_run
     from dashboard.result_view import highlight_overlay
 
-    data = jpeg_bytes("coffee.png", (300, 200))
+    size = (300, 200)
+    data = transparent_png("coffee.png", size) if transparent else jpeg_bytes("coffee.png", size)
     run = photo_run(digest_of(data), 6, kmeans.Settings(), data)
     with Image.open(io.BytesIO(run.shown)) as shown:
-        drawn = np.asarray(shown.convert("RGB"))
+        drawn = np.asarray(shown.convert("RGBA"))
+    visible = drawn[..., 3] > 0
+    assert visible.all() != transparent
     for colour in range(run.k):
         with Image.open(io.BytesIO(highlight_overlay(run, colour))) as overlay:
             alpha = np.asarray(overlay.convert("RGBA"))[..., 3]
-        is_colour = (drawn == run.palette[colour]).all(axis=-1)
+        is_colour = visible & (drawn[..., :3] == run.palette[colour]).all(axis=-1)
         assert is_colour.any()
-        assert (alpha[is_colour] == 0).all() and (alpha[~is_colour] == 200).all()
+        assert (alpha[is_colour] == 0).all() and (alpha[visible & ~is_colour] == 200).all()
 
 
 # ------------------------------------------------------------------------------- the lesson

@@ -10,7 +10,7 @@ from PIL import Image
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from kmeans import metrics
-from kmeans.metrics import mse, psnr, ssim
+from kmeans.metrics import mse, mse_of_colours, psnr, ssim
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 # Both compute the same exact window sums; only the last float roundings differ.
@@ -135,6 +135,17 @@ def test_mse_matches_direct_numpy(shape):
 def test_mse_of_photo_matches_skimage(photo):
     reduced = quantised(photo)
     assert mse(photo, reduced) == pytest.approx(mean_squared_error(photo, reduced), rel=1e-12)
+
+
+def test_mse_over_distinct_colours_matches_skimage_over_pixels(photo):
+    reduced = quantised(photo)
+    pairs = np.concatenate([photo.reshape(-1, 3), reduced.reshape(-1, 3)], axis=1)
+    distinct, counts = np.unique(pairs, axis=0, return_counts=True)
+    assert len(distinct) < photo.shape[0] * photo.shape[1] // 2  # a real saving
+    expected = mean_squared_error(photo, reduced)
+    assert mse_of_colours(distinct[:, :3], distinct[:, 3:], counts) == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 def test_mse_of_float_images_matches_skimage(photo):
