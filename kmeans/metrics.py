@@ -535,7 +535,7 @@ def _hue_step(hue_degrees: np.ndarray) -> np.ndarray:
 def _oklab_of(rgb: np.ndarray) -> np.ndarray:
     """Oklab of (N, 3) sRGB colours, the same to the last bit whatever N is."""
     if len(rgb) == 1:
-        # A single row goes to another BLAS routine whose last bit can differ; doubling it keeps
+        # A single row may go to another inner loop whose last bit can differ; doubling it keeps
         # each colour's Oklab identical on every path, so per-pixel and per-colour results agree.
         return srgb_to_oklab(np.repeat(rgb, 2, axis=0))[:1]
     return srgb_to_oklab(rgb)

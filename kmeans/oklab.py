@@ -77,6 +77,17 @@ def linear_to_srgb(values: np.ndarray) -> np.ndarray:
 LINEAR_OF_BYTE = srgb_to_linear(np.arange(256))
 
 
+def _transformed(colours: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``colours @ matrix.T`` for (..., 3) colours, in NumPy's own loop rather than BLAS.
+
+    A product with an inner size of 3 gains nothing from BLAS, and OpenBLAS's threaded product
+    stalls when the other core is busy (another visitor's work, on a server): measured on
+    113,000 colours under load, 90 ms a conversion against 1.5 ms with ``einsum``, which also
+    gives each colour the same bits whatever the number of colours converted with it.
+    """
+    return np.einsum("...j,kj->...k", colours, matrix)
+
+
 def srgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB colours in 0–255 to (..., 3) Oklab (L, a, b) in float64."""
     rgb = np.asarray(rgb)
@@ -86,14 +97,14 @@ def srgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
 
 def linear_to_oklab(linear: np.ndarray) -> np.ndarray:
     """(..., 3) linear-light RGB in 0–1 to (..., 3) Oklab."""
-    lms = np.cbrt(np.asarray(linear, dtype=np.float64) @ _LINEAR_TO_LMS.T)
-    return lms @ _LMS_TO_LAB.T
+    lms = np.cbrt(_transformed(np.asarray(linear, dtype=np.float64), _LINEAR_TO_LMS))
+    return _transformed(lms, _LMS_TO_LAB)
 
 
 def oklab_to_linear(lab: np.ndarray) -> np.ndarray:
     """(..., 3) Oklab to (..., 3) linear-light RGB (not clipped: out-of-gamut values stay)."""
-    lms = np.asarray(lab, dtype=np.float64) @ _LAB_TO_LMS.T
-    return (lms**3) @ _LMS_TO_LINEAR.T
+    lms = _transformed(np.asarray(lab, dtype=np.float64), _LAB_TO_LMS)
+    return _transformed(lms**3, _LMS_TO_LINEAR)
 
 
 def oklab_to_srgb(lab: np.ndarray) -> np.ndarray:
