@@ -98,9 +98,9 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     Returns ``(colours, counts, inverse)`` with ``colours[inverse] == X``: colours (U, C) uint8
     with X's C = 3 or 4 channels, counts (U,) int64 pixels per colour, inverse (N,) int32.
 
-    Each colour is packed into one 32-bit key. Large RGB inputs are counted on a histogram of all
-    2^24 keys (linear time); RGBA has 2^32 possible keys, far too many for a histogram, so it is
-    always sorted, which costs 8 bytes a pixel and N log N time.
+    Each colour is packed into one 32-bit key. Large RGB inputs sort the bare keys and find each
+    pixel's row in a table of all 2^24 keys; smaller ones, and RGBA, whose 2^32 possible keys
+    are far too many for a table, sort (key, position) pairs, which costs 8 bytes a pixel.
 
     >>> X = np.array([[0, 0, 0], [9, 9, 9], [0, 0, 0]], dtype=np.uint8)
     >>> colours, counts, inverse = distinct_colours(X)
@@ -112,7 +112,7 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     channels = 4 if np.shape(X)[-1] == 4 else 3
     X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, channels)
     if channels == 3 and len(X) > 1 << 20:
-        keys, counts, inverse = _distinct_by_histogram(_rgb_keys_as_intp(X))
+        keys, counts, inverse = _distinct_by_sorted_keys(_colour_keys(X))
     else:
         keys, counts, inverse = _distinct_by_sorting(_colour_keys(X))
     colours = np.empty((len(keys), channels), dtype=np.uint8)
@@ -121,16 +121,24 @@ def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return colours, counts, inverse
 
 
-def _distinct_by_histogram(keys: np.ndarray):
-    """Count all 2^24 possible colours at once: linear time, best for large images."""
-    counts = np.bincount(keys, minlength=1 << 24)
-    present = np.flatnonzero(counts != 0)  # a byte per colour to scan instead of eight
-    present_counts = counts[present]
-    # The colour -> index table reuses the histogram's 128 MB, no longer needed, instead of
-    # asking the system for 64 MB more.
-    lookup = counts.view(np.int32)[: 1 << 24]
+def _distinct_by_sorted_keys(keys: np.ndarray):
+    """Sort the bare 32-bit RGB keys, then look each pixel's row up in a table of all 2^24.
+
+    Measured against counting on a 2^24-bin histogram with ``np.bincount``, as this did before,
+    with the same output: 15 against 35 ms on a 1 MP photo, 82 against 129 ms on 4 MP, 194 against
+    216 ms on 12 MP. NumPy sorts 4-byte integers with SIMD, while the histogram's 128 MB of
+    counts must be zeroed and scanned whatever the photo; the table here is written only at
+    the rows of colours present, so only their pages are ever touched.
+    """
+    ordered = np.sort(keys)
+    starts_new = np.empty(len(keys), dtype=bool)
+    starts_new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_new[1:])
+    first = np.flatnonzero(starts_new)
+    present = ordered[first]
+    lookup = np.empty(1 << 24, dtype=np.int32)
     lookup[present] = np.arange(len(present), dtype=np.int32)
-    return present.astype(np.uint32), present_counts, lookup[keys]
+    return present, np.diff(first, append=len(keys)), lookup[keys]
 
 
 def _distinct_by_sorting(keys: np.ndarray):
@@ -145,19 +153,6 @@ def _distinct_by_sorting(keys: np.ndarray):
     inverse[packed.astype(np.uint32)] = np.cumsum(starts_new, dtype=np.int32) - 1
     first = np.flatnonzero(starts_new)
     return sorted_keys[first], np.diff(first, append=len(keys)), inverse
-
-
-def _rgb_keys_as_intp(X: np.ndarray) -> np.ndarray:
-    """The keys 0xRRGGBB of (N, 3) uint8 colours as 64-bit integers, ready for ``np.bincount``.
-
-    ``np.bincount`` converts any other integer type to 64 bits first, through a path that was
-    measured 5× slower than counting itself; and writing each colour's bytes into an 8-byte
-    little-endian word (B, G, R, then zeros) builds the keys in 2 passes instead of 5.
-    """
-    words = np.zeros((len(X), 8), dtype=np.uint8)
-    for byte, channel in enumerate((2, 1, 0)):
-        words[:, byte] = X[:, channel]
-    return words.view(np.dtype("<i8")).reshape(-1)
 
 
 def _colour_keys(X: np.ndarray) -> np.ndarray:
