@@ -448,6 +448,7 @@ def run_kmeans(
     weights: np.ndarray | None = None,
     fixed: object = None,
     progress: ProgressCallback | None = None,
+    accelerate: int = 0,
 ) -> KMeansResult:
     """Lloyd's algorithm: repeat assign-then-update at most ``max_iters`` times.
 
@@ -464,6 +465,10 @@ def run_kmeans(
         every other centroid follows textbook Lloyd, and points still go to their nearest
         centroid, fixed or not.
     progress : optional callback, called as ``progress(iteration, max_iters, inertia)``.
+    accelerate : at most this many accelerated steps before the Lloyd rounds (0, the default:
+        none); see :func:`_accelerated_steps`. They only choose where the Lloyd rounds start:
+        the result is still where textbook Lloyd stops, and every count and history above is
+        of the Lloyd rounds alone.
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]], dtype=np.uint8)
     >>> result = run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10)
@@ -480,10 +485,11 @@ def run_kmeans(
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
         result = _lloyd(
-            points, counts.astype(np.float64), centroids, kept, max_iters, tol, progress
+            points, counts.astype(np.float64), centroids, kept, max_iters, tol, progress, accelerate
         )
         return dataclasses.replace(result, labels=result.labels[inverse])
-    return _lloyd(X, _weights_or_ones(X, weights), centroids, kept, max_iters, tol, progress)
+    weights = _weights_or_ones(X, weights)
+    return _lloyd(X, weights, centroids, kept, max_iters, tol, progress, accelerate)
 
 
 def fixed_mask(fixed: object, K: int) -> np.ndarray:
@@ -509,10 +515,14 @@ def fixed_mask(fixed: object, K: int) -> np.ndarray:
     return mask
 
 
-def _lloyd(points, weights, centroids, fixed, max_iters, tol, progress) -> KMeansResult:
+def _lloyd(
+    points, weights, centroids, fixed, max_iters, tol, progress, accelerate=0
+) -> KMeansResult:
     """The loop itself: assignment that measures only the points in doubt, update by sums."""
     nearest = NearestCentroidTracker(points, centroids)
     sums = ClusterSums(points, weights, nearest.labels.copy(), len(centroids))
+    if accelerate:
+        centroids = _accelerated_steps(nearest, sums, centroids, fixed, accelerate)
     history: list[float] = []
     converged = False
     for iteration in range(1, max_iters + 1):
@@ -532,3 +542,68 @@ def _lloyd(points, weights, centroids, fixed, max_iters, tol, progress) -> KMean
     return KMeansResult(
         centroids, labels, sums.inertia(centroids), tuple(history), len(history), converged
     )
+
+
+#: Past steps an accelerated step combines (Anderson's depth m; 2-5 is usual for K-Means).
+ANDERSON_DEPTH = 3
+#: Accelerated steps stop once one lowers the inertia by less than this fraction.
+ACCELERATION_RTOL = 1e-4
+
+
+def _accelerated_steps(nearest, sums, centroids, fixed, max_steps: int) -> np.ndarray:
+    """Safeguarded Anderson acceleration of Lloyd (Zhang, Yao et al., 2018): the centroids to
+    start the Lloyd rounds from, with an inertia no higher than that of ``centroids``.
+
+    Why: where the colours form a smooth gradient (a sky), a Lloyd minimum is a chain of
+    centroids that reaches its place by a shared creep, a fraction of a colour level a round
+    for a hundred rounds, and a stopping rule on centroid movement ends it long before. Lloyd
+    is a fixed-point iteration c -> g(c) (the means of the points nearest c); Anderson's step
+    fits the last ANDERSON_DEPTH steps g(c) - c by least squares and extrapolates along them,
+    covering several rounds of a steady creep at once. An extrapolated step is kept only if,
+    once every point is assigned again, the weighted inertia fell; otherwise the plain Lloyd
+    step g(c) is taken, which never raises it, and the history starts again. So the inertia
+    never rises, and what follows is plain Lloyd as ever. They stop after ``max_steps`` or once
+    a step lowers the inertia by less than ACCELERATION_RTOL of it. ``nearest`` and ``sums``
+    follow the centroids returned.
+    """
+    inertia = sums.inertia(centroids)
+    residuals: list[np.ndarray] = []
+    images: list[np.ndarray] = []
+    for _ in range(max_steps):
+        sums.fill_empty_clusters(fixed)
+        image = sums.means(fallback=centroids)
+        image[fixed] = centroids[fixed]
+        residuals = [*residuals[-ANDERSON_DEPTH:], (image - centroids).ravel()]
+        images = [*images[-ANDERSON_DEPTH:], image.ravel()]
+        candidate = _anderson_mix(residuals, images).reshape(centroids.shape)
+        candidate[fixed] = centroids[fixed]
+        sums.relabel(nearest.update(candidate, sums.labels))
+        candidate_inertia = sums.inertia(candidate)
+        if len(residuals) > 1 and candidate_inertia >= inertia:  # overshot: the Lloyd step
+            residuals, images = [], []
+            candidate = image
+            sums.relabel(nearest.update(candidate, sums.labels))
+            candidate_inertia = sums.inertia(candidate)
+        settled = inertia - candidate_inertia <= ACCELERATION_RTOL * inertia
+        centroids, inertia = candidate, candidate_inertia
+        if settled:
+            break
+    return centroids
+
+
+def _anderson_mix(residuals: list[np.ndarray], images: list[np.ndarray]) -> np.ndarray:
+    """Anderson's step from the last few Lloyd images g_i and residuals f_i = g_i - c_i: the
+    newest image minus the combination of image differences whose residual differences best
+    cancel the newest residual (least squares). With one pair, the plain Lloyd step.
+
+    >>> # A linear creep c -> 0.9 c: one mixed step lands on its fixed point, 0.
+    >>> c = np.array([10.0]); g = 0.9 * c; g2 = 0.9 * g
+    >>> abs(_anderson_mix([g - c, g2 - g], [g, g2])).round(9).tolist()
+    [0.0]
+    """
+    if len(residuals) == 1:
+        return images[0].copy()
+    residual_steps = np.diff(np.array(residuals), axis=0).T
+    image_steps = np.diff(np.array(images), axis=0).T
+    gamma = np.linalg.lstsq(residual_steps, residuals[-1], rcond=None)[0]
+    return images[-1] - image_steps @ gamma
