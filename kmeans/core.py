@@ -563,8 +563,11 @@ def _accelerated_steps(nearest, sums, centroids, fixed, max_steps: int) -> np.nd
     once every point is assigned again, the weighted inertia fell; otherwise the plain Lloyd
     step g(c) is taken, which never raises it, and the history starts again. So the inertia
     never rises, and what follows is plain Lloyd as ever. They stop after ``max_steps`` or once
-    a step lowers the inertia by less than ACCELERATION_RTOL of it. ``nearest`` and ``sums``
-    follow the centroids returned.
+    a plain Lloyd step (the first, or one after an overshoot) lowers the inertia by less than
+    ACCELERATION_RTOL of it: Lloyd itself is then all but settled. A small gain from an
+    extrapolated step says less (measured on the sky: one such step in mid-creep stopped the
+    steps at 1.030× the best-known MSE where going on reached 1.026×). ``nearest`` and
+    ``sums`` follow the centroids returned.
     """
     inertia = sums.inertia(centroids)
     residuals: list[np.ndarray] = []
@@ -584,7 +587,8 @@ def _accelerated_steps(nearest, sums, centroids, fixed, max_steps: int) -> np.nd
             candidate = image
             sums.relabel(nearest.update(candidate, sums.labels))
             candidate_inertia = sums.inertia(candidate)
-        settled = inertia - candidate_inertia <= ACCELERATION_RTOL * inertia
+        plain = len(residuals) == 1
+        settled = plain and inertia - candidate_inertia <= ACCELERATION_RTOL * inertia
         centroids, inertia = candidate, candidate_inertia
         if settled:
             break
