@@ -23,7 +23,11 @@ colours once (:func:`count_colours`), then runs K-Means on them in three stages:
    would need seconds.
 3. **Finish exactly.** :func:`~kmeans.core.run_kmeans` then iterates textbook Lloyd on every
    distinct colour (each weighted by its pixel count, so exactly as over every pixel) until no
-   centroid moves more than ``tol`` or ``max_iters`` rounds have run.
+   centroid moves more than ``tol`` or ``max_iters`` rounds have run. Where the fine histogram
+   was too coarse to stand in for the colours (fewer than COARSE_CELLS_PER_CENTROID cells a
+   centroid: a smooth sky), the seed is far from the colours' own minimum, and Lloyd creeps
+   there by less than ``tol`` a round; so first, on the same colours, up to ACCELERATED_STEPS
+   safeguarded Anderson steps, each kept only if the weighted inertia falls, cover that creep.
 
 With ``init="random"`` stages 1 and 2 are skipped: the run starts from K random pixel colours,
 the classic textbook method, which settles slower and usually ends worse.
