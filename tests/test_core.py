@@ -113,7 +113,7 @@ def four_tight_clusters(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 # --- distinct_colours -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n_rows", [5_000, 2**20 + 4_321], ids=["sorting path", "histogram path"])
+@pytest.mark.parametrize("n_rows", [5_000, 2**20 + 4_321], ids=["pairs sorted", "keys sorted"])
 def test_distinct_colours_equals_numpy_unique(n_rows):
     rng = np.random.default_rng(n_rows)
     X = rng.integers(0, 256, (n_rows, 3), dtype=np.uint8)
@@ -420,6 +420,45 @@ def test_inertia_and_labels_belong_to_the_final_centroids():
         brute_inertia(X, result.centroids, result.labels), rel=1e-9
     )
     np.testing.assert_array_equal(result.labels, brute_labels(X, result.centroids))
+
+
+def smooth_gradient(n_rows: int = 40_000, seed: int = 0) -> np.ndarray:
+    """Colours along a dusk sky's gradient, blue to orange, a little noisy: Lloyd's slow case."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 1, (n_rows, 1))
+    colours = np.array([25, 45, 110]) + t * np.array([225, 105, -40])
+    return np.clip(np.rint(colours + rng.normal(0, 3, (n_rows, 3))), 0, 255).astype(np.uint8)
+
+
+def test_accelerated_steps_never_raise_the_inertia():
+    X = smooth_gradient()
+    C0 = jittered(kmeans_init_centroids(X, 24, init="random", seed=3), seed=3)
+    # The Lloyd rounds start where n accelerated steps left the centroids; their first
+    # inertia, with labels measured by brute force, must fall (or stay) with every step.
+    starts = [run_kmeans(X, C0, 1, tol=0, accelerate=n).inertia_history[0] for n in range(12)]
+    assert starts[0] == pytest.approx(brute_inertia(X, C0, brute_labels(X, C0)), rel=1e-9)
+    assert (np.diff(starts) <= 1e-9 * starts[0]).all()
+    assert starts[-1] < starts[0]
+
+
+def test_accelerated_run_ends_where_scikit_learn_lloyd_stays():
+    colours, counts, _ = distinct_colours(smooth_gradient())
+    C0 = jittered(kmeans_init_centroids(colours, 24, seed=1, weights=counts), seed=1)
+    plain = run_kmeans(colours, C0, 1_000, tol=0, weights=counts)
+    result = run_kmeans(colours, C0, 1_000, tol=0, weights=counts, accelerate=30)
+    assert result.converged and plain.converged
+    assert result.n_iter < plain.n_iter  # what the steps are for: the slow creep is skipped
+    # A Lloyd fixed point, by oracles that share none of its code: every colour nearest its own
+    # centroid, every centroid its colours' weighted mean, and scikit-learn's Lloyd stays put.
+    labels = brute_labels(colours, result.centroids)
+    np.testing.assert_array_equal(result.labels, labels)
+    means = [
+        np.average(colours[labels == k], axis=0, weights=counts[labels == k]) for k in range(24)
+    ]
+    np.testing.assert_allclose(result.centroids, means, atol=1e-9)
+    theirs = KMeans(24, init=result.centroids, n_init=1, algorithm="lloyd", tol=0, max_iter=50)
+    theirs.fit(colours.astype(np.float64), sample_weight=counts)
+    np.testing.assert_allclose(theirs.cluster_centers_, result.centroids, atol=1e-6)
 
 
 def test_progress_reports_every_iteration():
