@@ -38,6 +38,13 @@ h1 { font-size: 1.75rem !important; padding-top: 0 !important; }
   h1 { font-size: 1.4rem !important; }
   /* All eight K presets across a phone, none cut off at the edge. */
   .st-key-k_preset button { padding-left: 0.6rem; padding-right: 0.6rem; }
+  /* Room for the picture on a phone's first screen, under its headline: tighter spacing, the
+     headline and the photo's facts on one line each, and the exact K box under the presets
+     without a label of its own (the presets' "Colours (K)" names both). */
+  [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+  [data-testid="stMainBlockContainer"] h3 { font-size: 1.2rem !important; }
+  [data-testid="stMainBlockContainer"] [data-testid="stText"] { font-size: 0.8rem; }
+  .st-key-k [data-testid="stWidgetLabel"] { display: none; }
 }
 </style>
 """

@@ -191,6 +191,7 @@ def test_on_a_phone_k_and_the_result_fit_the_first_screen(browser, app_url, arti
         frame = page.frame_locator('iframe[title*="split_view"]')
         stage = frame.locator("#stage").bounding_box()
         assert stage["width"] >= 330  # the split view spans the phone's width
+        assert stage["y"] + 200 <= 844  # and a good part of the picture is on the first screen
         page.get_by_role("tab", name="Colours in 3D").click()
         idle(page)
         plot = page.frame_locator(PICTURE).locator("#plot")
