@@ -149,8 +149,9 @@ const TAB_LAYOUT = {
 // where it would otherwise cut the labels off. Seen from above, the silhouette hangs below the
 // cube's centre (the R and G ticks along the bottom); looking a little below the centre lifts
 // it to fill the plot's top instead of leaving a band of white there.
+// Before the plot is laid out (no width yet) it stands back as far as it used to, 1.25.
 function tabLayout(width, height) {
-  const back = Math.max(1.0, (1.2 * height) / Math.max(1, width));
+  const back = width > 0 ? Math.max(1.0, (1.2 * height) / width) : 1.25;
   const eye = { x: 1.55 * back, y: -1.35 * back, z: 0.55 * back };
   return {
     ...TAB_LAYOUT,
