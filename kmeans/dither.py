@@ -27,8 +27,8 @@ So this module offers three ways to map pixels to a palette:
   4. **90% of the error.** Passing on :data:`ERROR_KEPT` of the error lets stray errors fade,
      which removes lone off-colour pixels in areas that are nearly one palette colour.
 
-  On photos above :data:`LARGE_PIXELS` it dithers 2×2 cells instead of pixels (see
-  :data:`CELL`).
+  On photos above :data:`LARGE_PIXELS` it dithers cells two pixels tall and one wide instead of
+  pixels (see :data:`CELL`).
 
 An earlier "selective" kept the nearest colour wherever the neighbourhood was busy, as
 libimagequant's dither map does. Measured on this project's 3×3 box-filtered ΔE, dithering helps
@@ -55,11 +55,15 @@ ERROR_KEPT = 0.9
 #: Floyd–Steinberg's weights for the neighbours right, below-left, below and below-right.
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
 #: Above this many pixels (libimagequant also treats images above 2000×2000 as huge) the photo
-#: is dithered in CELL×CELL cells. Such a photo is seen scaled down, where pixel-fine noise is
-#: invisible, and its smooth areas are so wide that pixel-fine noise would cost 3× the bytes of
-#: the undithered PNG; cells repeat each row, which the PNG compressor stores almost for free.
+#: is dithered in cells of CELL = (rows, columns) pixels. Such a photo is seen scaled down, and
+#: its smooth areas are so wide that pixel-fine noise costs 3.2× the undithered PNG's bytes (the
+#: 12 MP astronaut, K=16). A cell two rows tall repeats each dithered row, which PNG's "up"
+#: filter stores almost for free, while keeping every column: measured on that photo, box ΔE
+#: 0.76× and 1.73× the bytes, against 0.82× and 1.31× for 2×2 cells and 0.73× and 3.20×
+#: pixel-fine. One column wide by two rows beats two columns by one row (0.76×, 1.92×), because
+#: PNG filters rows, not columns.
 LARGE_PIXELS = 4_000_000
-CELL = 2
+CELL = (2, 1)
 
 
 def dither_labels(
@@ -122,21 +126,20 @@ def floyd_steinberg(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
 def selective(rgb: np.ndarray, palette: np.ndarray, nearest: np.ndarray) -> np.ndarray:
     """The ``"selective"`` dithering (see the module docstring): (H, W) uint8 labels.
 
-    ``nearest`` labels the pixels a large photo's whole cells do not cover (its last row or
-    column when a side is odd).
+    ``nearest`` labels the pixels a large photo's whole cells do not cover (its last row when
+    the height is odd).
     """
     linear = LINEAR_OF_BYTE[rgb].astype(np.float32)
     height, width = nearest.shape
-    cell = CELL if height * width > LARGE_PIXELS else 1
-    if cell == 1:
+    if height * width <= LARGE_PIXELS:
         return diffuse_error(linear, palette)
-    rows, cols = height // cell, width // cell
-    cells = (
-        linear[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell, 3).mean(axis=(1, 3))
-    )
+    tall, wide = CELL
+    rows, cols = height // tall, width // wide
+    covered = linear[: rows * tall, : cols * wide]
+    cells = covered.reshape(rows, tall, cols, wide, 3).mean(axis=(1, 3))
     labels = nearest.copy()
     coarse = diffuse_error(cells, palette)
-    labels[: rows * cell, : cols * cell] = coarse.repeat(cell, axis=0).repeat(cell, axis=1)
+    labels[: rows * tall, : cols * wide] = coarse.repeat(tall, axis=0).repeat(wide, axis=1)
     return labels
 
 
