@@ -30,6 +30,20 @@ So this module offers three ways to map pixels to a palette:
   On photos above :data:`LARGE_PIXELS` it dithers cells two pixels tall and one wide instead of
   pixels (see :data:`CELL`).
 
+Where its remaining error lives (K=16, ``bench/dither.py``; each 3×3 box-filtered pixel of a
+4,000-pixel sample projected onto the nearest mix of palette colours, the best any dithering
+could do): on astronaut 10% of the area, the dark background, lies over 5 ΔE_OK (mean 8.9)
+outside every mix the palette can make and holds 0.92 of the 2.35 box ΔE left, so even a perfect
+mix could only reach 0.56× on the whole photo; a better palette, not dithering, would fix it. On
+the sky the palette is already fine (neighbouring colours 2.1–3.1 ΔE_OK apart, undithered box ΔE
+0.42), half of that error (0.21) is the photo's own sensor grain, which mixes of colours 2 ΔE
+apart cannot follow, and on the grain-free sky the texture error diffusion itself leaves under a
+3×3 box holds it at 0.85×. Tried and measured, none helping: a reach of 3, 4, 6, 8 or unlimited
+(astronaut 0.83×, 0.81×, 0.80×, 0.80×, 0.81×; the sky 0.90× for all, so no clamping holds it
+back), passing on 80%, 95% or all of the error (within 0.005, except all error with no reach: up
+to 1.15×), and wider kernels (Stucki, Jarvis–Judice–Ninke, Sierra: 0.015–0.07× worse on every
+photo, the error is spread beyond what a 3×3 view averages; Sierra Lite within 0.007×).
+
 An earlier "selective" kept the nearest colour wherever the neighbourhood was busy, as
 libimagequant's dither map does. Measured on this project's 3×3 box-filtered ΔE, dithering helps
 busy areas too once the reach stops speckles, so no area is left out.
