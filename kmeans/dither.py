@@ -27,8 +27,9 @@ So this module offers three ways to map pixels to a palette:
   4. **90% of the error.** Passing on :data:`ERROR_KEPT` of the error lets stray errors fade,
      which removes lone off-colour pixels in areas that are nearly one palette colour.
 
-  On photos above :data:`LARGE_PIXELS` it dithers cells two pixels tall and one wide instead of
-  pixels (see :data:`CELL`).
+  On photos above :data:`LARGE_PIXELS` that are smooth at the pixel scale (an upscale, a
+  denoised photo; see :data:`SMOOTH_CHANGES`) it dithers cells two pixels tall and one wide
+  instead of pixels (see :data:`CELL`).
 
 Where its remaining error lives (K=16, ``bench/dither.py``; each 3×3 box-filtered pixel of a
 4,000-pixel sample projected onto the nearest mix of palette colours, the best any dithering
@@ -78,6 +79,16 @@ FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
 #: PNG filters rows, not columns.
 LARGE_PIXELS = 4_000_000
 CELL = (2, 1)
+#: Cells only pay on a large photo whose nearest-colour labels run long: fewer than this share
+#: of neighbouring pixels differ. There pixel-fine noise is what the PNG pays for (3.2× on the
+#: 12 MP upscale, where 3.7% of neighbours differ) and there is no pixel-scale detail for cells
+#: to lose. A photo with real pixel-scale detail or grain already changes label on 18–36% of
+#: neighbours (every other photo of bench/dither.py, at any size): its PNG already pays for
+#: pixel-level change, so pixel-fine dithering costs little (1.19× on a 4.3 MP ladybird and
+#: sky), while cells blur the detail and measured worse than not dithering at all (box ΔE 1.12×
+#: and 1.14× with 2×2 cells, 0.91× and 1.04× with 2×1, against 0.75× and 0.90× pixel-fine).
+#: 0.1 lies well between the two groups.
+SMOOTH_CHANGES = 0.1
 
 
 def dither_labels(
@@ -145,7 +156,7 @@ def selective(rgb: np.ndarray, palette: np.ndarray, nearest: np.ndarray) -> np.n
     """
     linear = LINEAR_OF_BYTE[rgb].astype(np.float32)
     height, width = nearest.shape
-    if height * width <= LARGE_PIXELS:
+    if height * width <= LARGE_PIXELS or label_changes(nearest) >= SMOOTH_CHANGES:
         return diffuse_error(linear, palette)
     tall, wide = CELL
     rows, cols = height // tall, width // wide
@@ -155,6 +166,14 @@ def selective(rgb: np.ndarray, palette: np.ndarray, nearest: np.ndarray) -> np.n
     coarse = diffuse_error(cells, palette)
     labels[: rows * tall, : cols * wide] = coarse.repeat(tall, axis=0).repeat(wide, axis=1)
     return labels
+
+
+def label_changes(labels: np.ndarray) -> float:
+    """The share of horizontally and vertically neighbouring pixels whose labels differ."""
+    down = np.count_nonzero(labels[1:] != labels[:-1])
+    across = np.count_nonzero(labels[:, 1:] != labels[:, :-1])
+    pairs = labels[1:].size + labels[:, 1:].size
+    return (down + across) / max(pairs, 1)
 
 
 def diffuse_error(linear: np.ndarray, palette: np.ndarray) -> np.ndarray:

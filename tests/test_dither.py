@@ -156,12 +156,25 @@ def test_a_large_photo_is_dithered_in_cells(monkeypatch):
     # Lower the threshold, so a small image stands for a large photo.
     monkeypatch.setattr(kmeans.dither, "LARGE_PIXELS", 1000)
     nearest = brute_nearest(rgb, GREYS)
+    assert kmeans.dither.label_changes(nearest) < kmeans.dither.SMOOTH_CHANGES  # a smooth ramp
     labels = dither_labels(rgb, GREYS, "selective", nearest)
     pairs = labels[:40].reshape(20, 2, 321)  # cells two rows tall, one column wide
     assert (pairs == pairs[:, :1]).all()
     assert (labels[0, :320:2] != labels[0, 1:321:2]).any()  # columns are dithered one by one
     np.testing.assert_array_equal(labels[40], nearest[40])  # the odd row left over
     assert box_error(rgb, GREYS[labels]) < 0.5 * box_error(rgb, GREYS[nearest])
+
+
+def test_a_large_photo_with_pixel_scale_detail_is_dithered_pixel_by_pixel(monkeypatch):
+    # Grain makes the nearest colours change between most neighbours, as in a real photo.
+    noise = np.random.default_rng(0).normal(0, 12, (41, 321, 1))
+    rgb = np.clip(ramp(width=321, height=41) + noise, 0, 255).astype(np.uint8)
+    monkeypatch.setattr(kmeans.dither, "LARGE_PIXELS", 1000)
+    nearest = brute_nearest(rgb, GREYS)
+    assert kmeans.dither.label_changes(nearest) >= kmeans.dither.SMOOTH_CHANGES
+    labels = dither_labels(rgb, GREYS, "selective", nearest)
+    assert (labels[0:40:2] != labels[1:41:2]).any()  # rows are not repeated in pairs
+    assert box_error(rgb, GREYS[labels]) < box_error(rgb, GREYS[nearest])
 
 
 def test_unknown_dithering_is_refused_in_one_sentence():
