@@ -12,6 +12,7 @@ import base64
 import io
 import itertools
 import re
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -33,16 +34,21 @@ def idle(page) -> None:
     page.wait_for_selector(PAGE_IDLE)
 
 
-def open_page(browser, url: str, width: int = 1280, height: int = 720):
+@contextmanager
+def opened_page(browser, url: str, width: int = 1280, height: int = 720):
+    """The page in a fresh browser context, once its first result is drawn; closed after."""
     context = browser.new_context(
         viewport={"width": width, "height": height}, accept_downloads=True
     )
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(url)
-    page.get_by_role("button", name=re.compile("^Download PNG")).wait_for()
-    idle(page)
-    return context, page
+    try:
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("button", name=re.compile("^Download PNG")).wait_for()
+        idle(page)
+        yield page
+    finally:
+        context.close()
 
 
 def k_preset(page, k: int):
@@ -56,8 +62,7 @@ def exact_k(page) -> int:
 
 
 def test_presets_pills_and_applying_k_from_a_thumbnail(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         k_preset(page, 4).click()
         page.get_by_role("button", name=png_button_name(4, 512, 512)).wait_for()
         idle(page)
@@ -89,13 +94,10 @@ def test_presets_pills_and_applying_k_from_a_thumbnail(browser, app_url, artifac
         shown = Image.open(io.BytesIO(base64.b64decode(left.split(",", 1)[1]))).convert("RGB")
         assert len(np.unique(np.asarray(shown).reshape(-1, 3), axis=0)) == 8
         page.screenshot(path=artifacts / "split-with-current-1280x720.png")
-    finally:
-        context.close()
 
 
 def test_the_page_chooses_k_under_a_byte_budget(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         page.get_by_role("tab", name="Compare K values").click()
         idle(page)
         budget = page.get_by_label("Largest K whose PNG fits in (kB)", exact=True)
@@ -117,13 +119,10 @@ def test_the_page_chooses_k_under_a_byte_budget(browser, app_url, artifacts):
         size = download_info.value.path().stat().st_size
         # The page's PNG is written at zlib level 6, as measured by the search.
         assert size <= 40_000
-    finally:
-        context.close()
 
 
 def test_a_link_with_settings_opens_the_same_view(browser, app_url, artifacts):
-    context, page = open_page(browser, f"{app_url}/?sample=Coffee&k=8&init=random&seed=3")
-    try:
+    with opened_page(browser, f"{app_url}/?sample=Coffee&k=8&init=random&seed=3") as page:
         page.get_by_role("button", name=png_button_name(8, 600, 400)).wait_for()
         assert page.get_by_text("Sample: coffee.png").is_visible()
         assert exact_k(page) == 8
@@ -132,14 +131,9 @@ def test_a_link_with_settings_opens_the_same_view(browser, app_url, artifacts):
         idle(page)
         assert "k=64" in page.url and "sample=Coffee" in page.url and "init=random" in page.url
         copied = page.url
-    finally:
-        context.close()
-    context, page = open_page(browser, copied)  # someone else opens the shared link
-    try:
+    with opened_page(browser, copied) as page:  # someone else opens the shared link
         page.get_by_role("button", name=png_button_name(64, 600, 400)).wait_for()
         assert exact_k(page) == 64
-    finally:
-        context.close()
 
 
 def test_an_iphone_heic_photo_uploads(browser, app_url, artifacts):
@@ -147,8 +141,7 @@ def test_an_iphone_heic_photo_uploads(browser, app_url, artifacts):
     heif = pillow_heif.from_pillow(Image.fromarray(sample_rgb("chelsea.png")))
     buffer = io.BytesIO()
     heif.save(buffer, format="HEIF", quality=90)
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
             {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": buffer.getvalue()}
         )
@@ -156,13 +149,10 @@ def test_an_iphone_heic_photo_uploads(browser, app_url, artifacts):
         idle(page)
         assert page.get_by_text("Your photo: IMG_0001.HEIC · 451 × 300 pixels · HEIF").is_visible()
         page.screenshot(path=artifacts / "heic-upload.png")
-    finally:
-        context.close()
 
 
 def test_without_a_camera_the_page_still_works(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         sidebar = page.get_by_test_id("stSidebar")
         sidebar.get_by_text("Take a photo with the camera").click()
         page.wait_for_timeout(1500)
@@ -171,13 +161,10 @@ def test_without_a_camera_the_page_still_works(browser, app_url, artifacts):
         # The sample's result is still there and K still works.
         k_preset(page, 8).click()
         page.get_by_role("button", name=png_button_name(8, 512, 512)).wait_for()
-    finally:
-        context.close()
 
 
 def test_on_a_phone_k_and_the_result_fit_the_first_screen(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url, 390, 844)
-    try:
+    with opened_page(browser, app_url, 390, 844) as page:
         page.screenshot(path=artifacts / "phone-390x844.png")
         # The K control is in the page, not behind the sidebar.
         preset = k_preset(page, 32)
@@ -202,8 +189,6 @@ def test_on_a_phone_k_and_the_result_fit_the_first_screen(browser, app_url, arti
         page.locator(PICTURE).scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         page.screenshot(path=artifacts / "phone-390x844-3d.png")
-    finally:
-        context.close()
 
 
 # ---------------------------------------------------------------------- the colours in 3D
@@ -236,10 +221,9 @@ def test_the_3d_toggle_recolours_the_plot_it_has(browser, app_url, artifacts):
     """Drawing each pixel in its cluster's colour restyles the plot in place: the same iframe,
     plot and canvas, the palette's colours; the server sends no figure, and the keyboard
     turns it back."""
-    context, page = open_page(browser, app_url)
-    received: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", received.append))
-    try:
+    with opened_page(browser, app_url) as page:
+        received: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", received.append))
         frame = open_the_3d_tab(page)
         page.evaluate(f"window.plotFrame = document.querySelector('{PICTURE}')")
         frame.evaluate(
@@ -286,13 +270,10 @@ def test_the_3d_toggle_recolours_the_plot_it_has(browser, app_url, artifacts):
             arg=own["colours"][0],
         )
         assert frame.evaluate(DRAWN_JS)["colours"] == own["colours"]
-    finally:
-        context.close()
 
 
 def test_a_picked_palette_colour_is_the_only_one_left_in_3d(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         grid = page.locator(".st-key-palette_pick")
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
@@ -313,8 +294,6 @@ def test_a_picked_palette_colour_is_the_only_one_left_in_3d(browser, app_url, ar
         colours = frame.evaluate(DRAWN_JS)["colours"]
         assert set(colours) == {picked, "#d0d0d0"}  # that colour's pixels, the rest greyed
         page.screenshot(path=artifacts / "3d-one-colour-1280x720.png")
-    finally:
-        context.close()
 
 
 # ---------------------------------------------------------------------------- the lesson
@@ -346,8 +325,7 @@ def swatch_pixels(page) -> np.ndarray:
 
 
 def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         open_the_lesson(page)
         page.screenshot(path=artifacts / "lesson-start-1280x720.png")
         errors = []
@@ -385,8 +363,6 @@ def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifa
         page.get_by_text(re.compile("it has finished")).wait_for(timeout=240_000)
         idle(page)
         page.screenshot(path=artifacts / "lesson-converged-1280x720.png")
-    finally:
-        context.close()
 
 
 def test_a_step_restyles_the_plot_it_has_and_sends_no_figure(browser, app_url, artifacts):
@@ -395,10 +371,9 @@ def test_a_step_restyles_the_plot_it_has_and_sends_no_figure(browser, app_url, a
     What the server sends for a step is read off the websocket: a few tens of kB of changes,
     never a Plotly figure.
     """
-    context, page = open_page(browser, app_url)
-    received: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", received.append))
-    try:
+    with opened_page(browser, app_url) as page:
+        received: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", received.append))
         open_the_lesson(page)
         page.get_by_role("button", name="1 · Assign").click()
         idle(page)
@@ -435,8 +410,6 @@ def test_a_step_restyles_the_plot_it_has_and_sends_no_figure(browser, app_url, a
         assert not any(b"scatter3d" in m for m in sent)
         assert sum(map(len, sent)) < 2 * 60_000  # two steps
         page.screenshot(path=artifacts / "lesson-restyled-1280x720.png")
-    finally:
-        context.close()
 
 
 def locked_after_rounds(page, rounds: int):
@@ -448,8 +421,7 @@ def locked_after_rounds(page, rounds: int):
 
 
 def test_a_locked_colour_stays_through_the_lesson(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         open_the_lesson(page)
         page.get_by_role("button", name="Lock a colour").click()
         page.get_by_role("button", name="Lock this colour and start over").click()
@@ -461,13 +433,10 @@ def test_a_locked_colour_stays_through_the_lesson(browser, app_url, artifacts):
         assert (np.abs(pixels - (214, 40, 40)).sum(axis=2) < 12).any()
         assert locked.get_attribute("data-hex") == "#d62828"
         page.screenshot(path=artifacts / "lesson-locked-1280x720.png")
-    finally:
-        context.close()
 
 
 def test_clicking_a_palette_colour_locks_it(browser, app_url, artifacts):
-    context, page = open_page(browser, app_url)
-    try:
+    with opened_page(browser, app_url) as page:
         open_the_lesson(page)
         page.get_by_role("button", name="Next round").click()
         idle(page)
@@ -479,5 +448,3 @@ def test_clicking_a_palette_colour_locks_it(browser, app_url, artifacts):
         locked = locked_after_rounds(page, 3)
         assert locked.get_attribute("data-hex") == colour
         page.screenshot(path=artifacts / "lesson-swatch-locked-1280x720.png")
-    finally:
-        context.close()
