@@ -77,6 +77,8 @@ __all__ = [
 SKELETON = '[data-testid="stSkeleton"]'
 #: The progress bar; its text says what the server is doing, or the visitor's place in the queue.
 PROGRESS = '[data-testid="stProgress"]'
+#: The download buttons' labels (the icon beside one is text too, so the label is read alone).
+DOWNLOAD_LABEL = '[data-testid="stDownloadButton"] button [data-testid="stMarkdownContainer"]'
 #: dashboard/compute.py's WorkQueue: "Waiting: 3 photos ahead of yours…".
 WAITING = r"Waiting: (\d+) photos? ahead of yours"
 #: The split view's iframe, and in it the redrawn side's label and picture.
@@ -100,11 +102,6 @@ BY_CLUSTER_TOGGLE = "Draw each pixel in its cluster's colour"
 PLOT_FRAME_URL = "lessonplot.lesson_plot"
 #: The uploader's file input.
 UPLOAD_INPUT = "stFileUploaderDropzoneInput"
-
-
-def download_button(page, k: int, width: int, height: int):
-    """The full-resolution result's download button (tests/helpers.png_button_name)."""
-    return page.get_by_role("button", name=png_button_name(k, width, height), exact=True)
 
 
 # The watcher injected into every page ----------------------------------------------------------
@@ -180,6 +177,13 @@ _SPLIT_SIGNATURE_JS = f"""() => {{
 _DRAWN_JS = f"""(runs) => window.__watch.finished > runs && window.__watch.state === "notRunning"
   && !document.querySelector('{SKELETON}')
   && [...document.images].every(image => image.complete && image.naturalWidth > 0)"""
+
+
+#: The full result's download button is there and the page is drawn (``_DRAWN_JS``), checked in
+#: the page at every frame. A role locator, used before, found the button 200-300 ms after the
+#: run's end had reached the page, with no long task in between: its polling, not the page.
+_FULL_JS = f"""([name, runs]) => [...document.querySelectorAll('{DOWNLOAD_LABEL}')]
+  .some(label => label.textContent.trim() === name) && ({_DRAWN_JS})(runs)"""
 
 
 class DeadlineError(Exception):
@@ -274,8 +278,10 @@ async def wait_full_result(
     page, k: int, size: tuple[int, int], runs_before: int, deadline: float
 ) -> None:
     """Until the download button for K at full ``size`` is there and the page is drawn."""
-    await download_button(page, k, *size).wait_for(timeout=remaining_ms(deadline))
-    await wait_drawn(page, runs_before, deadline)
+    await page.wait_for_function(
+        _FULL_JS, arg=[png_button_name(k, *size), runs_before], timeout=remaining_ms(deadline)
+    )
+    await painted(page)
 
 
 async def choose_k(page, k: int) -> None:
