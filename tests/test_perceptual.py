@@ -17,6 +17,7 @@ from kmeans.metrics import (
     VIVID_CHROMA,
     PerceptualError,
     delta_e_ok,
+    delta_e_ok_of_labels,
     hue_windows,
     perceptual_error,
     perceptual_error_of_colours,
@@ -160,6 +161,23 @@ def test_delta_e_of_float_reconstruction_matches_definition(photo):
     blurred += 0.3
     expected = reference_delta_e(photo, blurred)
     assert np.allclose(delta_e_ok(photo, blurred), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_delta_e_of_labels_matches_definition(photo):
+    """The page's heatmap: Oklab planes of the photo against a palette picked by labels."""
+    palette = np.random.default_rng(3).integers(0, 256, (24, 3), dtype=np.uint8)
+    labels = np.random.default_rng(4).integers(0, 24, photo.shape[:2], dtype=np.uint8)
+    planes = np.moveaxis(srgb_to_oklab(photo), -1, 0).astype(np.float32)
+    found = delta_e_ok_of_labels(planes, srgb_to_oklab(palette), labels)
+    expected = reference_delta_e(photo, palette[labels])
+    assert found.shape == labels.shape
+    assert np.allclose(found, expected, rtol=1e-5, atol=1e-3)
+
+
+def test_delta_e_of_labels_refuses_a_label_past_the_palette():
+    planes = np.zeros((3, 1, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="palette"):
+        delta_e_ok_of_labels(planes, np.zeros((2, 3)), np.array([[0, 2]], dtype=np.uint8))
 
 
 def test_delta_e_ranks_colour_pairs_like_ciede2000():
