@@ -258,6 +258,19 @@ def test_palette_downloads_list_every_colour_with_its_share(app, downloads):
     )
 
 
+def test_the_palette_table_shows_each_colour_of_the_png_as_a_swatch(app, downloads):
+    set_k(app, 8)
+    by_name = dict(downloads(b) for b in app.download_button)
+    with Image.open(io.BytesIO(by_name["astronaut-k8.png"])) as image:
+        png_palette = image.getpalette()[:24]
+    in_png = {"#" + bytes(png_palette[i : i + 3]).hex() for i in range(0, 24, 3)}
+    table = app.dataframe[0].value
+    swatches = [re.search(r"fill='%23([0-9a-f]{6})'", url).group(1) for url in table["Colour"]]
+    assert ["#" + s for s in swatches] == list(table["Hex"])  # each row drawn in its own colour
+    assert set(table["Hex"]) == in_png
+    assert list(table["Pixels"]) == sorted(table["Pixels"], reverse=True)  # by share, at first
+
+
 @pytest.mark.parametrize(
     "data",
     [b"hello, I am not a picture", jpeg_bytes("chelsea.png")[:3000], png_header_only(10**5, 10**5)],
