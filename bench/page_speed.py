@@ -210,11 +210,16 @@ class Visitor:
 
     @staticmethod
     async def _both(started: float, first: Awaitable, full: Awaitable):
-        async def seconds(waited: Awaitable) -> float:
-            await waited
-            return time.perf_counter() - started
-
-        return tuple(await asyncio.gather(seconds(first), seconds(full)))
+        """Seconds from ``started`` to ``first``, then to ``full``, waited for one after the
+        other: "full" means everything, so it is never sooner than "first"."""
+        try:
+            await first
+        except BaseException:
+            full.close()  # never to be awaited now
+            raise
+        first_seconds = time.perf_counter() - started
+        await full
+        return first_seconds, time.perf_counter() - started
 
 
 async def timed(timings: list[Timing], action: str, repeat: int, what: str, measure) -> None:

@@ -120,11 +120,15 @@ WATCH_JS = f"""
   const kindOf = (state, text) => state !== "running" ? null
     : !text ? "no progress bar" : text.startsWith("Waiting:") ? "queue place"
     : text.startsWith("Starting") ? "Starting…" : "working";
-  const update = () => {{
+  const update = (records = []) => {{
     const now = performance.now();
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app ? app.getAttribute("data-test-script-state") : null;
-    if (watch.state === "running" && state === "notRunning") watch.finished += 1;
+    // A quick run (a toggle, a cached K) can start and end between two calls: its records
+    // still say the state was "running" a moment ago.
+    const ranMeanwhile = records.some(
+      r => r.attributeName === "data-test-script-state" && r.oldValue === "running");
+    if ((watch.state === "running" || ranMeanwhile) && state === "notRunning") watch.finished += 1;
     if (state !== watch.state) watch.states.push([now, state]);
     watch.state = state;
     const skeletons = new Set(document.querySelectorAll('{SKELETON}'));
@@ -155,7 +159,8 @@ WATCH_JS = f"""
     if (kind !== watch.kind) {{ watch.kind = kind; watch.since = now; }}
   }};
   new MutationObserver(update).observe(document, {{
-    subtree: true, childList: true, attributes: true, characterData: true,
+    subtree: true, childList: true, attributes: true, attributeOldValue: true,
+    characterData: true,
   }});
 }})();
 """
