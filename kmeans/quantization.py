@@ -550,14 +550,17 @@ def _histogram_cells(
     cell = coarse[:, 0]
     for channel in range(1, channels):
         cell = (cell << bits) | coarse[:, channel]
-    n_cells = 1 << (channels * bits)
-    totals = np.bincount(cell, weights=weights, minlength=n_cells)
-    sums = [
-        np.bincount(cell, weights=weights * points[:, j], minlength=n_cells)
-        for j in range(points.shape[1])
-    ]
-    occupied = totals > 0
-    return np.stack(sums, axis=1)[occupied] / totals[occupied, None], totals[occupied]
+    totals = np.bincount(cell, weights=weights, minlength=1 << (channels * bits))
+    occupied = np.flatnonzero(totals > 0)
+    # Number the occupied cells 0, 1, ... so the sums below are short arrays, not 2^18 bins.
+    row_of_cell = np.zeros(len(totals), dtype=np.intp)
+    row_of_cell[occupied] = np.arange(len(occupied))
+    row = row_of_cell[cell]
+    totals = totals[occupied]
+    sums = np.empty((len(occupied), points.shape[1]))
+    for j in range(points.shape[1]):
+        sums[:, j] = np.bincount(row, weights=weights * points[:, j], minlength=len(occupied))
+    return sums / totals[:, None], totals
 
 
 def _hue_families(points: np.ndarray, space: str) -> np.ndarray:
