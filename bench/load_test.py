@@ -77,6 +77,9 @@ UPLOAD_K = 16
 RESULTS = REPO / "bench" / "results"
 #: A waiting visitor is photographed once told a place this far back, or left this long silent.
 PLACE_WORTH_A_PICTURE = 2
+#: Each wait looks every 100 ms, not at every frame: see page_tools.EVERY_FRAME. Round 5's
+#: 30 visitors, checked at every frame, had the browser take more than half of the machine.
+POLL_MS = 100
 SILENT_WORTH_A_PICTURE = 15.0
 
 
@@ -118,7 +121,7 @@ async def visit(browser, session: Session, ks, everyone_loaded, loaded, args, pi
         deadline = time.monotonic() + args.step_timeout
         try:
             await page.goto(args.url, timeout=remaining_ms(deadline))
-            await wait_full_result(page, UPLOAD_K, SAMPLE_SIZE, 0, deadline)
+            await wait_full_result(page, UPLOAD_K, SAMPLE_SIZE, 0, deadline, POLL_MS)
             session.load = time.perf_counter() - started
         finally:
             loaded()
@@ -155,8 +158,8 @@ async def step(page, session: Session, label: str, k: int, act, args) -> None:
             return time.perf_counter() - started
 
         done.first, done.full = await asyncio.gather(
-            seconds(wait_split_shows(page, k, before, deadline)),
-            seconds(wait_full_result(page, k, session.size, runs, deadline)),
+            seconds(wait_split_shows(page, k, before, deadline, POLL_MS)),
+            seconds(wait_full_result(page, k, session.size, runs, deadline, POLL_MS)),
         )
         facts = await page.get_by_test_id(PHOTO_FACTS).first.inner_text()
         if not facts.startswith(f"Your photo: {session.photo.name} ·"):
