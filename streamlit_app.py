@@ -80,6 +80,7 @@ if result_tab.open:
             run,
             compute.shown_original(photo.digest, photo.data),
             st.session_state.get("highlight"),
+            lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
             versus,
         )
         zoom_column, palette_column = st.columns(2, gap="large")

@@ -44,15 +44,20 @@ def png_bytes(image: Image.Image | np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def indexed_image(indices: np.ndarray, palette: np.ndarray) -> Image.Image:
+    """A "P" image: a palette index per pixel, and the colours (RGB, or RGBA) once."""
+    image = Image.frombytes("P", indices.shape[::-1], np.ascontiguousarray(indices).tobytes())
+    colours = np.asarray(palette, dtype=np.uint8)
+    image.putpalette(colours.tobytes(), rawmode="RGBA" if colours.shape[1] == 4 else "RGB")
+    return image
+
+
 def indexed_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
     """An indexed PNG: one byte per pixel, the colours (RGB, or RGBA for see-through ones) once.
 
     Exactly the colours given, in a fraction of the bytes of RGB or RGBA, and quicker to write.
     """
-    image = Image.frombytes("P", indices.shape[::-1], np.ascontiguousarray(indices).tobytes())
-    colours = np.asarray(palette, dtype=np.uint8)
-    image.putpalette(colours.tobytes(), rawmode="RGBA" if colours.shape[1] == 4 else "RGB")
-    return png_bytes(image)
+    return png_bytes(indexed_image(indices, palette))
 
 
 def show_image(where, data: bytes, **options) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import colorsys
-import io
 import math
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 
 import numpy as np
@@ -106,16 +106,21 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
 
 
 def show_comparison_view(
-    run: PhotoRun, original: bytes, highlight: int | None, other: PhotoRun | None = None
+    run: PhotoRun,
+    original: bytes,
+    highlight: int | None,
+    heat_overlay: Callable[[], bytes],
+    other: PhotoRun | None = None,
 ) -> None:
-    """The split view, with the error heatmap or one palette colour's pixels on top."""
+    """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
+    or one palette colour's pixels on top."""
     heat = st.toggle(
         "Where it differs",
         key="heat",
         help="Paint the redrawn side red where its colours differ visibly from the original "
         "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
     )
-    overlay = run.heat if heat else None
+    overlay = heat_overlay() if heat else None
     if highlight is not None and not heat:
         overlay = highlight_overlay(run, highlight)
     marker = st.session_state.get("zoom_marker")
@@ -147,8 +152,7 @@ DIMMED, CLEAR = (0, 0, 0, 200), (0, 0, 0, 0)
 
 def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
     """Dim every display pixel that is not drawn with palette colour ``colour``."""
-    with Image.open(io.BytesIO(run.label_map or run.shown)) as labels:
-        is_colour = (np.asarray(labels) == colour).astype(np.uint8)
+    is_colour = (compute.display_labels(run) == colour).astype(np.uint8)
     return indexed_png(is_colour, np.array([DIMMED, CLEAR]))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import gc
 import io
 import json
@@ -760,6 +761,65 @@ def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs()
     assert rgba[0, 3] == 0  # the same: see-through
     assert rgba[2, 3] == rgba[3, 3] >= 220 and tuple(rgba[3, :3]) == (255, 0, 0)  # full red
     assert 0 < rgba[1, 3] < rgba[2, 3]  # half-way: half-way red
+
+
+def split_view_args(app: AppTest) -> dict:
+    """What the result tab hands its split view (JSON arguments)."""
+    (split,) = [
+        element.proto
+        for element in app.get("component_instance")
+        if element.proto.component_name.endswith("split_view")
+    ]
+    return json.loads(split.json_args)
+
+
+def decoded_data_url(url: str) -> np.ndarray:
+    header, encoded = url.split(",", 1)
+    assert header == "data:image/png;base64"
+    with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
+    """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
+    from dashboard.compute import HEAT_FULL, HEAT_STEPS
+
+    assert split_view_args(app)["overlay"] is None
+    app.toggle(key="heat").set_value(True).run()
+    args = split_view_args(app)
+    assert no_errors(app)
+    shown = decoded_data_url(args["after"])[..., :3]
+    heat_alpha = decoded_data_url(args["overlay"])[..., 3]
+    # The sample is smaller than the display width, so the original is shown as it is.
+    error = independent_delta_e(sample_rgb("astronaut.png").astype(float), shown.astype(float))
+    step = np.rint(np.clip(error / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(int)
+    expected = (230 * np.sqrt(np.linspace(0, 1, HEAT_STEPS))).astype(np.uint8)[step]
+    # float32 against float64 may round a pixel lying on a step's edge either way: one step.
+    off = np.abs(heat_alpha.astype(int) - expected)
+    assert (off <= expected.max() - expected[-2] + 1).all()
+    assert (off == 0).mean() > 0.999
+    assert (heat_alpha > 0).any() and (heat_alpha == 0).any()
+
+
+def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():
+    """The close-up opens where the result differs most; the search measures one pixel in each
+    4 × 4 cell of the display copy. Checked on a sample enlarged to display size."""
+    from dashboard.compute import _nearest_scaled, worst_region_of
+    from kmeans.metrics import delta_e_ok_of_labels
+    from kmeans.oklab import srgb_to_oklab
+
+    rgb = np.asarray(Image.open(SAMPLES / "coffee.png").convert("RGB").resize((1400, 933)))
+    oklab = np.ascontiguousarray(srgb_to_oklab(rgb.reshape(-1, 3)).T.reshape(3, 933, 1400))
+    for k in (4, 16, 64):
+        result = kmeans.quantize(rgb, k)
+        labels = _nearest_scaled(result.labels)
+        palette = srgb_to_oklab(result.palette)
+        x, y = worst_region_of(oklab, palette, labels)
+        every_pixel = delta_e_ok_of_labels(oklab, palette, labels)
+        side = int(933 * 0.12)
+        left, top = round(x * 1400 - side / 2), round(y * 933 - side / 2)
+        found = float(every_pixel[top : top + side, left : left + side].mean())
+        assert found >= 0.97 * _best_window_mean(every_pixel, side)
 
 
 def _best_window_mean(delta_e: np.ndarray, side: int) -> float:
