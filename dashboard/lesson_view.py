@@ -33,6 +33,14 @@ LESSON_CSS = """
 /* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
    title, so it must not hide it under white. */
 [data-testid="stHeader"] { background: transparent; }
+/* On a phone, two buttons a row instead of one: nine full-width buttons filled the first
+   screen and pushed the picture below it. */
+@media (max-width: 640px) {
+  .st-key-lesson [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+  .st-key-lesson [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
+  .st-key-lesson [data-testid="stColumn"] button p { font-size: 16px !important; }
+}
 </style>
 """
 

@@ -309,10 +309,15 @@ def typical_error(page) -> float:
     return float(re.search(r"([\d.]+) levels", caption).group(1))
 
 
-def open_the_lesson(page) -> None:
+def open_the_lesson(page, phone: bool = False) -> None:
+    if phone:  # the sidebar lies over the page there, so it is opened and closed again
+        page.get_by_test_id("stExpandSidebarButton").click()
     page.get_by_test_id("stSidebar").get_by_text("Lesson for a class", exact=True).click()
     page.get_by_role("button", name="Start over", exact=True).wait_for()
     idle(page)
+    if phone:
+        page.get_by_test_id("stSidebarCollapseButton").click()
+        page.wait_for_timeout(500)
     page.get_by_role("button", name="Start over", exact=True).click()
     idle(page)
     lesson_picture(page).locator("#plot .gl-container canvas").first.wait_for()
@@ -322,6 +327,31 @@ def swatch_pixels(page) -> np.ndarray:
     """The palette swatches as the browser painted them, read back from a screenshot."""
     shot = lesson_picture(page).locator("#swatches").screenshot()
     return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1400, 1000), (390, 844)])
+def test_the_lesson_fills_a_projector_and_fits_a_phone(browser, app_url, artifacts, width, height):
+    """Projected, the lesson's picture uses the first screen without running off it; on a
+    phone its buttons sit two a row, so the step and the photo show on the first screen."""
+    with opened_page(browser, app_url, width, height) as page:
+        open_the_lesson(page, phone=width <= 640)
+        page.get_by_role("button", name="1 · Assign").click()
+        idle(page)
+        page.wait_for_timeout(500)
+        page.screenshot(path=artifacts / f"lesson-assign-{width}x{height}.png")
+        picture = page.locator(PICTURE).bounding_box()
+        photo = lesson_picture(page).locator("#photo").bounding_box()
+        key = lesson_picture(page).locator("#key-points").bounding_box()
+        if width > 640:
+            assert picture["y"] + picture["height"] <= height  # the key is not cut off
+            assert key["y"] + key["height"] <= height
+            # Little left empty below it: the picture grows with the screen.
+            assert height - (picture["y"] + picture["height"]) < 0.12 * height
+        else:
+            names = ("New start", "Next round")
+            boxes = [page.get_by_role("button", name=n).bounding_box() for n in names]
+            assert all(b["width"] < width / 2 for b in boxes)  # two a row, not one
+            assert photo["y"] + 100 <= height  # the photo starts on the first screen
 
 
 def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifacts):

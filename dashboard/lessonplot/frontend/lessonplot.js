@@ -37,6 +37,8 @@ let clicks = 0;
 let photoUrl = null;
 let lastArgs = null;
 let renders = 0;                // so that a step's late callbacks know a newer one came
+let lessonHeight = null;        // the lesson's height, fixed when it is first drawn
+let frameHeight = null;         // the height drawn at: the lesson's, or the one asked for
 
 function send(type, data) {
   window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
@@ -150,12 +152,12 @@ const TAB_LAYOUT = {
 // cube's centre (the R and G ticks along the bottom); looking a little below the centre lifts
 // it to fill the plot's top instead of leaving a band of white there.
 // Before the plot is laid out (no width yet) it stands back as far as it used to, 1.25.
-function tabLayout(width, height) {
+function fittedLayout(base, width, height) {
   const back = width > 0 ? Math.max(1.0, (1.2 * height) / width) : 1.25;
   const eye = { x: 1.55 * back, y: -1.35 * back, z: 0.55 * back };
   return {
-    ...TAB_LAYOUT,
-    scene: { ...TAB_LAYOUT.scene, camera: { eye, center: { x: 0, y: 0, z: -0.15 } } },
+    ...base,
+    scene: { ...base.scene, camera: { eye, center: { x: 0, y: 0, z: -0.15 } } },
   };
 }
 
@@ -181,7 +183,7 @@ function drawPlot(args, centroids, trailFrom) {
   $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} pixels`;
   $("key-trail").hidden = !trailFrom;
   $("key-changed").hidden = !data[1].x.length;
-  const layout = args.photo ? LAYOUT : tabLayout(plot.clientWidth, args.height);
+  const layout = fittedLayout(args.photo ? LAYOUT : TAB_LAYOUT, plot.clientWidth, frameHeight);
   return Plotly.react(plot, data, layout, CONFIG);
 }
 
@@ -268,8 +270,26 @@ function showErrors(args) {
 }
 
 // --- Streamlit protocol ------------------------------------------------------------------
+// Projected, the lesson fills what is left of the first screen below its top, up to twice the
+// height asked for: on a 1400 × 1000 screen a fixed 400 px left a third of it empty. It is
+// fixed at the first drawing, because Plotly keeps the height it first drew at. The page is
+// served from the same origin as this frame; if it were not, the height asked for is kept.
+function heightToFill(asked) {
+  try {
+    const view = window.parent;
+    if (view.innerWidth <= 640) return asked;  // a phone: one column, its own heights
+    // Less a margin for the step's sentence above, which may yet wrap onto a second line.
+    const room = view.innerHeight - window.frameElement.getBoundingClientRect().top - 48;
+    return Math.round(Math.min(2 * asked, Math.max(asked, room)));
+  } catch (error) {
+    return asked;
+  }
+}
+
 function render(args) {
-  document.documentElement.style.setProperty("--height", `${args.height}px`);
+  if (args.photo) lessonHeight ??= heightToFill(args.height);
+  frameHeight = args.photo ? lessonHeight : args.height;
+  document.documentElement.style.setProperty("--height", `${frameHeight}px`);
   if (args.points_id !== pointsId) {
     pointsId = args.points_id;
     [xyz, ownColours] = decodePoints(args.points);
