@@ -47,35 +47,12 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
     bar.empty()
 
     per_row = min(len(runs), 4)
-    for first in range(0, len(runs), per_row):
-        for column, run in zip(st.columns(per_row), runs[first : first + per_row], strict=False):
-            with column:
-                show_image(
-                    st,
-                    run.small,
-                    caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f} · "
-                    f"{file_size(len(run.png))}",
-                    width="stretch",
-                )
-                # One above the other: side by side, four thumbnails to a row cut their
-                # labels short on a laptop.
-                st.button(
-                    f"Use K = {run.k}",
-                    key=f"use_{run.k}",
-                    on_click=apply_k,
-                    args=(run.k,),
-                    disabled=run.k == current_k,
-                    width="stretch",
-                )
-                st.button(
-                    "Split with current",
-                    key=f"versus_{run.k}",
-                    on_click=compare_with,
-                    args=(run.k,),
-                    disabled=run.k == current_k,
-                    help=f"Show K = {run.k} against K = {current_k} in the split view.",
-                    width="stretch",
-                )
+    with st.container(key="compare_grid"):
+        for first in range(0, len(runs), per_row):
+            row = runs[first : first + per_row]
+            for column, run in zip(st.columns(per_row), row, strict=False):
+                with column:
+                    thumbnail(run, current_k)
 
     used = [run.k for run in runs]
     errors = [run.delta_e for run in runs]
@@ -96,6 +73,36 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
         st.markdown(
             "Every doubling of K in this range still makes a visible difference: try larger K."
         )
+
+
+def thumbnail(run: PhotoRun, current_k: int) -> None:
+    """One K of the comparison: its picture and numbers, and buttons to use or split with it."""
+    show_image(
+        st,
+        run.small,
+        caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f} · "
+        f"{file_size(len(run.png))}",
+        width="stretch",
+    )
+    # One above the other: side by side, four thumbnails to a row cut their labels short on
+    # a laptop.
+    st.button(
+        f"Use K = {run.k}",
+        key=f"use_{run.k}",
+        on_click=apply_k,
+        args=(run.k,),
+        disabled=run.k == current_k,
+        width="stretch",
+    )
+    st.button(
+        "Split with current",
+        key=f"versus_{run.k}",
+        on_click=compare_with,
+        args=(run.k,),
+        disabled=run.k == current_k,
+        help=f"Show K = {run.k} against K = {current_k} in the split view.",
+        width="stretch",
+    )
 
 
 def quality_chart(ks: list[int], errors: list[float], bend: int | None) -> go.Figure:

@@ -34,6 +34,8 @@ PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 2rem; }
 h1 { font-size: 1.75rem !important; padding-top: 0 !important; }
+/* Every thumbnail's caption two lines high, so the buttons under a row of them line up. */
+.st-key-compare_grid [data-testid="stImageCaption"] { min-height: 3.2em; }
 @media (max-width: 640px) {
   h1 { font-size: 1.4rem !important; }
   /* All eight K presets across a phone, none cut off at the edge. */
