@@ -444,13 +444,13 @@ class PhotoRun:
     label_map: bytes | None  # display pixels' palette indices, if ``shown`` does not hold them
     sample_colours: np.ndarray
     sample_labels: np.ndarray
-    close_up: CloseUp | None  # full-size pixels around ``focus``; None for transparent images
+    close_up: CloseUp  # full-size pixels around ``focus``
 
 
 def run_bytes(run: PhotoRun) -> int:
     copies = len(run.png) + len(run.shown) + len(run.small)
     copies += len(run.label_map or b"")
-    return copies + (0 if run.close_up is None else run.close_up.n_bytes)
+    return copies + run.close_up.n_bytes
 
 
 def zoom_window(focus: tuple[float, float], side: int, width: int, height: int) -> tuple[int, int]:
@@ -489,11 +489,26 @@ class CloseUp:
         return self.original[window], self.redrawn[window]
 
 
-def close_up_at(focus: tuple[float, float], photo: LoadedImage, result: QuantizeResult) -> CloseUp:
+def close_up_at(
+    focus: tuple[float, float], photo: LoadedImage, result: QuantizeResult, png: bytes
+) -> CloseUp:
+    """The widest close-up window at ``focus``: the photo's pixels and the PNG's colours there.
+
+    Opaque, the PNG's colours are the palette's, looked up by label. With transparency the PNG
+    may order and merge its entries differently (every fully transparent pixel shares one), so
+    its colours are read from the file itself, once, here in the queue, instead of at every
+    rerun of the page.
+    """
     side = min(ZOOMED_SIDE // min(ZOOM_STEPS), photo.width, photo.height)
     left, top = zoom_window(focus, side, photo.width, photo.height)
     window = np.s_[top : top + side, left : left + side]
-    redrawn = result.palette[result.labels[window]]
+    if photo.alpha is None:
+        redrawn = result.palette[result.labels[window]]
+    else:
+        with Image.open(io.BytesIO(png)) as written:
+            written.load()
+            palette = np.asarray(written.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+            redrawn = palette[np.asarray(written.crop((left, top, left + side, top + side)))]
     return CloseUp(left, top, photo.rgb[window].copy(), redrawn)
 
 
@@ -555,9 +570,8 @@ def _quantized(
             display = _display_copies(result, original)
             png, png_seconds = png_job.result()
         seconds = time.perf_counter() - started
+        close_up = close_up_at(display["focus"], photo, result, png)
     sample_colours, sample_labels = sampled_pixels(photo, result.labels)
-    # Transparent images keep decoding for the close-up: their PNG's colours carry alpha.
-    close_up = None if photo.alpha is not None else close_up_at(display["focus"], photo, result)
     return PhotoRun(
         k=result.k,
         k_requested=result.k_requested,

@@ -191,7 +191,7 @@ def window_pixels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The original's and the PNG's pixels in a window: from the run if it holds them, else
     decoded (in the full-size queue) from the photo and the PNG file."""
-    held = None if run.close_up is None else run.close_up.crops(left, top, side)
+    held = run.close_up.crops(left, top, side)
     if held is not None:
         return held
     window = np.s_[top : top + side, left : left + side]

@@ -230,6 +230,29 @@ def test_the_close_up_where_it_differs_most_decodes_nothing_again(app, downloads
     )
 
 
+def test_a_transparent_photos_close_up_is_the_pngs_own_pixels_without_decoding_again(
+    app, downloads
+):
+    """A see-through PNG's file may order its palette its own way: the close-up is cut from the
+    written file once, when the run is made, and never decoded again at a rerun."""
+    from dashboard import compute
+
+    upload(app, "shadow.png", transparent_png("coffee.png", (400, 300)), "image/png")
+    assert no_errors(app)
+    compute.photo_store().items.clear()
+    compute.png_pixels.clear()
+    app.select_slider(key="zoom").set_value(8).run()
+    shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
+    assert not compute.photo_store().items
+    _, png = png_download(app, downloads)
+    with Image.open(io.BytesIO(png)) as written:
+        assert written.mode == "P" and "transparency" in written.info
+        crop = written.convert("RGB").crop((x, y, x + side, y + side))
+    np.testing.assert_array_equal(
+        shown, np.asarray(crop.resize((side * zoom, side * zoom), Image.Resampling.NEAREST))
+    )
+
+
 def test_a_click_on_the_picture_moves_the_close_up_there(app, downloads):
     app.session_state["zoom_at"] = (0.1, 0.9)  # what a click on the split view records
     app.run()
