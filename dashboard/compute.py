@@ -505,10 +505,8 @@ def close_up_at(
     if photo.alpha is None:
         redrawn = result.palette[result.labels[window]]
     else:
-        with Image.open(io.BytesIO(png)) as written:
-            written.load()
-            palette = np.asarray(written.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
-            redrawn = palette[np.asarray(written.crop((left, top, left + side, top + side)))]
+        indices, palette = indices_and_palette(png)
+        redrawn = palette[indices[window]]
     return CloseUp(left, top, photo.rgb[window].copy(), redrawn)
 
 
@@ -618,8 +616,8 @@ def _display_copies(result: QuantizeResult, original: DisplayOriginal) -> dict:
     alpha = None if result.image_alpha is None else _nearest_scaled(result.image_alpha)
     if alpha is None:
         # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes.
-        shown = images.indexed_png(labels, result.palette)
-        exact = images.indexed_image(labels, result.palette).convert("RGB")
+        indexed = images.indexed_image(labels, result.palette)
+        shown, exact = images.png_bytes(indexed), indexed.convert("RGB")
     else:
         exact = images.full_image(result.palette[labels], alpha)
         shown = images.encoded(exact)
@@ -748,10 +746,17 @@ def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
     Decoded once per run, not at every move of the zoom; ``run_key`` names the PNG so the cache
     need not hash its megabytes at every rerun.
     """
-    with full_size_work()(), Image.open(io.BytesIO(_png)) as redrawn:
+    with full_size_work()():
+        indices, palette = indices_and_palette(_png)
+    indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
+    return indices, palette
+
+
+def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
+    with Image.open(io.BytesIO(png)) as redrawn:
         indices = np.asarray(redrawn)
         palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
-    indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
     return indices, palette
 
 

@@ -363,14 +363,22 @@ def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
     assert "colour histogram" in sentence
 
 
-def cluster_plot_args(app: AppTest) -> dict:
-    """What the 3D tab hands its plot: the JSON arguments and the byte arrays."""
-    (plot,) = [
+def component_args(app: AppTest, name: str) -> dict:
+    """What the page hands its one component called ``name``: JSON arguments and byte arrays."""
+    (component,) = [
         element.proto
         for element in app.get("component_instance")
-        if element.proto.component_name.endswith("lesson_plot")
+        if element.proto.component_name.endswith(name)
     ]
-    return {**json.loads(plot.json_args), **{a.key: a.bytes for a in plot.special_args}}
+    return {
+        **json.loads(component.json_args),
+        **{a.key: a.bytes for a in component.special_args},
+    }
+
+
+def cluster_plot_args(app: AppTest) -> dict:
+    """What the 3D tab hands its plot."""
+    return component_args(app, "lesson_plot")
 
 
 def rgb_codes(pixels: np.ndarray) -> np.ndarray:
@@ -786,16 +794,6 @@ def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs()
     assert 0 < rgba[1, 3] < rgba[2, 3]  # half-way: half-way red
 
 
-def split_view_args(app: AppTest) -> dict:
-    """What the result tab hands its split view (JSON arguments)."""
-    (split,) = [
-        element.proto
-        for element in app.get("component_instance")
-        if element.proto.component_name.endswith("split_view")
-    ]
-    return json.loads(split.json_args)
-
-
 def decoded_data_url(url: str) -> np.ndarray:
     header, encoded = url.split(",", 1)
     assert header == "data:image/png;base64"
@@ -807,9 +805,9 @@ def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
     from dashboard.compute import HEAT_FULL, HEAT_STEPS
 
-    assert split_view_args(app)["overlay"] is None
+    assert component_args(app, "split_view")["overlay"] is None
     app.toggle(key="heat").set_value(True).run()
-    args = split_view_args(app)
+    args = component_args(app, "split_view")
     assert no_errors(app)
     shown = decoded_data_url(args["after"])[..., :3]
     heat_alpha = decoded_data_url(args["overlay"])[..., 3]
