@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmark import machine_lines  # noqa: E402
-from photos import ladybird  # noqa: E402
+from photos import ladybird, sky  # noqa: E402
 
 import kmeans  # noqa: E402
 from kmeans.encode import encode_png  # noqa: E402
@@ -246,6 +246,16 @@ def ladybird_photo(size: tuple[int, int]) -> Photo:
     return Photo(f"ladybird-{size[0] * size[1] // 1_000_000}mp", description, rgb, red)
 
 
+def sky_photo() -> Photo:
+    rgb = sky()
+    height, width, _ = rgb.shape
+    description = (
+        f"bench/photos.py sky(), {width}×{height}: a smooth evening gradient over a dark hill, "
+        "where clusters are only a few levels wide"
+    )
+    return Photo(f"sky-{height * width // 1_000_000}mp", description, rgb)
+
+
 def large_photo() -> Photo:
     source = Image.open(REPO / "assets" / "samples" / "astronaut.png").convert("RGB")
     rgb = np.asarray(source.resize(LARGE_SIZE, Image.Resampling.LANCZOS))
@@ -406,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         photos.append(ladybird_photo((1200, 900)))
         ks = (16,)
     else:
-        photos += [ladybird_photo(LADYBIRD_SIZE), large_photo()]
+        photos += [ladybird_photo(LADYBIRD_SIZE), sky_photo(), large_photo()]
         ks = KS
     results = {}
     for photo in photos:

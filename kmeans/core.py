@@ -28,6 +28,7 @@ Exact accelerations, each giving the same centroids as textbook Lloyd over every
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -449,6 +450,7 @@ def run_kmeans(
     fixed: object = None,
     progress: ProgressCallback | None = None,
     accelerate: int = 0,
+    snap: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> KMeansResult:
     """Lloyd's algorithm: repeat assign-then-update at most ``max_iters`` times.
 
@@ -469,6 +471,14 @@ def run_kmeans(
         none); see :func:`_accelerated_steps`. They only choose where the Lloyd rounds start:
         the result is still where textbook Lloyd stops, and every count and history above is
         of the Lloyd rounds alone.
+    snap : optional function from the final centroids to the colours that will really be used,
+        such as the means rounded to the bytes a PNG stores. Given one, the run ends with one
+        more assignment step, to those colours: the centroids returned are the snapped ones,
+        each label is the nearest of them and ``inertia`` is measured against them. Why:
+        rounding moves a centroid by up to 0.87 levels, and on a smooth gradient, where
+        clusters are a few levels wide, that moves the borders between them; labels kept
+        from the unrounded means then cost about 1% more error (measured on the sky of
+        ``bench/photos.py`` at K=32 and 64).
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]], dtype=np.uint8)
     >>> result = run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10)
@@ -485,11 +495,19 @@ def run_kmeans(
         # weighted mean equals the mean over pixels and every pixel gets its colour's label.
         points, counts, inverse = distinct_colours(X)
         result = _lloyd(
-            points, counts.astype(np.float64), centroids, kept, max_iters, tol, progress, accelerate
+            points,
+            counts.astype(np.float64),
+            centroids,
+            kept,
+            max_iters,
+            tol,
+            progress,
+            accelerate,
+            snap,
         )
         return dataclasses.replace(result, labels=result.labels[inverse])
     weights = _weights_or_ones(X, weights)
-    return _lloyd(X, weights, centroids, kept, max_iters, tol, progress, accelerate)
+    return _lloyd(X, weights, centroids, kept, max_iters, tol, progress, accelerate, snap)
 
 
 def fixed_mask(fixed: object, K: int) -> np.ndarray:
@@ -516,7 +534,7 @@ def fixed_mask(fixed: object, K: int) -> np.ndarray:
 
 
 def _lloyd(
-    points, weights, centroids, fixed, max_iters, tol, progress, accelerate=0
+    points, weights, centroids, fixed, max_iters, tol, progress, accelerate=0, snap=None
 ) -> KMeansResult:
     """The loop itself: assignment that measures only the points in doubt, update by sums."""
     nearest = NearestCentroidTracker(points, centroids)
@@ -538,6 +556,11 @@ def _lloyd(
         if moved == 0 or shift <= tol:
             converged = True
             break
+    if snap is not None:
+        snapped = np.array(snap(centroids), dtype=np.float64)
+        snapped[fixed] = centroids[fixed]
+        centroids = snapped
+        sums.relabel(nearest.update(centroids, sums.labels))
     labels = sums.labels.astype(label_dtype(len(centroids)))
     return KMeansResult(
         centroids, labels, sums.inertia(centroids), tuple(history), len(history), converged
