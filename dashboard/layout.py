@@ -36,6 +36,12 @@ PAGE_CSS = """
 h1 { font-size: 1.75rem !important; padding-top: 0 !important; }
 /* Every thumbnail's caption two lines high, so the buttons under a row of them line up. */
 .st-key-compare_grid [data-testid="stImageCaption"] { min-height: 3.2em; }
+/* The sidebar's View choice: its two options are too long to sit side by side, so they stack,
+   but each keeps the joined-group styling, which clipped the top one's right edge. */
+.st-key-mode button { margin: 0 0 0.25rem 0 !important; border-radius: 0.5rem !important; }
+/* An unselected option leaves its right border to its neighbour; stacked, it has none. This is
+   the light theme's border colour (.streamlit/config.toml fixes the light theme). */
+.st-key-mode button[aria-checked="false"] { border-right-color: rgb(215, 211, 207) !important; }
 @media (max-width: 640px) {
   h1 { font-size: 1.4rem !important; }
   /* All eight K presets across a phone, none cut off at the edge. */

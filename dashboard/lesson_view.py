@@ -41,6 +41,16 @@ LESSON_CSS = """
     flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
   .st-key-lesson [data-testid="stColumn"] button p { font-size: 16px !important; }
 }
+/* Narrower than 760 px but wider than a phone (a 1024 px projector with the sidebar open),
+   the buttons' labels were cut short ("Start …"): smaller, and wrapped rather than cut. The
+   query is on the lesson's own width, which the open sidebar changes, not the screen's. */
+.st-key-lesson { container: lesson / inline-size; }
+@container lesson (max-width: 760px) {
+  .st-key-lesson.st-key-lesson p, .st-key-lesson.st-key-lesson li { font-size: 17px !important; }
+  .st-key-lesson.st-key-lesson button p { font-size: 16px !important; line-height: 1.25; }
+  .st-key-lesson button [data-testid="stMarkdownContainer"],
+  .st-key-lesson button p { white-space: normal !important; }
+}
 </style>
 """
 

@@ -354,6 +354,30 @@ def test_the_lesson_fills_a_projector_and_fits_a_phone(browser, app_url, artifac
             assert photo["y"] + 100 <= height  # the photo starts on the first screen
 
 
+#: Each lesson button's label: how much of its text is hidden (an ellipsis cuts it short).
+CUT_LABELS_JS = """() => [...document.querySelectorAll('.st-key-lesson button')]
+  .map(b => b.querySelector('[data-testid="stMarkdownContainer"]'))
+  .filter(label => label && label.scrollWidth > label.clientWidth + 1)
+  .map(label => label.innerText)"""
+
+
+def test_the_lesson_buttons_keep_their_words_beside_an_open_sidebar(browser, app_url, artifacts):
+    """On a 1024 × 768 projector with the sidebar open, the lesson is 560 px wide: its buttons
+    used to cut their labels short ("Start …", "2 · Upd…"). They now wrap instead."""
+    with opened_page(browser, app_url, 1024, 768) as page:
+        open_the_lesson(page)
+        page.get_by_role("button", name="1 · Assign").click()
+        idle(page)
+        page.screenshot(path=artifacts / "lesson-assign-1024x768-sidebar.png")
+        assert page.evaluate(CUT_LABELS_JS) == []
+        # The sidebar's View options, stacked, each with its right border drawn.
+        borders = page.evaluate(
+            """() => [...document.querySelectorAll('.st-key-mode button')]
+              .map(b => getComputedStyle(b).borderRightColor)"""
+        )
+        assert len(borders) == 2 and "rgba(0, 0, 0, 0)" not in borders
+
+
 def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url, artifacts):
     with opened_page(browser, app_url) as page:
         open_the_lesson(page)
