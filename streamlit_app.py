@@ -76,10 +76,13 @@ if result_tab.open:
             if versus_k and versus_k != k
             else None
         )
+        highlight = st.session_state.get("highlight")
         result_view.show_comparison_view(
             run,
             compute.shown_original(photo.digest, photo.data),
-            st.session_state.get("highlight"),
+            None
+            if highlight is None
+            else lambda: compute.highlight_overlay_of(photo.digest, k, settings, highlight, run),
             lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
             versus,
         )

@@ -15,7 +15,7 @@ from PIL import Image
 
 from dashboard import compute
 from dashboard.compute import PhotoRun
-from dashboard.images import indexed_png, png_bytes, show_image, swatch_strip
+from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
@@ -108,12 +108,12 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
 def show_comparison_view(
     run: PhotoRun,
     original: bytes,
-    highlight: int | None,
+    highlight_overlay: Callable[[], bytes] | None,
     heat_overlay: Callable[[], bytes],
     other: PhotoRun | None = None,
 ) -> None:
     """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
-    or one palette colour's pixels on top."""
+    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top."""
     heat = st.toggle(
         "Where it differs",
         key="heat",
@@ -121,8 +121,8 @@ def show_comparison_view(
         "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
     )
     overlay = heat_overlay() if heat else None
-    if highlight is not None and not heat:
-        overlay = highlight_overlay(run, highlight)
+    if highlight_overlay is not None and not heat:
+        overlay = highlight_overlay()
     marker = st.session_state.get("zoom_marker")
     if other is None:
         left, left_label, right_label = original, "Original", f"{run.k} colours"
@@ -144,16 +144,6 @@ def show_comparison_view(
         "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
         "pixels. Click a spot to look closely at it below."
     )
-
-
-#: Highlighting one colour: every other pixel darkened, the colour's own left clear.
-DIMMED, CLEAR = (0, 0, 0, 200), (0, 0, 0, 0)
-
-
-def highlight_overlay(run: PhotoRun, colour: int) -> bytes:
-    """Dim every display pixel that is not drawn with palette colour ``colour``."""
-    is_colour = (compute.display_labels(run) == colour).astype(np.uint8)
-    return indexed_png(is_colour, np.array([DIMMED, CLEAR]))
 
 
 def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:

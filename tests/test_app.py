@@ -581,18 +581,19 @@ def transparent_png(sample: str, size: tuple[int, int]) -> bytes:
 
 @pytest.mark.parametrize("transparent", [False, True])
 def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours(transparent):
-    from dashboard.compute import digest_of, photo_run
-    from dashboard.result_view import highlight_overlay
+    from dashboard.compute import digest_of, highlight_overlay_of, photo_run
 
     size = (300, 200)
     data = transparent_png("coffee.png", size) if transparent else jpeg_bytes("coffee.png", size)
-    run = photo_run(digest_of(data), 6, kmeans.Settings(), data)
+    digest, settings = digest_of(data), kmeans.Settings()
+    run = photo_run(digest, 6, settings, data)
     with Image.open(io.BytesIO(run.shown)) as shown:
         drawn = np.asarray(shown.convert("RGBA"))
     visible = drawn[..., 3] > 0
     assert visible.all() != transparent
     for colour in range(run.k):
-        with Image.open(io.BytesIO(highlight_overlay(run, colour))) as overlay:
+        overlay_png = highlight_overlay_of(digest, 6, settings, colour, run)
+        with Image.open(io.BytesIO(overlay_png)) as overlay:
             alpha = np.asarray(overlay.convert("RGBA"))[..., 3]
         is_colour = visible & (drawn[..., :3] == run.palette[colour]).all(axis=-1)
         assert is_colour.any()
