@@ -472,9 +472,10 @@ def run_kmeans(
         the result is still where textbook Lloyd stops, and every count and history above is
         of the Lloyd rounds alone.
     snap : optional function from the final centroids to the colours that will really be used,
-        such as the means rounded to the bytes a PNG stores. Given one, the run ends with one
-        more assignment step, to those colours: the centroids returned are the snapped ones,
-        each label is the nearest of them and ``inertia`` is measured against them. Why:
+        such as the means rounded to the bytes a PNG stores. Given one, the last assignment is
+        to those colours: the centroids returned are the snapped ones, each label is the
+        nearest of them and ``inertia`` is measured against them (so it may end a little above
+        the last value of ``inertia_history``, which is of the means). Why:
         rounding moves a centroid by up to 0.87 levels, and on a smooth gradient, where
         clusters are a few levels wide, that moves the borders between them; labels kept
         from the unrounded means then cost about 1% more error (measured on the sky of

@@ -22,7 +22,8 @@ class KMeansResult:
         row's nearest final centroid.
     inertia : sum of (weighted) squared distances from each row to its final centroid.
     inertia_history : the inertia at the start of each iteration, one value per iteration; it
-        never rises, and ``inertia`` is at most its last value.
+        never rises, and ``inertia`` is at most its last value (unless the run snapped its
+        centroids to stored colours: ``run_kmeans(snap=...)``).
     n_iter : iterations run (each one assignment and one update).
     converged : True when the assignments stopped changing or no centroid moved more than ``tol``.
     """
