@@ -46,8 +46,8 @@ LESSON_CSS = """
    query is on the lesson's own width, which the open sidebar changes, not the screen's. */
 .st-key-lesson { container: lesson / inline-size; }
 @container lesson (max-width: 760px) {
-  .st-key-lesson.st-key-lesson p, .st-key-lesson.st-key-lesson li { font-size: 17px !important; }
-  .st-key-lesson.st-key-lesson button p { font-size: 16px !important; line-height: 1.25; }
+  .st-key-lesson p, .st-key-lesson li { font-size: 17px !important; }
+  .st-key-lesson button p { font-size: 16px !important; line-height: 1.25; }
   .st-key-lesson button [data-testid="stMarkdownContainer"],
   .st-key-lesson button p { white-space: normal !important; }
 }
