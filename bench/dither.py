@@ -26,13 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from perceptual import large_photo  # noqa: E402
-from photos import ladybird, sky  # noqa: E402
 
 import kmeans  # noqa: E402
 from kmeans.dither import DITHER_METHODS, dither_labels  # noqa: E402
 from kmeans.encode import encode_png  # noqa: E402
 from kmeans.metrics import perceptual_error  # noqa: E402
 from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab  # noqa: E402
+from kmeans.samples import ladybird, sky  # noqa: E402
 
 K = 16
 BOX_RATIO_TARGET, BYTES_RATIO_TARGET = 0.75, 1.8

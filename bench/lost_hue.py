@@ -42,10 +42,10 @@ from perceptual import (  # noqa: E402
     sample,
     sklearn_full_fit,
 )
-from photos import ladybird, sky  # noqa: E402
 
 import kmeans  # noqa: E402
 from kmeans.metrics import mse  # noqa: E402
+from kmeans.samples import ladybird, sky  # noqa: E402
 
 KS = (16, 32, 64)
 REPEATS = 3

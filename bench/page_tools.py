@@ -45,17 +45,23 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import (  # noqa: E402  (the repository must be on the path first)
+from dashboard.serving import (  # noqa: E402  (the repository must be on the path first)
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_IDLE,
-    SAMPLES,
     free_port,
-    png_button_name,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,
 )
+
+SAMPLES = REPO / "assets" / "samples"
+
+
+def png_button_name(k: int, width: int, height: int) -> str:
+    """The page's download button for the result with K colours of a width × height photo."""
+    return f"Download PNG: {k} colours, {width:,} × {height:,}"
+
 
 __all__ = [
     "CHROMIUM",

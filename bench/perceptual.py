@@ -37,11 +37,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmark import machine_lines  # noqa: E402
-from photos import ladybird, sky  # noqa: E402
 
 import kmeans  # noqa: E402
 from kmeans.encode import encode_png  # noqa: E402
 from kmeans.metrics import mse, perceptual_error  # noqa: E402
+from kmeans.samples import ladybird, sky  # noqa: E402
 
 SAMPLES = ("astronaut", "coffee", "chelsea")
 KS = (16, 32, 64)

@@ -42,7 +42,8 @@ from perceptual import (  # noqa: E402
     libimagequant,
     sklearn_recipe,
 )
-from photos import sky  # noqa: E402
+
+from kmeans.samples import sky  # noqa: E402
 
 KS = (16, 32, 64)
 REPEATS = 5

@@ -14,10 +14,10 @@ from PIL import Image
 from sklearn.cluster import KMeans
 
 import kmeans
-from bench.photos import ladybird, sky
 from kmeans.metrics import perceptual_error
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
 from kmeans.quantization import _hue_families, improve_by_swaps, quantize
+from kmeans.samples import ladybird, sky
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)

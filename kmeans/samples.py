@@ -1,4 +1,6 @@
-"""Test photos the benchmark and the tests build, for cases the samples lack.
+"""Photos built by code, for the cases the bundled samples lack (like ``skimage.data``).
+
+The tests and ``bench/`` both build their photos here, so neither imports the other.
 
 :func:`ladybird` is the case that shaped the default seeding: a small vivid object (a red beetle,
 about 0.15% of the picture) on a large textured background of greens. A quantiser that minimises
