@@ -39,6 +39,10 @@ class Level:
     meaning: str
 
 
+#: The mean ΔE_OK that most people just notice between two patches side by side. Every "just
+#: noticeable" on the page, in the command line and in these docstrings means this number.
+JUST_NOTICEABLE = 2.0
+
 #: The thresholds, in one place: best first. The page's help text is built from these.
 LEVELS = (
     Level("looks the same", 1.0, 40.0, "no difference, even side by side"),
