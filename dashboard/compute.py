@@ -14,19 +14,12 @@ touches and replays it later, and a progress bar made by the page cannot be repl
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import hashlib
 import io
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import streamlit as st
@@ -41,6 +34,8 @@ from dashboard.layout import (
     ZOOM_STEPS,
     ZOOMED_SIDE,
 )
+from dashboard.store import Store
+from dashboard.work_queue import Progress, WorkQueue
 from kmeans import (
     ColourCounts,
     KMeansError,
@@ -57,116 +52,7 @@ from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import ssim_of
 from kmeans.quantization import QuantizeResult
 
-
-def fewer_malloc_arenas(most: int = 2) -> bool:
-    """Let glibc keep at most ``most`` memory arenas (as MALLOC_ARENA_MAX=2 would).
-
-    Streamlit runs each visitor's script in a thread of its own, and glibc gives threads arenas
-    of their own (up to 8 per core), each keeping the memory its big arrays freed. With a class
-    of visitors that kept the server far above what it was using: in the load tests, the same
-    work peaked at about half the memory with two arenas. A no-op where there is no glibc.
-    """
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
-        return False
-    M_ARENA_MAX = -8  # from glibc's malloc.h
-    return bool(mallopt(M_ARENA_MAX, most))
-
-
-@cache
-def freeze_what_is_loaded() -> None:
-    """Take every object alive now (NumPy, pandas, Plotly and Streamlit as imported) out of the
-    garbage collector's sight, for good.
-
-    Streamlit collects garbage after every script run (``runner.postScriptGC``), holding the
-    interpreter before the page hears that the run is over. Measured in the server while a
-    visitor changed K on a 4 MP photo, that collection took 50-200 ms of every change, walking
-    about 140,000 objects that live as long as the process does; once they are frozen, it takes
-    4-9 ms and still frees whatever the runs leave in cycles. The page calls it once its
-    modules are imported, before any of a visitor's work; it acts only the first time, so
-    nothing a run makes is ever frozen.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-fewer_malloc_arenas()
-
 ONE_HOUR = "1h"
-Progress = Callable[[float, str], None]
-
-
-class WorkQueue:
-    """Full-size work, one photo at a time, first come first served, with places in the queue.
-
-    kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
-    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256). Each visitor
-    takes a ticket; while waiting, they are told how many photos are ahead of theirs.
-
-    A visitor may leave while waiting: Streamlit stops a script when its visitor changes a
-    setting, by raising an exception from the next page call, here the progress report. Their
-    ticket is then marked done, so the queue skips it instead of waiting for it for ever.
-    """
-
-    def __init__(self) -> None:
-        self.turn = threading.Condition()
-        self.next_ticket = 0
-        self.serving = 0
-        self.done: set[int] = set()  # tickets finished or given up, not yet reached
-        self.holder: int | None = None  # the thread being served
-
-    def held_here(self) -> bool:
-        """Whether this thread is being served: it must then never wait for another thread,
-        which may itself be waiting for the queue."""
-        return self.holder == threading.get_ident()
-
-    @contextmanager
-    def __call__(self, report: Progress | None = None):
-        if self.held_here():  # already served: never wait behind oneself
-            yield
-            return
-        with self.turn:
-            ticket = self.next_ticket
-            self.next_ticket += 1
-        try:
-            self._wait_for(ticket, report)
-            self.holder = threading.get_ident()
-            yield
-        finally:
-            with self.turn:
-                if self.serving == ticket:
-                    self.holder = None
-                self.done.add(ticket)
-                while self.serving in self.done:
-                    self.done.remove(self.serving)
-                    self.serving += 1
-                self.turn.notify_all()
-
-    #: How often a waiting visitor's page is told their place even when it has not changed:
-    #: the page call is also how a script learns its visitor has left.
-    REMIND_SECONDS = 5.0
-
-    def _wait_for(self, ticket: int, report: Progress | None) -> None:
-        told, told_at = None, 0.0
-        while True:
-            with self.turn:
-                if self.serving == ticket:
-                    return
-                ahead = sum(1 for t in range(self.serving, ticket) if t not in self.done)
-            now = time.monotonic()
-            # Only when the place changes (or to check the visitor is still there): with a
-            # class waiting, a message from every waiter twice a second slowed the work itself.
-            if report is not None and (ahead != told or now - told_at >= self.REMIND_SECONDS):
-                told, told_at = ahead, now
-                # Outside the lock: it is a page call, and may raise.
-                report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
-            with self.turn:
-                if self.serving != ticket:
-                    self.turn.wait(timeout=0.5)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -177,69 +63,6 @@ def full_size_work() -> WorkQueue:
 
 def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-class Store:
-    """Recent results shared by every visitor, bounded in number and in bytes (oldest out first).
-
-    A result is made once even when several visitors ask for it at the same moment (a class
-    opening the same link): the first makes it, the others wait for it, and are told so, instead
-    of each queueing to make it again.
-    """
-
-    def __init__(self, max_items: int, max_bytes: int, size_of: Callable[[object], int]) -> None:
-        self.max_items, self.max_bytes, self.size_of = max_items, max_bytes, size_of
-        self.items: OrderedDict[object, object] = OrderedDict()
-        self.making: dict[object, threading.Event] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: object):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-            return self.items.get(key)
-
-    def get_or_make(
-        self,
-        key: object,
-        make: Callable[[], object],
-        report: Progress | None = None,
-        may_wait: bool = True,
-    ):
-        """The stored value, or ``make()``'s; ``may_wait=False`` makes it rather than wait."""
-        while True:
-            with self.lock:
-                if key in self.items:
-                    self.items.move_to_end(key)
-                    return self.items[key]
-                being_made = self.making.get(key)
-                if being_made is None:
-                    self.making[key] = threading.Event()
-                    break
-            if not may_wait:
-                made = make()
-                self.put(key, made)
-                return made
-            if report is not None:
-                report(
-                    0.0, "Another visitor asked for the same thing a moment ago: waiting for it…"
-                )
-            being_made.wait()  # then look again: stored, or failed and ours to try
-        try:
-            made = make()
-            self.put(key, made)
-            return made
-        finally:
-            with self.lock:
-                self.making.pop(key).set()
-
-    def put(self, key: object, value: object) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.max_items or (
-                len(self.items) > 1 and sum(map(self.size_of, self.items.values())) > self.max_bytes
-            ):
-                self.items.popitem(last=False)
 
 
 def photo_bytes(photo: LoadedImage) -> int:
