@@ -549,7 +549,7 @@ def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours(
     data = transparent_png("coffee.png", size) if transparent else jpeg_bytes("coffee.png", size)
     digest, settings = digest_of(data), kmeans.Settings()
     run = photo_run(digest, 6, settings, data)
-    with Image.open(io.BytesIO(run.shown)) as shown:
+    with Image.open(io.BytesIO(run.display.shown)) as shown:
         drawn = np.asarray(shown.convert("RGBA"))
     visible = drawn[..., 3] > 0
     assert visible.all() != transparent
@@ -625,7 +625,7 @@ def test_a_locked_colour_stays_put_through_the_lesson(app):
 
 
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
-    from dashboard.compute import HEAT_FULL, heat_overlay
+    from dashboard.overlays import HEAT_FULL, heat_overlay
 
     delta_e = np.array([[0.0, HEAT_FULL / 2, HEAT_FULL, 40.0]], dtype=np.float32)
     with Image.open(io.BytesIO(heat_overlay(delta_e))) as written:
@@ -644,7 +644,7 @@ def decoded_data_url(url: str) -> np.ndarray:
 
 def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
-    from dashboard.compute import HEAT_FULL, HEAT_STEPS
+    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
 
     assert component_args(app, "split_view")["overlay"] is None
     app.toggle(key="heat").set_value(True).run()
@@ -666,7 +666,8 @@ def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
 def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():
     """The close-up opens where the result differs most; the search measures one pixel in each
     4 × 4 cell of the display copy. Checked on a sample enlarged to display size."""
-    from dashboard.compute import _nearest_scaled, worst_region_of
+    from dashboard.closeup import worst_region_of
+    from dashboard.photo_run import nearest_scaled
     from kmeans.metrics import delta_e_ok_of_labels
     from kmeans.oklab import srgb_to_oklab
 
@@ -674,7 +675,7 @@ def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():
     oklab = np.ascontiguousarray(srgb_to_oklab(rgb.reshape(-1, 3)).T.reshape(3, 933, 1400))
     for k in (4, 16, 64):
         result = kmeans.quantize(rgb, k)
-        labels = _nearest_scaled(result.labels)
+        labels = nearest_scaled(result.labels)
         palette = srgb_to_oklab(result.palette)
         x, y = worst_region_of(oklab, palette, labels)
         every_pixel = delta_e_ok_of_labels(oklab, palette, labels)
@@ -695,7 +696,7 @@ def _best_window_mean(delta_e: np.ndarray, side: int) -> float:
 
 @pytest.mark.parametrize("shape", [(300, 400), (1050, 1400)])
 def test_the_close_up_opens_on_the_window_that_differs_most(shape):
-    from dashboard.compute import worst_region
+    from dashboard.closeup import worst_region
 
     rng = np.random.default_rng(7)
     delta_e = rng.gamma(2.0, 1.5, size=shape).astype(np.float32)  # errors everywhere, uneven
