@@ -18,7 +18,7 @@ def show_cluster_plot(run: PhotoRun, highlight: int | None) -> None:
     st.subheader("The colours in 3D", anchor=False)
     by_cluster = st.toggle("Draw each pixel in its cluster's colour", key="by_cluster")
     # The lesson's component, not st.plotly_chart: that one sends a whole new figure at every
-    # rerun and the browser rebuilds the WebGL scene (over 2 s in software rendering), where
+    # rerun and the browser rebuilds the WebGL scene (seconds in software rendering), where
     # the toggle and the highlight only recolour the points the browser already has.
     cluster_plot(
         points=run.sample.colours,

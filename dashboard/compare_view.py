@@ -84,7 +84,7 @@ def thumbnail(run: PhotoRun, current_k: int) -> None:
         f"{file_size(len(run.png))}",
         width="stretch",
     )
-    # One above the other: side by side, four thumbnails to a row cut their labels short on
+    # One above the other: side by side, four thumbnails to a row would cut their labels short on
     # a laptop.
     st.button(
         f"Use K = {run.k}",

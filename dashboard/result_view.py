@@ -207,8 +207,8 @@ def palette_order(run: PhotoRun, by: str) -> np.ndarray:
 def swatch_url(hex_code: str) -> str:
     """A block of one colour as an SVG data URL: the palette table's swatch cell.
 
-    An image column, not a pandas Styler colouring text cells: styling the table cost about
-    30 ms of every new K (measured in the server), the table itself almost nothing.
+    An image column, not a pandas Styler colouring text cells: styling is the slow part of
+    a table, paid at every new K.
     """
     return (
         "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='24'>"
