@@ -13,20 +13,19 @@ The pipeline: image bytes → pixels (:func:`load_image`) → K-Means (:func:`ru
 from kmeans.autok import KSearch, QualityTarget, largest_k_under_bytes, smallest_k_for_quality
 from kmeans.core import (
     compute_centroids,
-    distinct_colours,
     find_closest_centroids,
     kmeans_init_centroids,
-    label_dtype,
     lloyd_rounds,
     run_kmeans,
 )
 from kmeans.encode import encode_gif, encode_png, teaching_sizes
 from kmeans.errors import BadImageError, KMeansError
+from kmeans.histogram import ColourCounts, count_colours, distinct_colours
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, psnr, ssim
 from kmeans.pipeline import Compression, compress
-from kmeans.quantization import ColourCounts, QuantizeResult, count_colours, quantize
-from kmeans.result import KMeansResult
+from kmeans.quantization import QuantizeResult, quantize
+from kmeans.result import KMeansResult, label_dtype
 from kmeans.settings import DEFAULT_MAX_ITERS, MAX_K, Settings
 
 __all__ = [

@@ -11,6 +11,18 @@ import numpy as np
 ProgressCallback = Callable[[int, int, float], None]
 
 
+def label_dtype(k: int) -> np.dtype:
+    """The one dtype of labels: the smallest unsigned integer that holds 0..k-1.
+
+    uint8 up to K = 256, which is every image (a PNG palette holds 256), so labels take one byte
+    per pixel, as in the PNG itself.
+
+    >>> label_dtype(16), label_dtype(256), label_dtype(257)
+    (dtype('uint8'), dtype('uint8'), dtype('uint16'))
+    """
+    return np.min_scalar_type(max(k - 1, 0))
+
+
 @dataclass(frozen=True)
 class KMeansResult:
     """What :func:`kmeans.run_kmeans` found.
@@ -18,7 +30,7 @@ class KMeansResult:
     Attributes
     ----------
     centroids : (K, D) float64 array, the final cluster colours (D = 3, or 4 for RGBA).
-    labels : (N,) array of :func:`~kmeans.core.label_dtype` (uint8 up to K = 256), each input
+    labels : (N,) array of :func:`label_dtype` (uint8 up to K = 256), each input
         row's nearest final centroid.
     inertia : sum of (weighted) squared distances from each row to its final centroid.
     inertia_history : the inertia at the start of each iteration, one value per iteration; it

@@ -14,10 +14,11 @@ from PIL import Image
 from sklearn.cluster import KMeans
 
 import kmeans
-from kmeans.metrics import perceptual_error
 from kmeans.oklab import oklab_to_srgb, srgb_to_oklab
-from kmeans.quantization import _hue_families, improve_by_swaps, quantize
+from kmeans.perceptual import perceptual_error
+from kmeans.quantization import quantize
 from kmeans.samples import ladybird, sky
+from kmeans.seeding import hue_families, improve_by_swaps
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 GREEN = (0, 255, 0)
@@ -293,7 +294,7 @@ def test_swaps_work_on_premultiplied_rgba_points():
         [[0.0, 0, 0, 10], [0, 0, 0, 12], [200, 0, 0, 255], [201, 0, 0, 255], [0, 0, 0, 11]]
     )
     weights = np.array([10.0, 10, 1, 1, 10])
-    hues = _hue_families(points, "rgb")
+    hues = hue_families(points, "rgb")
     assert hues[:, 2:4].any() and not hues[:, [0, 1, 4]].any()  # only the opaque red is vivid
     start = np.array([[0.0, 0, 0, 10], [0, 0, 0, 12]])
     centroids = improve_by_swaps(points, weights, start, np.random.default_rng(0), hues)
