@@ -12,31 +12,34 @@ Neither step can raise the inertia, so the loop (:func:`run_kmeans`) settles in 
 Where it settles depends on the starting centroids (:func:`kmeans_init_centroids`): K random pixel
 colours (the classic method) or k-means++, which spreads them out and usually ends lower.
 
-Exact accelerations, each giving the same centroids as textbook Lloyd over every pixel:
+This module is the method as a student reads it: each step is a few lines of plain NumPy, with
+the choice it makes in plain sight (``np.argmin`` for the nearest centroid, a mean for the
+update). :func:`lloyd_rounds` runs the two steps in a loop exactly as written here.
+:func:`run_kmeans` gives the same centroids faster: it runs the loop in :mod:`kmeans.engine`,
+whose every acceleration is exact (the tests hold the two against each other and against
+scikit-learn's Lloyd).
 
-* A photo of N pixels has far fewer *distinct* colours. :func:`run_kmeans` clusters each distinct
-  colour once, weighted by its pixel count: the weighted mean of distinct colours equals the mean
-  over pixels, and a pixel's nearest centroid depends only on its colour.
-* Distances are computed a block of rows at a time, on every core (:mod:`kmeans.distance`), so
-  memory never holds an N×K array. From one round to the next, only the points whose nearest
-  centroid the centroids' moves could have changed are measured again (the triangle inequality
-  bounds the rest).
-* The update step keeps each cluster's sums (:class:`ClusterSums`) and corrects them only for the
-  points that changed cluster, instead of summing every point again.
+>>> X = np.array([[0, 0, 0], [10, 10, 10], [240, 240, 240], [250, 250, 250]], dtype=np.uint8)
+>>> centroids = kmeans_init_centroids(X, 2, seed=0)
+>>> labels = find_closest_centroids(X, centroids)          # assign
+>>> compute_centroids(X, labels, 2)[labels].tolist()       # update
+[[5.0, 5.0, 5.0], [5.0, 5.0, 5.0], [245.0, 245.0, 245.0], [245.0, 245.0, 245.0]]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from kmeans import engine
-from kmeans.distance import cross_products, nearest_centroids
+from kmeans.distance import cross_products
 from kmeans.errors import KMeansError
 from kmeans.histogram import distinct_colours
 from kmeans.result import KMeansResult, ProgressCallback, label_dtype
+
+#: Point-centroid pairs :func:`find_closest_centroids` compares at a time: a few MB of distances.
+TABLE_ENTRIES = 1 << 18
 
 #: Channels a point may have: RGB, or premultiplied RGBA for images with soft transparency.
 CHANNELS = (3, 4)
@@ -184,7 +187,11 @@ def _kmeans_plus_plus(
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of the nearest centroid (Euclidean) for each row of X, as :func:`label_dtype`.
+    """The assignment step: the index of the nearest centroid (Euclidean) for each row of X.
+
+    For every point, the squared distance to each centroid, then ``np.argmin`` over them: the
+    nearest centroid, the lower index on an exact tie. A block of rows at a time, so the table of
+    distances stays a few MB whatever the number of pixels. Labels are :func:`label_dtype`.
 
     >>> X = np.array([[0, 0, 0], [250, 250, 250], [100, 100, 100]], dtype=np.uint8)
     >>> find_closest_centroids(X, np.array([[0.0, 0, 0], [255, 255, 255]])).tolist()
@@ -192,18 +199,32 @@ def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """
     X = check_points(X)
     centroids = check_centroids(centroids, X)
-    labels, _ = nearest_centroids(X, centroids)
-    return labels.astype(label_dtype(len(centroids)))
+    labels = np.empty(len(X), dtype=label_dtype(len(centroids)))
+    rows = max(1, TABLE_ENTRIES // len(centroids))
+    for start in range(0, len(X), rows):
+        block = X[start : start + rows].astype(np.float64)
+        # distances[i, j] = |x_i - c_j|², from point i to centroid j
+        distances = ((block[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+        labels[start : start + rows] = np.argmin(distances, axis=1)
+    return labels
 
 
 def compute_centroids(
-    X: np.ndarray, labels: np.ndarray, K: int, *, weights: np.ndarray | None = None
+    X: np.ndarray,
+    labels: np.ndarray,
+    K: int,
+    *,
+    weights: np.ndarray | None = None,
+    fixed: object = None,
 ) -> np.ndarray:
-    """Each cluster's mean colour (weighted mean when weights are given), as a (K, D) array.
+    """The update step: each cluster's mean colour (weighted mean when weights are given).
 
     A cluster with no points has no mean. Instead it takes over the point farthest from its own
     cluster's mean, which leaves that cluster (as scikit-learn does): the worst-fitting colour
-    gets a centroid of its own, and no NaN ever appears.
+    gets a centroid of its own, and no NaN ever appears. Only when there are fewer points than
+    clusters does one stay empty; it then takes the heaviest point's colour. Clusters named in
+    ``fixed`` (indices or a boolean mask, as in :func:`run_kmeans`) take no point when empty:
+    their centroids do not move, so the caller keeps them where they are.
 
     >>> X = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200]], dtype=np.uint8)
     >>> compute_centroids(X, np.array([0, 0, 1]), 2).tolist()
@@ -217,9 +238,48 @@ def compute_centroids(
         raise KMeansError(f"There must be one label per row of X ({len(X)}), not {len(labels)}.")
     if labels.min() < 0 or labels.max() >= K:
         raise KMeansError(f"Every label must be a cluster index from 0 to {K - 1}.")
-    sums = engine.ClusterSums(X, _weights_or_ones(X, weights), labels, K)
-    sums.fill_empty_clusters()
-    return sums.means()
+    weights = _weights_or_ones(X, weights)
+    labels = _give_empty_clusters_a_point(X, labels, K, weights, fixed_mask(fixed, K))
+    return _means(X, labels, K, weights)
+
+
+def _means(X: np.ndarray, labels: np.ndarray, K: int, weights: np.ndarray) -> np.ndarray:
+    """Each cluster's weighted mean; a cluster with no weight takes the heaviest point."""
+    means = np.empty((K, X.shape[1]))
+    for cluster in range(K):
+        members = labels == cluster
+        total = weights[members].sum()
+        if total > 0:
+            means[cluster] = weights[members] @ X[members] / total
+        else:
+            means[cluster] = X[np.argmax(weights)]
+    return means
+
+
+def _give_empty_clusters_a_point(
+    X: np.ndarray, labels: np.ndarray, K: int, weights: np.ndarray, fixed: np.ndarray
+) -> np.ndarray:
+    """Labels where each empty cluster took the worst-fitting point of a cluster that can spare it.
+
+    Points are tried from the farthest from its cluster's mean down; a point moves only if its
+    cluster keeps some weight, so no cluster is emptied in turn. A weighted point moves whole:
+    all the pixels of a colour, where a pixel-by-pixel run would move one of them, the one case
+    in which a weighted run and its repeated-rows equivalent part ways.
+    """
+    sizes = np.bincount(labels, weights=weights, minlength=K)
+    empty = np.flatnonzero((sizes <= 0) & ~fixed)
+    if len(empty) == 0:
+        return labels
+    errors = ((X - _means(X, labels, K, weights)[labels]) ** 2).sum(axis=1)
+    labels = labels.copy()
+    worst_first = iter(np.argsort(-errors, kind="stable"))
+    for cluster in empty:
+        point = next((p for p in worst_first if sizes[labels[p]] > weights[p]), None)
+        if point is None:
+            break
+        sizes[labels[point]] -= weights[point]
+        labels[point] = cluster
+    return labels
 
 
 def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -263,7 +323,7 @@ def lloyd_rounds(
         labels = find_closest_centroids(X, centroids)
         diff = X - centroids[labels]
         inertia = float(np.einsum("ij,ij->", diff, diff))
-        moved = compute_centroids(X, labels, len(centroids))
+        moved = compute_centroids(X, labels, len(centroids), fixed=kept)
         moved[kept] = centroids[kept]
         settled = bool(np.array_equal(moved, centroids))
         yield LloydRound(centroids, labels, inertia, settled)
@@ -281,10 +341,17 @@ def run_kmeans(
     weights: np.ndarray | None = None,
     fixed: object = None,
     progress: ProgressCallback | None = None,
-    accelerate: int = 0,
-    snap: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> KMeansResult:
     """Lloyd's algorithm: repeat assign-then-update at most ``max_iters`` times.
+
+    The loop of :func:`lloyd_rounds`::
+
+        for iteration in range(max_iters):
+            labels = find_closest_centroids(X, centroids)      # assign
+            centroids = compute_centroids(X, labels, K)        # update
+            # stop once no label changed, or no centroid moved more than tol
+
+    run in :mod:`kmeans.engine`, which gives the same centroids over every pixel, faster.
 
     Parameters
     ----------
@@ -299,19 +366,6 @@ def run_kmeans(
         every other centroid follows textbook Lloyd, and points still go to their nearest
         centroid, fixed or not.
     progress : optional callback, called as ``progress(iteration, max_iters, inertia)``.
-    accelerate : at most this many accelerated steps before the Lloyd rounds (0, the default:
-        none); see :func:`kmeans.engine.accelerated_steps`. They only choose where the Lloyd
-        rounds start: the result is still where textbook Lloyd stops, and every count and
-        history above is of the Lloyd rounds alone.
-    snap : optional function from the final centroids to the colours that will really be used,
-        such as the means rounded to the bytes a PNG stores. Given one, the last assignment is
-        to those colours: the centroids returned are the snapped ones, each label is the
-        nearest of them and ``inertia`` is measured against them (so it may end a little above
-        the last value of ``inertia_history``, which is of the means). Why:
-        rounding moves a centroid by up to 0.87 levels, and on a smooth gradient, where
-        clusters are a few levels wide, that moves the borders between them; labels kept
-        from the unrounded means then cost about 1% more error (measured on the sky of
-        ``bench/photos.py`` at K=32 and 64).
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]], dtype=np.uint8)
     >>> result = run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10)
@@ -330,8 +384,6 @@ def run_kmeans(
         weights=None if weights is None else _weights_or_ones(X, weights),
         tol=tol,
         progress=progress,
-        accelerate=accelerate,
-        snap=snap,
     )
 
 

@@ -57,7 +57,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from kmeans.core import find_closest_centroids
+from kmeans.distance import nearest_centroids
 from kmeans.errors import KMeansError
 from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab
 
@@ -123,7 +123,7 @@ def dither_labels(
     palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
     height, width, _ = rgb.shape
     if nearest is None:
-        nearest = find_closest_centroids(rgb.reshape(-1, 3), palette).reshape(height, width)
+        nearest = nearest_centroids(rgb.reshape(-1, 3), palette)[0].reshape(height, width)
     nearest = nearest.astype(np.uint8, copy=False)
     if method == "none" or len(palette) == 1:
         return nearest

@@ -111,7 +111,7 @@ class Lesson:
         K = len(self.centroids)
         team_sizes = np.bincount(self.labels, minlength=K)
         refilled = tuple(int(j) for j in np.flatnonzero((team_sizes == 0) & ~self.fixed))
-        moved_to = compute_centroids(self.pixels, self.labels, K)
+        moved_to = compute_centroids(self.pixels, self.labels, K, fixed=self.fixed)
         moved_to[self.fixed] = self.centroids[self.fixed]
         if refilled:  # compute_centroids gave each empty team the worst-fitting pixel
             self.labels = find_closest_centroids(self.pixels, moved_to)

@@ -60,7 +60,9 @@ from functools import cached_property
 
 import numpy as np
 
-from kmeans.core import find_closest_centroids, kmeans_init_centroids, run_kmeans
+from kmeans import engine
+from kmeans.core import fixed_mask, kmeans_init_centroids
+from kmeans.distance import nearest_centroids
 from kmeans.dither import dither_labels
 from kmeans.encode import is_opaque
 from kmeans.errors import KMeansError
@@ -196,13 +198,13 @@ def quantize(
             points, k_allowed, init="random", seed=settings.seed, weights=weights, keep=kept
         )
     fixed = np.arange(len(kept))
-    run = run_kmeans(
+    run = engine.run(
         points,
         initial,
+        fixed_mask(fixed, len(initial)),
         settings.max_iters,
-        tol=settings.tol,
         weights=weights,
-        fixed=fixed,
+        tol=settings.tol,
         progress=progress,
         accelerate=accelerate,
         snap=lambda centroids: stored_colours(centroids, settings.space),
@@ -278,10 +280,10 @@ def _pixel_labels(counted: ColourCounts, run: KMeansResult, space: str) -> np.nd
     hidden = ~counted.visible
     if counted.soft_alpha:
         invisible = points_in_space(np.zeros((1, 4), dtype=np.uint8), space)
-        labels[hidden] = find_closest_centroids(invisible, run.centroids)[0]
+        labels[hidden] = nearest_centroids(invisible, run.centroids)[0][0]
     else:
         hidden_points = points_in_space(counted.rgb.reshape(-1, 3)[hidden], space)
-        labels[hidden] = find_closest_centroids(hidden_points, run.centroids)
+        labels[hidden] = nearest_centroids(hidden_points, run.centroids)[0]
     return labels.reshape(height, width)
 
 
