@@ -1,42 +1,22 @@
 """The whole recipe: an image in, K colours and the image redrawn with them out.
 
 :func:`quantize` is what the command line and the page call. It counts the image's distinct
-colours once (:func:`count_colours`), then runs K-Means on them in three stages:
+colours once (:func:`~kmeans.histogram.count_colours`), then runs K-Means on them in two stages:
 
-1. **Seed on the colour histogram.** The distinct colours are grouped into 32×32×32 cells (5 bits
-   per channel) and each cell becomes one point: its colours' mean, weighted by its pixel count.
-   On these few thousand points k-means++ and Lloyd run to convergence in milliseconds, from
-   three starts; the lowest inertia is kept. Every weight here is the plain pixel count, as in
-   the exact stage, so the seed aims at the same minimum.
-2. **Swap to a better minimum.** Lloyd stops in a *local* minimum, and the typical one spends
-   every colour on the shades of a large background: a small vivid object, a red ladybird on
-   grass, is painted in the nearest green. Yet giving the ladybird a colour of its own lowers
-   the total error, because each of its pixels is so far from every green. So, still on the
-   histogram, the seed tries swaps (local search, as in Kanungo et al. 2004): move one centroid
-   to a candidate, the one whose move the error says costs least, run Lloyd again, and keep the
-   swap only if the inertia fell. Candidates are cells drawn with probability proportional to
-   their weighted squared error (as in k-means++), each moved to the mean of the cells it would
-   take over, and the mean of each vivid hue family (Oklab chroma ≥ 0.08, 30° of hue): exactly
-   where a small bright object hides. A swap is only ever kept for a lower pixel-count-weighted
-   inertia, so it serves MSE and the eye at once. The result is then polished by Lloyd on a
-   finer 64×64×64 histogram, which converges in tens of milliseconds where the exact stage
-   would need seconds.
-3. **Finish exactly.** :func:`~kmeans.core.run_kmeans` then iterates textbook Lloyd on every
-   distinct colour (each weighted by its pixel count, so exactly as over every pixel) until no
-   centroid moves more than ``tol`` or ``max_iters`` rounds have run. Where the fine histogram
-   was too coarse to stand in for the colours (fewer than COARSE_CELLS_PER_CENTROID cells a
-   centroid: a smooth sky), the seed is far from the colours' own minimum, and Lloyd creeps
-   there by less than ``tol`` a round; so first, on the same colours, up to ACCELERATED_STEPS
-   safeguarded Anderson steps, each kept only if the weighted inertia falls, cover that creep.
-   The run ends with one more assignment step, to the means as the PNG stores them (rounded
-   to bytes): each pixel gets the nearest colour it will really be drawn with.
+1. **Seed** (:mod:`kmeans.seeding`): K-Means on the colour histogram, from a few k-means++
+   starts, improved by swaps that give a small vivid object a colour of its own, then polished
+   on a finer histogram. With ``init="random"`` the run starts instead from K random pixel
+   colours, the classic textbook method, which settles slower and usually ends worse.
+2. **Finish exactly** (:mod:`kmeans.engine`): textbook Lloyd on every distinct colour, each
+   weighted by its pixel count (so exactly as over every pixel), until no centroid moves more
+   than ``tol`` or ``max_iters`` iterations have run. Where the seed was polished on too coarse
+   a histogram (a smooth sky), a few safeguarded Anderson steps come first. The run ends with
+   one more assignment, to the means as the PNG stores them (rounded to bytes): each pixel gets
+   the nearest colour it will really be drawn with.
 
-With ``init="random"`` stages 1 and 2 are skipped: the run starts from K random pixel colours,
-the classic textbook method, which settles slower and usually ends worse.
-
-With ``space="oklab"`` the same stages run on the colours converted to Oklab (scaled by 100, so
-one unit is one ΔE_OK): distances and means are taken where distance follows the eye, and the
-palette is the centroids converted back to 8-bit sRGB, the colours the PNG stores.
+With ``space="oklab"`` both stages run on the colours converted to Oklab (:mod:`kmeans.space`):
+distances and means are taken where distance follows the eye, and the palette is the centroids
+converted back to 8-bit sRGB, the colours the PNG stores.
 
 **Transparency.** An image whose alpha is only 0 or 255 is clustered on the RGB of its opaque
 pixels, exactly as an opaque one; its transparent pixels share one extra palette entry. An image
@@ -54,6 +34,7 @@ transparent to opaque weighs as much as going from black to white.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -70,7 +51,7 @@ from kmeans.histogram import ColourCounts, count_colours
 from kmeans.io import LoadedImage
 from kmeans.perceptual import PerceptualError, perceptual_error, perceptual_error_of_colours
 from kmeans.result import KMeansResult, ProgressCallback
-from kmeans.seeding import seed_on_histogram
+from kmeans.seeding import Seed, seed_on_histogram
 from kmeans.settings import MAX_K, Settings, check_k
 from kmeans.space import palette_of, points_in_space, stored_colours
 
@@ -181,40 +162,8 @@ def quantize(
     counted = image if isinstance(image, ColourCounts) else count_colours(image)
     notices: list[str] = []
     k_allowed = _allowed_k(k, counted, settings, notices)
-
-    points = points_in_space(counted.colours, settings.space)
-    weights = counted.counts.astype(np.float64)
-    kept_colours = np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3)
-    if counted.colours.shape[1] == 4:  # a kept colour is drawn fully opaque
-        kept_colours = np.hstack([kept_colours, np.full((len(kept_colours), 1), 255, np.uint8)])
-    kept = points_in_space(kept_colours, settings.space)
-    accelerate = 0
-    if settings.init == "kmeans++":
-        initial, accelerate = seed_on_histogram(
-            counted.colours, points, weights, k_allowed, settings, kept
-        )
-    else:
-        initial = kmeans_init_centroids(
-            points, k_allowed, init="random", seed=settings.seed, weights=weights, keep=kept
-        )
-    fixed = np.arange(len(kept))
-    run = engine.run(
-        points,
-        initial,
-        fixed_mask(fixed, len(initial)),
-        settings.max_iters,
-        weights=weights,
-        tol=settings.tol,
-        progress=progress,
-        accelerate=accelerate,
-        snap=lambda centroids: stored_colours(centroids, settings.space),
-    )
-
-    palette, palette_alpha = palette_of(run.centroids, settings.space)
-    if len(fixed):  # exactly the colours given, whatever the space's round trip does
-        palette[fixed] = settings.keep_colours
-        if palette_alpha is not None:
-            palette_alpha[fixed] = 255
+    run = _cluster(counted, k_allowed, settings, progress)
+    palette, palette_alpha = _palette(run, settings)
     labels = _pixel_labels(counted, run, settings.space)
     if settings.dither != "none":
         labels = dither_labels(counted.rgb, palette, settings.dither, labels)
@@ -233,6 +182,68 @@ def quantize(
         notices=tuple(notices),
         seconds=time.perf_counter() - started,
     )
+
+
+def _cluster(
+    counted: ColourCounts, k: int, settings: Settings, progress: ProgressCallback | None
+) -> KMeansResult:
+    """K-Means on the distinct colours, each weighted by its pixel count: seed, finish exactly.
+
+    The fixed colours are the first centroids and never move. The last assignment is to the
+    colours the PNG will store (:func:`~kmeans.space.stored_colours`).
+    """
+    points = points_in_space(counted.colours, settings.space)
+    weights = counted.counts.astype(np.float64)
+    fixed = points_in_space(_fixed_colours(counted, settings), settings.space)
+    seed = _seed(counted.colours, points, weights, k, settings, fixed)
+    return engine.run(
+        points,
+        seed.centroids,
+        fixed_mask(np.arange(len(fixed)), len(seed.centroids)),
+        settings.max_iters,
+        weights=weights,
+        tol=settings.tol,
+        progress=progress,
+        accelerate=seed.accelerated_steps,
+        snap=functools.partial(stored_colours, space=settings.space),
+    )
+
+
+def _fixed_colours(counted: ColourCounts, settings: Settings) -> np.ndarray:
+    """The colours to keep as (M, C) uint8 rows like the counted colours: opaque, for RGBA."""
+    fixed = np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3)
+    if counted.soft_alpha:
+        return np.hstack([fixed, np.full((len(fixed), 1), 255, np.uint8)])
+    return fixed
+
+
+def _seed(
+    colours: np.ndarray,
+    points: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    settings: Settings,
+    fixed: np.ndarray,
+) -> Seed:
+    """Where the exact stage starts: histogram seeding, or K random pixel colours."""
+    if settings.init == "kmeans++":
+        return seed_on_histogram(colours, points, weights, k, settings, fixed)
+    start = kmeans_init_centroids(
+        points, k, init="random", seed=settings.seed, weights=weights, keep=fixed
+    )
+    return Seed(start, 0)
+
+
+def _palette(run: KMeansResult, settings: Settings) -> tuple[np.ndarray, np.ndarray | None]:
+    """The palette the PNG stores and its alphas; the fixed colours exactly as they were given,
+    whatever the space's round trip does to them."""
+    palette, palette_alpha = palette_of(run.centroids, settings.space)
+    fixed = np.arange(len(settings.keep_colours))
+    if len(fixed):
+        palette[fixed] = settings.keep_colours
+        if palette_alpha is not None:
+            palette_alpha[fixed] = 255
+    return palette, palette_alpha
 
 
 def _settings_with(settings: Settings | None, options: dict[str, object]) -> Settings:
