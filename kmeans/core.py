@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from kmeans import engine
+from kmeans.deprecation import renamed_keywords
 from kmeans.distance import cross_products
 from kmeans.errors import KMeansError
 from kmeans.histogram import distinct_colours
@@ -85,14 +86,15 @@ def check_centroids(centroids: np.ndarray, X: np.ndarray) -> np.ndarray:
     return centroids
 
 
+@renamed_keywords(K="k", keep="fixed_colours")
 def kmeans_init_centroids(
     X: np.ndarray,
-    K: int,
+    k: int,
     *,
     init: str = "kmeans++",
     seed: int | None = None,
     weights: np.ndarray | None = None,
-    keep: np.ndarray | None = None,
+    fixed_colours: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose K starting centroids from the rows of X.
 
@@ -102,40 +104,40 @@ def kmeans_init_centroids(
     the nearest colour already picked (D² seeding), taking the best of a few such draws each time
     (greedy k-means++, as scikit-learn does).
 
-    ``keep`` (an (M, D) array, M ≤ K) gives colours that must be centroids, such as a locked
+    ``fixed_colours`` (an (M, D) array, M ≤ K) gives colours that must be centroids, such as a
     brand colour: they are the first M rows, and the other K - M are chosen around them (for
-    k-means++, far from them too).
+    k-means++, far from them too). Pass ``fixed=range(M)`` to :func:`run_kmeans` to keep them.
 
     When X has fewer than K distinct colours, all of them are returned: fewer than K rows.
 
     >>> X = np.array([[0, 0, 0], [0, 0, 0], [255, 255, 255]], dtype=np.uint8)
     >>> kmeans_init_centroids(X, 2, seed=0).tolist()
     [[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]
-    >>> kmeans_init_centroids(X, 2, seed=0, keep=np.array([[250, 250, 250]])).tolist()
+    >>> kmeans_init_centroids(X, 2, seed=0, fixed_colours=np.array([[250, 250, 250]])).tolist()
     [[250.0, 250.0, 250.0], [0.0, 0.0, 0.0]]
     """
     X = check_points(X)
-    if K < 1:
-        raise KMeansError(f"K must be at least 1, not {K}.")
+    if k < 1:
+        raise KMeansError(f"K must be at least 1, not {k}.")
     if init not in ("kmeans++", "random"):
         raise KMeansError(f"The initialisation must be 'kmeans++' or 'random', not {init!r}.")
-    no_keep = keep is None or np.size(keep) == 0
-    kept = np.empty((0, X.shape[1])) if no_keep else check_centroids(keep, X)
-    if len(kept) > K:
-        raise KMeansError(f"{len(kept)} colours cannot be kept with only K = {K}.")
+    none = fixed_colours is None or np.size(fixed_colours) == 0
+    fixed = np.empty((0, X.shape[1])) if none else check_centroids(fixed_colours, X)
+    if len(fixed) > k:
+        raise KMeansError(f"{len(fixed)} colours cannot all be fixed with only K = {k}.")
     points, point_weights = _weighted_points(X, weights)
-    if len(kept):  # a kept colour is a centroid already; choosing it again would waste one
-        new = ~(points[:, None, :] == kept[None, :, :]).all(axis=2).any(axis=1)
+    if len(fixed):  # a fixed colour is a centroid already; choosing it again would waste one
+        new = ~(points[:, None, :] == fixed[None, :, :]).all(axis=2).any(axis=1)
         points, point_weights = points[new], point_weights[new]
     rng = np.random.default_rng(seed)
-    wanted = K - len(kept)
+    wanted = k - len(fixed)
     if len(points) <= wanted:
-        return np.vstack([kept, points]).astype(np.float64)
+        return np.vstack([fixed, points]).astype(np.float64)
     if init == "random":
         probability = point_weights / point_weights.sum()
         chosen = rng.choice(len(points), size=wanted, replace=False, p=probability)
-        return np.vstack([kept, points[chosen]]).astype(np.float64)
-    return _kmeans_plus_plus(points.astype(np.float64), point_weights, K, rng, kept)
+        return np.vstack([fixed, points[chosen]]).astype(np.float64)
+    return _kmeans_plus_plus(points.astype(np.float64), point_weights, k, rng, fixed)
 
 
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +157,9 @@ def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndar
 
 
 def _kmeans_plus_plus(
-    points: np.ndarray, weights: np.ndarray, K: int, rng: np.random.Generator, kept: np.ndarray
+    points: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator, fixed: np.ndarray
 ) -> np.ndarray:
-    n_trials = 2 + int(np.log(K))
+    n_trials = 2 + int(np.log(k))
     squared_norms = np.einsum("ij,ij->i", points, points)
 
     def squared_distances(centres: np.ndarray) -> np.ndarray:
@@ -165,14 +167,14 @@ def _kmeans_plus_plus(
         cross = cross_products(points, centres)
         return np.maximum(squared_norms[:, None] - 2 * cross + (centres**2).sum(axis=1), 0)
 
-    if len(kept):
+    if len(fixed):
         chosen = []
-        closest = squared_distances(kept).min(axis=1)
+        closest = squared_distances(fixed).min(axis=1)
     else:
         first = rng.choice(len(points), p=weights / weights.sum())
         chosen = [first]
         closest = squared_distances(points[[first]])[:, 0]
-    for _ in range(len(kept) + len(chosen), K):
+    for _ in range(len(fixed) + len(chosen), k):
         cumulative = np.cumsum(weights * closest)
         if cumulative[-1] <= 0:  # every point already coincides with a centroid
             break
@@ -183,7 +185,7 @@ def _kmeans_plus_plus(
         best = int(np.argmin(weights @ candidate_closest))
         chosen.append(int(trials[best]))
         closest = candidate_closest[:, best]
-    return np.vstack([kept, points[chosen]]).astype(np.float64)
+    return np.vstack([fixed, points[chosen]]).astype(np.float64)
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -209,10 +211,11 @@ def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return labels
 
 
+@renamed_keywords(K="k")
 def compute_centroids(
     X: np.ndarray,
     labels: np.ndarray,
-    K: int,
+    k: int,
     *,
     weights: np.ndarray | None = None,
     fixed: object = None,
@@ -236,17 +239,17 @@ def compute_centroids(
     labels = np.array(labels, dtype=np.intp).reshape(-1)
     if len(labels) != len(X):
         raise KMeansError(f"There must be one label per row of X ({len(X)}), not {len(labels)}.")
-    if labels.min() < 0 or labels.max() >= K:
-        raise KMeansError(f"Every label must be a cluster index from 0 to {K - 1}.")
+    if labels.min() < 0 or labels.max() >= k:
+        raise KMeansError(f"Every label must be a cluster index from 0 to {k - 1}.")
     weights = _weights_or_ones(X, weights)
-    labels = _give_empty_clusters_a_point(X, labels, K, weights, fixed_mask(fixed, K))
-    return _means(X, labels, K, weights)
+    labels = _give_empty_clusters_a_point(X, labels, k, weights, fixed_mask(fixed, k))
+    return _means(X, labels, k, weights)
 
 
-def _means(X: np.ndarray, labels: np.ndarray, K: int, weights: np.ndarray) -> np.ndarray:
+def _means(X: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
     """Each cluster's weighted mean; a cluster with no weight takes the heaviest point."""
-    means = np.empty((K, X.shape[1]))
-    for cluster in range(K):
+    means = np.empty((k, X.shape[1]))
+    for cluster in range(k):
         members = labels == cluster
         total = weights[members].sum()
         if total > 0:
@@ -257,7 +260,7 @@ def _means(X: np.ndarray, labels: np.ndarray, K: int, weights: np.ndarray) -> np
 
 
 def _give_empty_clusters_a_point(
-    X: np.ndarray, labels: np.ndarray, K: int, weights: np.ndarray, fixed: np.ndarray
+    X: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray, fixed: np.ndarray
 ) -> np.ndarray:
     """Labels where each empty cluster took the worst-fitting point of a cluster that can spare it.
 
@@ -266,11 +269,11 @@ def _give_empty_clusters_a_point(
     all the pixels of a colour, where a pixel-by-pixel run would move one of them, the one case
     in which a weighted run and its repeated-rows equivalent part ways.
     """
-    sizes = np.bincount(labels, weights=weights, minlength=K)
+    sizes = np.bincount(labels, weights=weights, minlength=k)
     empty = np.flatnonzero((sizes <= 0) & ~fixed)
     if len(empty) == 0:
         return labels
-    errors = ((X - _means(X, labels, K, weights)[labels]) ** 2).sum(axis=1)
+    errors = ((X - _means(X, labels, k, weights)[labels]) ** 2).sum(axis=1)
     labels = labels.copy()
     worst_first = iter(np.argsort(-errors, kind="stable"))
     for cluster in empty:
@@ -318,13 +321,13 @@ def lloyd_rounds(
     """
     X = check_points(X)
     centroids = check_centroids(initial_centroids, X)
-    kept = fixed_mask(fixed, len(centroids))
+    fixed = fixed_mask(fixed, len(centroids))
     for round_number in range(max_iters + 1):
         labels = find_closest_centroids(X, centroids)
         diff = X - centroids[labels]
         inertia = float(np.einsum("ij,ij->", diff, diff))
-        moved = compute_centroids(X, labels, len(centroids), fixed=kept)
-        moved[kept] = centroids[kept]
+        moved = compute_centroids(X, labels, len(centroids), fixed=fixed)
+        moved[fixed] = centroids[fixed]
         settled = bool(np.array_equal(moved, centroids))
         yield LloydRound(centroids, labels, inertia, settled)
         if settled or round_number == max_iters:
@@ -348,7 +351,7 @@ def run_kmeans(
 
         for iteration in range(max_iters):
             labels = find_closest_centroids(X, centroids)      # assign
-            centroids = compute_centroids(X, labels, K)        # update
+            centroids = compute_centroids(X, labels, k)        # update
             # stop once no label changed, or no centroid moved more than tol
 
     run in :mod:`kmeans.engine`, which gives the same centroids over every pixel, faster.
@@ -387,24 +390,24 @@ def run_kmeans(
     )
 
 
-def fixed_mask(fixed: object, K: int) -> np.ndarray:
+def fixed_mask(fixed: object, k: int) -> np.ndarray:
     """``fixed`` (None, indices, or a boolean mask) as a (K,) boolean mask, checked.
 
     >>> fixed_mask([2], 4).tolist(), fixed_mask(None, 2).tolist()
     ([False, False, True, False], [False, False])
     """
-    mask = np.zeros(K, dtype=bool)
+    mask = np.zeros(k, dtype=bool)
     if fixed is None:
         return mask
     given = np.asarray(fixed)
     if given.dtype == bool:
-        if given.shape != (K,):
-            raise KMeansError(f"A mask of fixed centroids must have {K} entries, not {given.size}.")
+        if given.shape != (k,):
+            raise KMeansError(f"A mask of fixed centroids must have {k} entries, not {given.size}.")
         return given.copy()
     if not np.issubdtype(given.dtype, np.integer) and given.size:
         raise KMeansError("Fixed centroids must be given as indices or a boolean mask.")
     indices = given.astype(np.intp).reshape(-1)
-    if indices.size and (indices.min() < 0 or indices.max() >= K):
-        raise KMeansError(f"Every fixed centroid must be an index from 0 to {K - 1}.")
+    if indices.size and (indices.min() < 0 or indices.max() >= k):
+        raise KMeansError(f"Every fixed centroid must be an index from 0 to {k - 1}.")
     mask[indices] = True
     return mask

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from kmeans.deprecation import moved_names
+from kmeans.errors import KMeansError
 
 #: Values per strip of one channel: small enough that a strip's int32 working arrays (1 MB each)
 #: stay in cache, which makes it faster than larger strips as well as lighter.
@@ -146,11 +147,11 @@ def ssim(original: np.ndarray, reconstructed: np.ndarray) -> float:
 def check_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
     original, reconstructed = np.asarray(original), np.asarray(reconstructed)
     if original.shape != reconstructed.shape:
-        raise ValueError(
+        raise KMeansError(
             f"The images differ in shape: {original.shape} against {reconstructed.shape}."
         )
     if original.ndim not in (2, 3) or original.size == 0:
-        raise ValueError(
+        raise KMeansError(
             f"Expected a non-empty (H, W) or (H, W, C) image, got shape {original.shape}."
         )
     return original, reconstructed

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeans.errors import KMeansError
 from kmeans.metrics import check_images, strips
 from kmeans.oklab import srgb_to_oklab
 
@@ -123,7 +124,7 @@ def delta_e_ok_of_labels(
     palette = np.asarray(palette, dtype=np.float32)
     labels = np.asarray(labels)
     if labels.size and not 0 <= labels.min() <= labels.max() < len(palette):
-        raise ValueError(f"Every label must pick one of the {len(palette)} palette colours.")
+        raise KMeansError(f"Every label must pick one of the {len(palette)} palette colours.")
     total = np.zeros(labels.shape, dtype=np.float32)
     term = np.empty(labels.shape, dtype=np.float32)
     for plane, channel in zip(original, palette.T, strict=True):
@@ -416,7 +417,7 @@ def _percentile_within_code(
 def _check_colour_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
     original, reconstructed = check_images(original, reconstructed)
     if original.ndim != 3 or original.shape[2] != 3:
-        raise ValueError(f"Expected (H, W, 3) RGB images, got shape {original.shape}.")
+        raise KMeansError(f"Expected (H, W, 3) RGB images, got shape {original.shape}.")
     return original, reconstructed
 
 
@@ -425,7 +426,7 @@ def _check_alpha(alpha: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray
         return None
     alpha = np.asarray(alpha)
     if alpha.shape != shape or alpha.dtype != np.uint8:
-        raise ValueError(
+        raise KMeansError(
             f"Expected alpha as a {shape} uint8 array, got {alpha.dtype} of shape {alpha.shape}."
         )
     return alpha
@@ -437,12 +438,12 @@ def _check_colours(
     colours, reconstructed = np.asarray(colours), np.asarray(reconstructed)
     weights = np.asarray(weights, dtype=np.float64)
     if colours.ndim != 2 or colours.shape[1] != 3 or colours.shape != reconstructed.shape:
-        raise ValueError(
+        raise KMeansError(
             f"Expected two (U, 3) colour lists, got shapes {colours.shape} and "
             f"{reconstructed.shape}."
         )
     if weights.shape != colours.shape[:1]:
-        raise ValueError(f"Expected {len(colours)} weights, got shape {weights.shape}.")
+        raise KMeansError(f"Expected {len(colours)} weights, got shape {weights.shape}.")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("Weights must be finite and non-negative.")
+        raise KMeansError("Weights must be finite and non-negative.")
     return colours, reconstructed, weights

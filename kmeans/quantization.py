@@ -43,6 +43,7 @@ import numpy as np
 
 from kmeans import engine
 from kmeans.core import fixed_mask, kmeans_init_centroids
+from kmeans.deprecation import warn_renamed
 from kmeans.distance import nearest_centroids
 from kmeans.dither import dither_labels
 from kmeans.encode import is_opaque
@@ -52,7 +53,7 @@ from kmeans.io import LoadedImage
 from kmeans.perceptual import PerceptualError, perceptual_error, perceptual_error_of_colours
 from kmeans.result import KMeansResult, ProgressCallback
 from kmeans.seeding import Seed, seed_on_histogram
-from kmeans.settings import MAX_K, Settings, check_k
+from kmeans.settings import MAX_K, RENAMED_FIELDS, Settings, check_k
 from kmeans.space import palette_of, points_in_space, stored_colours
 
 
@@ -71,7 +72,7 @@ class QuantizeResult:
         128 when ``palette_alpha`` is None) then share one extra, fully transparent entry.
     kmeans : the exact K-Means run; its ``labels`` are ``labels.ravel()`` (no copy).
     counts : (K,) int64, pixels per palette colour (transparent pixels excluded).
-    colours : the :class:`ColourCounts` the run clustered.
+    colour_counts : the :class:`~kmeans.histogram.ColourCounts` the run clustered.
     colour_labels : (U,) uint8, the palette index K-Means gave each of those distinct colours
         (with dithering, pixels of one colour may be drawn with others; ``labels`` says which).
     settings : the :class:`~kmeans.settings.Settings` used.
@@ -90,7 +91,7 @@ class QuantizeResult:
     alpha: np.ndarray | None
     kmeans: KMeansResult
     counts: np.ndarray
-    colours: ColourCounts
+    colour_counts: ColourCounts
     colour_labels: np.ndarray
     settings: Settings
     k_requested: int
@@ -102,6 +103,12 @@ class QuantizeResult:
     @property
     def k(self) -> int:
         return len(self.palette)
+
+    @property
+    def colours(self) -> ColourCounts:
+        """Deprecated: :attr:`colour_counts`."""
+        warn_renamed("QuantizeResult.colours", "QuantizeResult.colour_counts")
+        return self.colour_counts
 
     @cached_property
     def image(self) -> np.ndarray:
@@ -117,7 +124,7 @@ class QuantizeResult:
         by one. With soft transparency each pixel counts by its alpha (a faint shadow pixel
         hardly at all), and colours are compared as drawn, unpremultiplied.
         """
-        counted = self.colours
+        counted = self.colour_counts
         if self.settings.dither == "none":
             colours, weights = counted.colours, counted.counts.astype(np.float64)
             if colours.shape[1] == 4:
@@ -175,7 +182,7 @@ def quantize(
         alpha=counted.alpha,
         kmeans=dataclasses.replace(run, labels=labels.reshape(-1)),
         counts=_pixels_per_colour(counted, run, labels, settings.dither),
-        colours=counted,
+        colour_counts=counted,
         colour_labels=run.labels,
         settings=settings,
         k_requested=k,
@@ -210,8 +217,8 @@ def _cluster(
 
 
 def _fixed_colours(counted: ColourCounts, settings: Settings) -> np.ndarray:
-    """The colours to keep as (M, C) uint8 rows like the counted colours: opaque, for RGBA."""
-    fixed = np.array(settings.keep_colours, dtype=np.uint8).reshape(-1, 3)
+    """The fixed colours as (M, C) uint8 rows like the counted colours: opaque, for RGBA."""
+    fixed = np.array(settings.fixed_colours, dtype=np.uint8).reshape(-1, 3)
     if counted.soft_alpha:
         return np.hstack([fixed, np.full((len(fixed), 1), 255, np.uint8)])
     return fixed
@@ -226,10 +233,10 @@ def _seed(
     fixed: np.ndarray,
 ) -> Seed:
     """Where the exact stage starts: histogram seeding, or K random pixel colours."""
-    if settings.init == "kmeans++":
+    if settings.seeds_on_histogram:
         return seed_on_histogram(colours, points, weights, k, settings, fixed)
     start = kmeans_init_centroids(
-        points, k, init="random", seed=settings.seed, weights=weights, keep=fixed
+        points, k, init="random", seed=settings.seed, weights=weights, fixed_colours=fixed
     )
     return Seed(start, 0)
 
@@ -238,9 +245,9 @@ def _palette(run: KMeansResult, settings: Settings) -> tuple[np.ndarray, np.ndar
     """The palette the PNG stores and its alphas; the fixed colours exactly as they were given,
     whatever the space's round trip does to them."""
     palette, palette_alpha = palette_of(run.centroids, settings.space)
-    fixed = np.arange(len(settings.keep_colours))
+    fixed = np.arange(len(settings.fixed_colours))
     if len(fixed):
-        palette[fixed] = settings.keep_colours
+        palette[fixed] = settings.fixed_colours
         if palette_alpha is not None:
             palette_alpha[fixed] = 255
     return palette, palette_alpha
@@ -248,6 +255,10 @@ def _palette(run: KMeansResult, settings: Settings) -> tuple[np.ndarray, np.ndar
 
 def _settings_with(settings: Settings | None, options: dict[str, object]) -> Settings:
     settings = settings if settings is not None else Settings()
+    for old, new in RENAMED_FIELDS.items():
+        if old in options:
+            warn_renamed(f"quantize({old}=...)", f"{new}=")
+            options[new] = options.pop(old)
     unknown = sorted(set(options) - {f.name for f in dataclasses.fields(Settings)})
     if unknown:
         raise KMeansError(f"quantize has no setting called {unknown[0]!r}.")
@@ -257,16 +268,16 @@ def _settings_with(settings: Settings | None, options: dict[str, object]) -> Set
 def _allowed_k(k: object, counted: ColourCounts, settings: Settings, notices: list[str]) -> int:
     """K checked, then lowered (with a notice) to what the palette and the colours allow."""
     k_allowed = check_k(k)
-    if len(settings.keep_colours) > k_allowed:
-        kept = len(settings.keep_colours)
-        raise KMeansError(f"{kept} colours cannot be kept with only K = {k_allowed}.")
+    if len(settings.fixed_colours) > k_allowed:
+        fixed = len(settings.fixed_colours)
+        raise KMeansError(f"{fixed} colours cannot all be fixed with only K = {k_allowed}.")
     if counted.has_transparency and k_allowed == MAX_K:
         notices.append(
             "The image has transparent pixels, which take one of the 256 palette entries, "
             "so K was lowered to 255."
         )
         k_allowed = MAX_K - 1
-    n_colours = max(len(counted.colours), len(settings.keep_colours))
+    n_colours = max(len(counted.colours), len(settings.fixed_colours))
     if n_colours < k_allowed:
         only = "1 distinct colour" if n_colours == 1 else f"{n_colours} distinct colours"
         notices.append(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeans.deprecation import warn_renamed
+
 #: Called after every iteration with (iteration, max_iters, inertia).
 ProgressCallback = Callable[[int, int, float], None]
 
@@ -35,8 +37,8 @@ class KMeansResult:
     inertia : sum of (weighted) squared distances from each row to its final centroid.
     inertia_history : the inertia at the start of each iteration, one value per iteration; it
         never rises, and ``inertia`` is at most its last value (unless the run snapped its
-        centroids to stored colours: ``run_kmeans(snap=...)``).
-    n_iter : iterations run (each one assignment and one update).
+        centroids to stored colours: ``kmeans.engine.run(snap=...)``).
+    n_iters : iterations run (each one assignment and one update), at most ``max_iters``.
     converged : True when the assignments stopped changing or no centroid moved more than ``tol``.
     """
 
@@ -44,5 +46,11 @@ class KMeansResult:
     labels: np.ndarray
     inertia: float
     inertia_history: tuple[float, ...]
-    n_iter: int
+    n_iters: int
     converged: bool
+
+    @property
+    def n_iter(self) -> int:
+        """Deprecated: :attr:`n_iters`."""
+        warn_renamed("KMeansResult.n_iter", "KMeansResult.n_iters")
+        return self.n_iters

@@ -23,7 +23,8 @@ exact stage, in two steps:
    would need seconds.
 
 Plain k-means++ (:func:`~kmeans.core.kmeans_init_centroids`) is one part of step 1; this is
-the whole of it, and it is why the default is called "histogram", not "kmeans++".
+the whole of it, which is why the default is called ``"histogram"`` (its old name was
+``"kmeans++"``).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def seed_on_histogram(
     cells, cell_weights = histogram_cells(colours, points, weights, HISTOGRAM_BITS)
     if len(cells) <= k:  # too few cells to choose among: seed on the distinct colours directly
         start = kmeans_init_centroids(
-            points, k, seed=settings.seed, weights=weights, keep=fixed_colours
+            points, k, seed=settings.seed, weights=weights, fixed_colours=fixed_colours
         )
         return Seed(start, _accelerated_steps(len(points), k))
     fixed = np.arange(len(fixed_colours))
@@ -100,7 +101,7 @@ def seed_on_histogram(
     best = None
     for start_seed in rng.integers(0, 2**32, size=HISTOGRAM_STARTS):
         start = kmeans_init_centroids(
-            cells, k, seed=int(start_seed), weights=cell_weights, keep=fixed_colours
+            cells, k, seed=int(start_seed), weights=cell_weights, fixed_colours=fixed_colours
         )
         run = run_kmeans(
             cells, start, HISTOGRAM_MAX_ITERS, tol=settings.tol, weights=cell_weights, fixed=fixed

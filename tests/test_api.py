@@ -114,7 +114,7 @@ def test_settings_are_one_object_shared_by_quantize_and_compress(tmp_path):
     piped = kmeans.compress(_png(tmp_path), 12, settings).result
     np.testing.assert_array_equal(direct.palette, piped.palette)
     assert direct.settings == piped.settings == settings
-    assert direct.kmeans.n_iter <= 3
+    assert direct.kmeans.n_iters <= 3
 
 
 def test_keyword_options_override_the_settings():

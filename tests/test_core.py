@@ -221,7 +221,7 @@ def test_run_kmeans_equals_scikit_learn_lloyd_on_a_photo(name, K):
     assert np.abs(ours.centroids - theirs.cluster_centers_).max() <= 0.5
     assert np.mean(ours.labels == theirs.labels_) >= 0.999
     assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-4)
-    assert (ours.n_iter, ours.converged, theirs.n_iter_) == (10, False, 10)
+    assert (ours.n_iters, ours.converged, theirs.n_iter_) == (10, False, 10)
 
 
 def test_run_kmeans_equals_textbook_lloyd_on_a_photo():
@@ -229,7 +229,7 @@ def test_run_kmeans_equals_textbook_lloyd_on_a_photo():
     C0 = jittered(kmeans_init_centroids(X, 6, init="random", seed=2), seed=2)
     expected, steps = textbook_lloyd_without_empty_clusters(X, C0, 5)
     result = run_kmeans(X, C0, 5, tol=0)
-    assert result.n_iter == 5
+    assert result.n_iters == 5
     np.testing.assert_allclose(result.centroids, expected, atol=1e-9)
     np.testing.assert_allclose(result.inertia_history, [s[1] for s in steps], rtol=1e-9)
     np.testing.assert_array_equal(result.labels, brute_labels(X, expected))
@@ -241,7 +241,7 @@ def test_run_kmeans_converges_as_computed_by_hand():
     # Iteration 2: {0, 2, 4} and {100, 102} give 2 and 101, and nothing changes: converged.
     result = run_kmeans(X, np.array([[1.0, 1, 1], [5, 5, 5]]), 10, tol=0)
     assert result.converged
-    assert result.n_iter == 2
+    assert result.n_iters == 2
     np.testing.assert_allclose(result.centroids, [[2, 2, 2], [101, 101, 101]], rtol=1e-12)
     np.testing.assert_array_equal(result.labels, [0, 0, 0, 1, 1])
     np.testing.assert_allclose(result.inertia_history, [55311, 18935 / 3], rtol=1e-12)
@@ -255,14 +255,14 @@ def test_run_kmeans_stops_at_max_iters_when_still_moving():
     # The oracle's assignment still changes after the third update.
     assert not np.array_equal(steps[2][0], steps[3][0])
     result = run_kmeans(X, C0, 3, tol=0)
-    assert (result.n_iter, result.converged) == (3, False)
+    assert (result.n_iters, result.converged) == (3, False)
 
 
 def test_inertia_and_labels_belong_to_the_final_centroids():
     X = sample_pixels("chelsea")
     C0 = kmeans_init_centroids(X, 12, init="kmeans++", seed=0)
     result = run_kmeans(X, C0, 8, tol=0)
-    assert len(result.inertia_history) == result.n_iter
+    assert len(result.inertia_history) == result.n_iters
     assert result.inertia == pytest.approx(
         brute_inertia(X, result.centroids, result.labels), rel=1e-9
     )
@@ -278,7 +278,7 @@ def test_progress_reports_every_iteration():
         6,
         progress=lambda i, n, inertia: calls.append((i, n, inertia)),
     )
-    assert [c[0] for c in calls] == list(range(1, result.n_iter + 1))
+    assert [c[0] for c in calls] == list(range(1, result.n_iters + 1))
     assert {c[1] for c in calls} == {6}
     assert tuple(c[2] for c in calls) == result.inertia_history
 

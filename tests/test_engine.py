@@ -259,7 +259,7 @@ def test_accelerated_steps_skip_the_slow_creep():
     weights = counts.astype(float)
     plain = run_engine(colours, C0, 1_000, weights=weights)
     accelerated = run_engine(colours, C0, 1_000, weights=weights, accelerate=30)
-    assert accelerated.n_iter < plain.n_iter
+    assert accelerated.n_iters < plain.n_iters
 
 
 def test_a_snapped_run_labels_each_point_with_its_nearest_snapped_colour():

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from kmeans import metrics, perceptual
+from kmeans import KMeansError, metrics, perceptual
 from kmeans.oklab import linear_to_oklab, srgb_to_oklab
 from kmeans.perceptual import (
     HUE_STEP_DEGREES,
@@ -176,7 +176,7 @@ def test_delta_e_of_labels_matches_definition(photo):
 
 def test_delta_e_of_labels_refuses_a_label_past_the_palette():
     planes = np.zeros((3, 1, 2), dtype=np.float32)
-    with pytest.raises(ValueError, match="palette"):
+    with pytest.raises(KMeansError, match="palette"):
         delta_e_ok_of_labels(planes, np.zeros((2, 3)), np.array([[0, 2]], dtype=np.uint8))
 
 
@@ -408,20 +408,20 @@ def test_wholly_transparent_image_scores_zero():
 
 def test_bad_shapes_are_refused():
     rgb = np.zeros((4, 5, 3), np.uint8)
-    with pytest.raises(ValueError, match="RGB"):
+    with pytest.raises(KMeansError, match="RGB"):
         perceptual_error(rgb[..., 0], rgb[..., 0])
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(KMeansError, match="differ in shape"):
         delta_e_ok(rgb, rgb[:3])
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(KMeansError, match="alpha"):
         perceptual_error(rgb, rgb, np.zeros((4, 4), np.uint8))
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(KMeansError, match="alpha"):
         perceptual_error(rgb, rgb, np.zeros((4, 5), np.float64))
     colours = np.zeros((3, 3), np.uint8)
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(KMeansError, match="weights"):
         perceptual_error_of_colours(colours, colours, np.ones(2))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(KMeansError, match="non-negative"):
         perceptual_error_of_colours(colours, colours, np.array([1.0, -1.0, 1.0]))
-    with pytest.raises(ValueError, match="colour lists"):
+    with pytest.raises(KMeansError, match="colour lists"):
         perceptual_error_of_colours(colours, colours[:2], np.ones(3))
 
 
