@@ -115,7 +115,7 @@ def delta_e_ok_of_labels(
     For a caller that already holds the Oklab values. ``original`` is (3, ...) Oklab planes
     (L, a, b), ``palette`` is the (K, 3) Oklab colours and ``labels`` (...) picks one per pixel.
     Only K colours need converting instead of every pixel, and the sum is taken a plane at a
-    time, so no (..., 3) array of looked-up colours is built: half the time on a 1.5 MP view.
+    time, so no (..., 3) array of looked-up colours is built.
 
     >>> planes = np.array([[0.5], [0.0], [0.0]])
     >>> delta_e_ok_of_labels(planes, np.array([[0.5, 0.03, 0.04], [0.5, 0, 0]]), np.array([0]))

@@ -220,8 +220,8 @@ def test_keeping_the_red_costs_no_error_against_a_full_scikit_learn_fit(ladybird
 @pytest.mark.parametrize("K", [32, 64])
 def test_the_astronauts_pink_patch_ring_keeps_its_hue(K):
     """The mission patch's thin magenta ring (0.18% of the pixels) is the photo's worst-served
-    vivid family; from K=32 it has a colour near its own. (At K=16 every Lloyd minimum within
-    5% of the best-known MSE paints it grey or purple: lost hue 13.4-13.8.)"""
+    vivid family; from K=32 it has a colour near its own. (At K=16 no Lloyd minimum near the
+    best-known MSE keeps it: bench/results/NOTES.md.)"""
     rgb = sample_rgb("astronaut.png")
     assert perceptual_error(rgb, quantize(rgb, K).image).lost_hue <= 12
 
