@@ -12,7 +12,6 @@ import functools
 import io
 import json
 import os
-import re
 import struct
 import subprocess
 import sys
@@ -106,13 +105,6 @@ def metric(app: AppTest, label_start: str) -> str:
     return found
 
 
-def sizes_stated(app: AppTest) -> tuple[int, int]:
-    """The (original, PNG) byte counts the page states in its size sentence."""
-    (sentence,) = [a.value for a in [*app.success, *app.warning] if "bytes →" in a.value]
-    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", sentence).groups()
-    return int(original.replace(",", "")), int(png.replace(",", ""))
-
-
 def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
     """(file name, bytes) behind the result's PNG download button; ``downloads`` is the fixture."""
     (button,) = [b for b in app.download_button if b.label.startswith("Download PNG")]
@@ -147,7 +139,8 @@ BLOCK_PALETTE = np.array(
 BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)
 
 
-def encoded(image: Image.Image, image_format: str, **options) -> bytes:
+def saved_as(image: Image.Image, image_format: str, **options) -> bytes:
+    """The bytes of ``image`` saved by Pillow in ``image_format``, as a user's file holds it."""
     buffer = io.BytesIO()
     image.save(buffer, image_format, **options)
     return buffer.getvalue()
