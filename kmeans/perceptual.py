@@ -25,7 +25,7 @@ from kmeans.errors import KMeansError
 from kmeans.metrics import check_images, strips
 from kmeans.oklab import srgb_to_oklab
 
-#: ΔE_OK is this many times the Oklab distance, so that about 2 is a just-noticeable difference.
+#: ΔE_OK is this many times the Oklab distance, so that 2 is a just-noticeable difference.
 DELTA_E_SCALE = 100.0
 #: The high percentile of ΔE_OK reported beside the mean.
 DELTA_E_PERCENTILE = 99
@@ -55,7 +55,7 @@ class PerceptualError:
     Attributes
     ----------
     delta_e : float
-        Mean ΔE_OK over the pixels (about 2 is just noticeable).
+        Mean ΔE_OK over the pixels (2 is just noticeable).
     delta_e_p99 : float
         99th percentile of ΔE_OK over the pixels, as defined in
         :func:`perceptual_error_of_colours`: the error the worst 1% of pixels reach.

@@ -1,9 +1,9 @@
-"""What the page's tests and the hand-run page scripts in bench/ share, in one importable place.
+"""What the tests share, in one importable place.
 
-Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test or a bench
-script needs (paths, sample photos, the server's start and stop, the browser's settings, and
-the steps a visitor takes in an AppTest run) is here, so no module imports another test module
-or ``conftest``. Nothing here imports pytest, so bench/ can use it outside a test run.
+Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test needs (paths,
+sample photos, files built and read back, the steps a visitor takes in an AppTest run, and the
+server's start and stop from ``dashboard/serving.py``, which bench/ uses too) is here, so no
+module imports another test module or ``conftest``.
 """
 
 from __future__ import annotations
