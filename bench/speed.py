@@ -10,7 +10,8 @@ Run by hand from the repository's root (the test suite never runs it)::
 The time targets on photos of 1 MP or more: ``quantize`` takes ≤ 2.0× scikit-learn's recipe
 (fit on 1,000 pixels, predict all) and less than libimagequant with dithering 0. On a shared
 machine only ratios from one run mean anything, so every round runs every method once, in turn
-(round 0 warms up and is dropped), and the table gives medians over the rounds.
+(round 0 warms up and is dropped), and the table gives medians over the rounds. Beside another
+revision it also gives the ratio of their CPU seconds, which a busy machine blurs less.
 """
 
 from __future__ import annotations
@@ -38,22 +39,26 @@ def timed(peer: Peer, photo: Photo, k: int) -> float:
 
 
 def measure(shots: list[Photo], baseline: str | None, ks, repeats: int) -> dict:
-    """{(photo, k): {method: [seconds per round]}}, with each revision's MSE under "mse:…"."""
+    """{(photo, k): {method: [seconds per round]}}, with each revision's MSE under "mse:…" and
+    its CPU seconds per round (all threads, steadier than wall clock on a busy machine) under
+    "cpu:…"."""
     times: dict = {}
     with Revisions(baseline) as workers:
         for round_number in range(repeats + 1):
             for photo in shots:
                 for k in ks:
                     row = times.setdefault((photo.name, k), {})
-                    seconds = {}
-                    for name, worker in workers.items():
+                    seconds, cpu = {}, {}
+                    # Each revision goes first every other round, so neither always runs second.
+                    order = list(workers.items())[:: -1 if round_number % 2 else 1]
+                    for name, worker in order:
                         answer = worker.quantize(photo, k)
-                        seconds[name] = answer["seconds"]
+                        seconds[name], cpu[f"cpu:{name}"] = answer["seconds"], answer["cpu"]
                         row[f"mse:{name}"] = answer["mse"]
                     for peer in (RECIPE, LIQ0):
                         seconds[peer.key] = timed(peer, photo, k)
                     if round_number:
-                        for name, value in seconds.items():
+                        for name, value in {**seconds, **cpu}.items():
                             row.setdefault(name, []).append(value)
                     rounded = {name: round(value, 3) for name, value in seconds.items()}
                     print(photo.name, k, round_number, rounded, file=sys.stderr)
@@ -65,7 +70,7 @@ def table(times: dict, revisions: list[str]) -> Iterator[str]:
     for name in revisions:
         header += [f"{name} s", f"{name} ÷ recipe", f"{name} ÷ liq0", f"{name} MSE"]
     if len(revisions) == 2:
-        header.append("this ÷ baseline")
+        header += ["this ÷ baseline", "this ÷ baseline, CPU s"]
     yield "| " + " | ".join(header) + " |"
     yield "|" + "---|" * len(header)
     for (photo, k), row in times.items():
@@ -80,8 +85,11 @@ def table(times: dict, revisions: list[str]) -> Iterator[str]:
                 f"{row[f'mse:{name}']:.2f}",
             ]
         if len(revisions) == 2:
-            change = statistics.median(row["this"]) / statistics.median(row["baseline"])
-            cells.append(f"{change:.2f}×")
+            for prefix in ("", "cpu:"):
+                change = statistics.median(row[f"{prefix}this"]) / statistics.median(
+                    row[f"{prefix}baseline"]
+                )
+                cells.append(f"{change:.2f}×")
         yield "| " + " | ".join(cells) + " |"
 
 
