@@ -1,9 +1,9 @@
 """Measure dithering against its targets: smoother seen from a little way off, few bytes more.
 
-Run by hand::
+Run by hand from the repository's root::
 
-    python bench/dither.py            # the samples, the built photos, K=16
-    python bench/dither.py --large    # and a 12 MP photo (astronaut, Lanczos to 4000×3000)
+    python -m bench.dither            # the samples, the built photos, K=16
+    python -m bench.dither --large    # and the 12 MP photo (astronaut, Lanczos to 4000×3000)
 
 For each photo at K=16, each method of :mod:`kmeans.dither` is judged against the undithered
 result: mean and 99th-percentile ΔE_OK at full size; mean ΔE_OK of a 3×3 box-filtered view (both
@@ -16,23 +16,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from perceptual import large_photo  # noqa: E402
-
-import kmeans  # noqa: E402
-from kmeans.dither import DITHER_METHODS, dither_labels  # noqa: E402
-from kmeans.encode import encode_png  # noqa: E402
-from kmeans.metrics import perceptual_error  # noqa: E402
-from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab  # noqa: E402
-from kmeans.samples import ladybird, sky  # noqa: E402
+import kmeans
+from bench.photos import SAMPLES, photos
+from kmeans.dither import DITHER_METHODS, dither_labels
+from kmeans.encode import encode_png
+from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab
+from kmeans.perceptual import perceptual_error
 
 K = 16
 BOX_RATIO_TARGET, BYTES_RATIO_TARGET = 0.75, 1.8
@@ -53,19 +46,6 @@ def box_filtered_delta_e(original: np.ndarray, redrawn: np.ndarray) -> float:
     return float(100 * np.linalg.norm(blurred(original) - blurred(redrawn), axis=-1).mean())
 
 
-def photos(large: bool = False) -> dict[str, np.ndarray]:
-    found = {
-        name: kmeans.load_image(REPO / "assets" / "samples" / f"{name}.png").rgb
-        for name in ("astronaut", "coffee", "chelsea")
-    }
-    found["ladybird-1mp"] = ladybird(1200, 900)
-    found["sky-1mp"] = sky(1200, 900)
-    if large:
-        photo = large_photo()
-        found[photo.name] = photo.rgb
-    return found
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="add a 12 MP photo")
@@ -75,7 +55,9 @@ def main() -> int:
         {m: [] for m in DITHER_METHODS},
         {m: [] for m in DITHER_METHODS},
     )
-    for name, rgb in photos(args.large).items():
+    names = [*SAMPLES, "ladybird-1mp", "sky-1mp", *(["astronaut-12mp"] if args.large else [])]
+    for photo in photos(names):
+        name, rgb = photo.name, photo.rgb
         result = kmeans.quantize(rgb, K)
         base = None
         for method in DITHER_METHODS:

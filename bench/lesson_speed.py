@@ -1,8 +1,8 @@
 """How long each lesson step takes in a real browser, click to picture. Run by hand, not in CI.
 
-    /work/venv/bin/python bench/lesson_speed.py                   # this tree, 10 of each step
-    /work/venv/bin/python bench/lesson_speed.py --compare HEAD~3  # and an older commit, interleaved
-    /work/venv/bin/python bench/lesson_speed.py --url http://127.0.0.1:8501  # a running server
+    python -m bench.lesson_speed                              # this tree, 10 of each step
+    python -m bench.lesson_speed --compare HEAD~3             # and an older commit, interleaved
+    python -m bench.lesson_speed --url http://127.0.0.1:8501  # a running server
 
 It starts ``streamlit run streamlit_app.py`` (and, with ``--compare``, a second server on that
 commit's files, exported with ``git archive``), opens the lesson at 1280 × 720 in headless
@@ -34,7 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from page_tools import (
+from playwright.sync_api import sync_playwright
+
+from bench.page_tools import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_IDLE,
@@ -44,7 +46,6 @@ from page_tools import (
     stop_streamlit,
     wait_until_healthy,
 )
-from playwright.sync_api import sync_playwright
 
 VERBOSE = False  # --verbose: when the text, the idle page and the plot each appeared
 VIEWPORT = {"width": 1280, "height": 720}

@@ -1,8 +1,8 @@
 """A class at once: each visitor uploads a different photo and tries K values. Run by hand.
 
-    /work/venv/bin/python bench/load_test.py                          # 30 visitors, 12 MP each
-    /work/venv/bin/python bench/load_test.py --sessions 4 --photo-mp 4  # a smoke test, ~2 min
-    /work/venv/bin/python bench/load_test.py --ks 8,24,64 --url http://host:8501  # a running server
+    python -m bench.load_test                                      # 30 visitors, 12 MP each
+    python -m bench.load_test --sessions 4 --photo-mp 4            # a smoke test, ~2 min
+    python -m bench.load_test --ks 8,24,64 --url http://host:8501  # a running server
 
 A teacher shares the link with a class. One headless Chromium opens ``--sessions`` browser
 contexts at once (Playwright's async API), each a visitor at 1280 × 720. Each opens the page and
@@ -46,7 +46,9 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from page_tools import (
+from playwright.async_api import async_playwright
+
+from bench.page_tools import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHOTO_FACTS,
@@ -69,7 +71,6 @@ from page_tools import (
     watch,
     watched_page,
 )
-from playwright.async_api import async_playwright
 
 VIEWPORT = {"width": 1280, "height": 720}
 SAMPLE_SIZE = (512, 512)

@@ -1,7 +1,7 @@
 """Peak memory of the page's server for the largest photo it accepts, at K = 256. Run by hand.
 
-    /work/venv/bin/python bench/page_memory.py             # one 40 MP photo, ~1 min
-    /work/venv/bin/python bench/page_memory.py --photos 3  # three different ones, one by one
+    python -m bench.page_memory             # one 40 MP photo, ~1 min
+    python -m bench.page_memory --photos 3  # three different ones, one by one
 
 Starts `streamlit run` on a free port and a headless Chromium. The visitor opens the page, sets
 K to 256 (the K control's largest preset), then uploads each photo in turn and waits until its
@@ -19,7 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from page_tools import (
+from playwright.sync_api import sync_playwright
+
+from bench.page_tools import (
     CHROMIUM,
     CHROMIUM_ARGS,
     K_PRESET_GROUP,
@@ -33,8 +35,6 @@ from page_tools import (
     stop_streamlit,
     wait_until_healthy,
 )
-from playwright.sync_api import sync_playwright
-
 from kmeans.io import MAX_PIXELS
 
 LARGEST = (7745, 5164)

@@ -1,8 +1,8 @@
 """How fast the page feels to one visitor, in real Chromium, against issue #9's targets. By hand.
 
-    /work/venv/bin/python bench/page_speed.py               # 3 repeats of each action, ~5 min
-    /work/venv/bin/python bench/page_speed.py --repeats 5
-    /work/venv/bin/python bench/page_speed.py --url http://127.0.0.1:8501   # a running server
+    python -m bench.page_speed                              # 3 repeats of each action, ~5 min
+    python -m bench.page_speed --repeats 5
+    python -m bench.page_speed --url http://127.0.0.1:8501  # a running server
 
 One headless Chromium visitor at 1280 × 720 against a `streamlit run` server this script starts
 (and stops). Each action is repeated and every repeat asks for something the server has not
@@ -48,7 +48,9 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from page_tools import (
+from playwright.async_api import async_playwright
+
+from bench.page_tools import (
     BY_CLUSTER_TOGGLE,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -77,7 +79,6 @@ from page_tools import (
     watch,
     watched_page,
 )
-from playwright.async_api import async_playwright
 
 VIEWPORT = {"width": 1280, "height": 720}
 SAMPLE_SIZE = (512, 512)

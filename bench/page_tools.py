@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import tempfile
 import time
 import urllib.request
@@ -42,10 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from dashboard.serving import (  # noqa: E402  (the repository must be on the path first)
+from dashboard.serving import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_IDLE,
@@ -55,6 +51,7 @@ from dashboard.serving import (  # noqa: E402  (the repository must be on the pa
     wait_until_healthy,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "assets" / "samples"
 
 

@@ -5,7 +5,7 @@ Two questions people ask of a quantiser more often than "give me K colours":
 * **"The smallest K that looks close"** (:func:`smallest_k_for_quality`), as pngquant's
   ``--quality``: the least K whose result meets a :class:`QualityTarget`, a PSNR in decibels
   (higher is better) and/or a mean ΔE_OK (the Oklab colour difference × 100; lower is better,
-  about 1 is just noticeable).
+  2 is just noticeable: :data:`kmeans.closeness.JUST_NOTICEABLE`).
 * **"The largest K under N bytes"** (:func:`largest_k_under_bytes`): the most colours whose
   indexed PNG, the real bytes :func:`~kmeans.encode.encode_png` writes, fits the budget.
 
@@ -53,7 +53,7 @@ class QualityTarget:
     Attributes
     ----------
     psnr : least PSNR in decibels (30 is rough, 40 close, 50 hard to tell apart), or None.
-    delta_e : greatest mean ΔE_OK over the pixels (1 is about just noticeable), or None.
+    delta_e : greatest mean ΔE_OK over the pixels (2 is just noticeable), or None.
 
     >>> QualityTarget(psnr=40).describe()
     'PSNR ≥ 40 dB'
@@ -283,11 +283,11 @@ class _Trials:
         self.progress = progress
         self.encode = encode
         self.optimize_png = optimize_png
-        self.colours: ColourCounts = count_colours(image)
-        self.source = _as_loaded(image, self.colours)
-        limit = MAX_K - 1 if self.colours.has_transparency else MAX_K
+        self.colour_counts: ColourCounts = count_colours(image)
+        self.source = _as_loaded(image, self.colour_counts)
+        limit = MAX_K - 1 if self.colour_counts.has_transparency else MAX_K
         # Past the number of distinct colours every K gives the same lossless result.
-        self.largest_k = min(limit, len(self.colours.colours))
+        self.largest_k = min(limit, len(self.colour_counts.colours))
         self.compressions: dict[int, Compression] = {}
         self.measured: dict[int, Tried] = {}
 
@@ -297,7 +297,7 @@ class _Trials:
                 self.source,
                 k,
                 self.settings,
-                colours=self.colours,
+                colours=self.colour_counts,
                 optimize_png=self.optimize_png,
             )
             tried = Tried(

@@ -45,6 +45,7 @@ from kmeans.settings import (
     DITHERS,
     INITS,
     MAX_K,
+    RENAMED_INITS,
     SPACES,
     Settings,
     parse_hex_colour,
@@ -162,9 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--init",
-        choices=INITS,
-        default="kmeans++",
-        help="how the starting colours are chosen (default: kmeans++)",
+        choices=[*INITS, *RENAMED_INITS],
+        default="histogram",
+        metavar="{" + ",".join(INITS) + "}",
+        help="how the starting colours are chosen (default: histogram; kmeans++ is its old name)",
     )
     parser.add_argument(
         "--space",
@@ -185,12 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed, 0 or more; the same seed gives the same result (default: 0)",
     )
     parser.add_argument(
+        "--fixed",
         "--keep",
+        dest="fixed",
         type=hex_colour,
         action="append",
         default=[],
         metavar="COLOUR",
-        help="a colour that must stay exactly, like '#ff0000' (repeat for more)",
+        help="a colour that must stay exactly, like '#ff0000' (repeat for more; --keep is its "
+        "old name)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object per input")
     parser.add_argument("--force", action="store_true", help="replace existing output files")
@@ -261,7 +266,7 @@ def iteration_count(text: str) -> int:
 
 
 def hex_colour(text: str) -> tuple[int, int, int]:
-    """argparse type for --keep: '#rrggbb' (or '#rgb') as an (r, g, b) tuple."""
+    """argparse type for --fixed: '#rrggbb' (or '#rgb') as an (r, g, b) tuple."""
     try:
         return parse_hex_colour(text)
     except KMeansError as error:
@@ -346,7 +351,7 @@ def quantize_one(
     try:
         check_can_write(target, protected, written, force=args.force)
         compression, search = compressed(source, args)
-        data = encoded(compression, output_format)
+        data = file_data(compression, output_format)
         write_file(target, data, force=args.force)
     except KMeansError as error:
         return failure_report(source, str(error))
@@ -388,7 +393,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         space=args.space,
         dither=args.dither,
-        keep_colours=tuple(args.keep),
+        fixed_colours=tuple(args.fixed),
     )
 
 
@@ -423,7 +428,7 @@ def check_can_write(
         raise KMeansError(f"The output {target} already exists; use --force to replace it.")
 
 
-def encoded(compression: Compression, output_format: str) -> bytes:
+def file_data(compression: Compression, output_format: str) -> bytes:
     """The file's bytes: the pipeline's PNG, or the same palette and labels as a GIF."""
     if output_format == "png":
         return compression.png
@@ -469,7 +474,7 @@ def success_report(
         "input_bytes": compression.input_bytes,
         "output_bytes": output_bytes,
         "seconds": seconds,
-        "iterations": result.kmeans.n_iter,
+        "iterations": result.kmeans.n_iters,
         "converged": result.kmeans.converged,
         "notices": list(result.notices),
     }

@@ -12,30 +12,35 @@ Neither step can raise the inertia, so the loop (:func:`run_kmeans`) settles in 
 Where it settles depends on the starting centroids (:func:`kmeans_init_centroids`): K random pixel
 colours (the classic method) or k-means++, which spreads them out and usually ends lower.
 
-Exact accelerations, each giving the same centroids as textbook Lloyd over every pixel:
+This module is the method as a student reads it: each step is a few lines of plain NumPy, with
+the choice it makes in plain sight (``np.argmin`` for the nearest centroid, a mean for the
+update). :func:`lloyd_rounds` runs the two steps in a loop exactly as written here.
+:func:`run_kmeans` gives the same centroids faster: it runs the loop in :mod:`kmeans.engine`,
+whose every acceleration is exact (the tests hold the two against each other and against
+scikit-learn's Lloyd).
 
-* A photo of N pixels has far fewer *distinct* colours. :func:`run_kmeans` clusters each distinct
-  colour once, weighted by its pixel count: the weighted mean of distinct colours equals the mean
-  over pixels, and a pixel's nearest centroid depends only on its colour.
-* Distances are computed a block of rows at a time, on every core (:mod:`kmeans.distance`), so
-  memory never holds an N×K array. From one round to the next, only the points whose nearest
-  centroid the centroids' moves could have changed are measured again (the triangle inequality
-  bounds the rest).
-* The update step keeps each cluster's sums (:class:`ClusterSums`) and corrects them only for the
-  points that changed cluster, instead of summing every point again.
+>>> X = np.array([[0, 0, 0], [10, 10, 10], [240, 240, 240], [250, 250, 250]], dtype=np.uint8)
+>>> centroids = kmeans_init_centroids(X, 2, seed=0)
+>>> labels = find_closest_centroids(X, centroids)          # assign
+>>> compute_centroids(X, labels, 2)[labels].tolist()       # update
+[[5.0, 5.0, 5.0], [5.0, 5.0, 5.0], [245.0, 245.0, 245.0], [245.0, 245.0, 245.0]]
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
-from kmeans.distance import NearestCentroidTracker, cross_products, nearest_centroids
+from kmeans import engine
+from kmeans.deprecation import renamed_keywords
+from kmeans.distance import cross_products
 from kmeans.errors import KMeansError
-from kmeans.result import KMeansResult, ProgressCallback
+from kmeans.histogram import distinct_colours
+from kmeans.result import KMeansResult, ProgressCallback, label_dtype
+
+#: Point-centroid pairs :func:`find_closest_centroids` compares at a time: a few MB of distances.
+TABLE_ENTRIES = 1 << 18
 
 #: Channels a point may have: RGB, or premultiplied RGBA for images with soft transparency.
 CHANNELS = (3, 4)
@@ -81,99 +86,15 @@ def check_centroids(centroids: np.ndarray, X: np.ndarray) -> np.ndarray:
     return centroids
 
 
-def label_dtype(K: int) -> np.dtype:
-    """The one dtype of labels: the smallest unsigned integer that holds 0..K-1.
-
-    uint8 up to K = 256, which is every image (a PNG palette holds 256), so labels take one byte
-    per pixel, as in the PNG itself.
-
-    >>> label_dtype(16), label_dtype(256), label_dtype(257)
-    (dtype('uint8'), dtype('uint8'), dtype('uint16'))
-    """
-    return np.min_scalar_type(max(K - 1, 0))
-
-
-def distinct_colours(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Collapse uint8 colours, RGB or RGBA, to their distinct values.
-
-    Returns ``(colours, counts, inverse)`` with ``colours[inverse] == X``: colours (U, C) uint8
-    with X's C = 3 or 4 channels, counts (U,) int64 pixels per colour, inverse (N,) int32.
-
-    Each colour is packed into one 32-bit key. Large RGB inputs sort the bare keys and find each
-    pixel's row in a table of all 2^24 keys; smaller ones, and RGBA, whose 2^32 possible keys
-    are far too many for a table, sort (key, position) pairs, which costs 8 bytes a pixel.
-
-    >>> X = np.array([[0, 0, 0], [9, 9, 9], [0, 0, 0]], dtype=np.uint8)
-    >>> colours, counts, inverse = distinct_colours(X)
-    >>> colours.tolist(), counts.tolist(), inverse.tolist()
-    ([[0, 0, 0], [9, 9, 9]], [2, 1], [0, 1, 0])
-    >>> distinct_colours(np.array([[9, 9, 9, 255], [9, 9, 9, 0]], dtype=np.uint8))[0].tolist()
-    [[9, 9, 9, 0], [9, 9, 9, 255]]
-    """
-    channels = 4 if np.shape(X)[-1] == 4 else 3
-    X = np.ascontiguousarray(X, dtype=np.uint8).reshape(-1, channels)
-    if channels == 3 and len(X) > 1 << 20:
-        keys, counts, inverse = _distinct_by_sorted_keys(_colour_keys(X))
-    else:
-        keys, counts, inverse = _distinct_by_sorting(_colour_keys(X))
-    colours = np.empty((len(keys), channels), dtype=np.uint8)
-    for channel in range(channels):
-        colours[:, channel] = keys >> (8 * (channels - 1 - channel))
-    return colours, counts, inverse
-
-
-def _distinct_by_sorted_keys(keys: np.ndarray):
-    """Sort the bare 32-bit RGB keys, then look each pixel's row up in a table of all 2^24.
-
-    Measured against counting on a 2^24-bin histogram with ``np.bincount``, as this did before,
-    with the same output: 15 against 35 ms on a 1 MP photo, 82 against 129 ms on 4 MP, 194 against
-    216 ms on 12 MP. NumPy sorts 4-byte integers with SIMD, while the histogram's 128 MB of
-    counts must be zeroed and scanned whatever the photo; the table here is written only at
-    the rows of colours present, so only their pages are ever touched.
-    """
-    ordered = np.sort(keys)
-    starts_new = np.empty(len(keys), dtype=bool)
-    starts_new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts_new[1:])
-    first = np.flatnonzero(starts_new)
-    present = ordered[first]
-    lookup = np.empty(1 << 24, dtype=np.int32)
-    lookup[present] = np.arange(len(present), dtype=np.int32)
-    return present, np.diff(first, append=len(keys)), lookup[keys]
-
-
-def _distinct_by_sorting(keys: np.ndarray):
-    """Sort (colour, position) pairs packed into uint64: one plain sort also yields the order."""
-    packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
-    packed.sort()
-    sorted_keys = (packed >> np.uint64(32)).astype(np.uint32)
-    starts_new = np.empty(len(keys), dtype=bool)
-    starts_new[:1] = True
-    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts_new[1:])
-    inverse = np.empty(len(keys), dtype=np.int32)
-    inverse[packed.astype(np.uint32)] = np.cumsum(starts_new, dtype=np.int32) - 1
-    first = np.flatnonzero(starts_new)
-    return sorted_keys[first], np.diff(first, append=len(keys)), inverse
-
-
-def _colour_keys(X: np.ndarray) -> np.ndarray:
-    """One uint32 per colour, 0xRRGGBB or 0xRRGGBBAA, to count and compare colours as integers."""
-    last = X.shape[1] - 1
-    keys = np.left_shift(X[:, 0], 8 * last, dtype=np.uint32)  # widen and shift in one pass
-    for channel in range(1, last):
-        keys |= np.left_shift(X[:, channel], 8 * (last - channel), dtype=np.uint32)
-    keys |= X[:, last]
-    return keys
-
-
+@renamed_keywords(K="k", keep="fixed_colours")
 def kmeans_init_centroids(
     X: np.ndarray,
-    K: int,
+    k: int,
     *,
     init: str = "kmeans++",
     seed: int | None = None,
     weights: np.ndarray | None = None,
-    keep: np.ndarray | None = None,
+    fixed_colours: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose K starting centroids from the rows of X.
 
@@ -183,40 +104,40 @@ def kmeans_init_centroids(
     the nearest colour already picked (D² seeding), taking the best of a few such draws each time
     (greedy k-means++, as scikit-learn does).
 
-    ``keep`` (an (M, D) array, M ≤ K) gives colours that must be centroids, such as a locked
+    ``fixed_colours`` (an (M, D) array, M ≤ K) gives colours that must be centroids, such as a
     brand colour: they are the first M rows, and the other K - M are chosen around them (for
-    k-means++, far from them too).
+    k-means++, far from them too). Pass ``fixed=range(M)`` to :func:`run_kmeans` to keep them.
 
     When X has fewer than K distinct colours, all of them are returned: fewer than K rows.
 
     >>> X = np.array([[0, 0, 0], [0, 0, 0], [255, 255, 255]], dtype=np.uint8)
     >>> kmeans_init_centroids(X, 2, seed=0).tolist()
     [[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]
-    >>> kmeans_init_centroids(X, 2, seed=0, keep=np.array([[250, 250, 250]])).tolist()
+    >>> kmeans_init_centroids(X, 2, seed=0, fixed_colours=np.array([[250, 250, 250]])).tolist()
     [[250.0, 250.0, 250.0], [0.0, 0.0, 0.0]]
     """
     X = check_points(X)
-    if K < 1:
-        raise KMeansError(f"K must be at least 1, not {K}.")
+    if k < 1:
+        raise KMeansError(f"K must be at least 1, not {k}.")
     if init not in ("kmeans++", "random"):
         raise KMeansError(f"The initialisation must be 'kmeans++' or 'random', not {init!r}.")
-    no_keep = keep is None or np.size(keep) == 0
-    kept = np.empty((0, X.shape[1])) if no_keep else check_centroids(keep, X)
-    if len(kept) > K:
-        raise KMeansError(f"{len(kept)} colours cannot be kept with only K = {K}.")
+    none = fixed_colours is None or np.size(fixed_colours) == 0
+    fixed = np.empty((0, X.shape[1])) if none else check_centroids(fixed_colours, X)
+    if len(fixed) > k:
+        raise KMeansError(f"{len(fixed)} colours cannot all be fixed with only K = {k}.")
     points, point_weights = _weighted_points(X, weights)
-    if len(kept):  # a kept colour is a centroid already; choosing it again would waste one
-        new = ~(points[:, None, :] == kept[None, :, :]).all(axis=2).any(axis=1)
+    if len(fixed):  # a fixed colour is a centroid already; choosing it again would waste one
+        new = ~(points[:, None, :] == fixed[None, :, :]).all(axis=2).any(axis=1)
         points, point_weights = points[new], point_weights[new]
     rng = np.random.default_rng(seed)
-    wanted = K - len(kept)
+    wanted = k - len(fixed)
     if len(points) <= wanted:
-        return np.vstack([kept, points]).astype(np.float64)
+        return np.vstack([fixed, points]).astype(np.float64)
     if init == "random":
         probability = point_weights / point_weights.sum()
         chosen = rng.choice(len(points), size=wanted, replace=False, p=probability)
-        return np.vstack([kept, points[chosen]]).astype(np.float64)
-    return _kmeans_plus_plus(points.astype(np.float64), point_weights, K, rng, kept)
+        return np.vstack([fixed, points[chosen]]).astype(np.float64)
+    return _kmeans_plus_plus(points.astype(np.float64), point_weights, k, rng, fixed)
 
 
 def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -236,9 +157,9 @@ def _weighted_points(X: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndar
 
 
 def _kmeans_plus_plus(
-    points: np.ndarray, weights: np.ndarray, K: int, rng: np.random.Generator, kept: np.ndarray
+    points: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator, fixed: np.ndarray
 ) -> np.ndarray:
-    n_trials = 2 + int(np.log(K))
+    n_trials = 2 + int(np.log(k))
     squared_norms = np.einsum("ij,ij->i", points, points)
 
     def squared_distances(centres: np.ndarray) -> np.ndarray:
@@ -246,14 +167,14 @@ def _kmeans_plus_plus(
         cross = cross_products(points, centres)
         return np.maximum(squared_norms[:, None] - 2 * cross + (centres**2).sum(axis=1), 0)
 
-    if len(kept):
+    if len(fixed):
         chosen = []
-        closest = squared_distances(kept).min(axis=1)
+        closest = squared_distances(fixed).min(axis=1)
     else:
         first = rng.choice(len(points), p=weights / weights.sum())
         chosen = [first]
         closest = squared_distances(points[[first]])[:, 0]
-    for _ in range(len(kept) + len(chosen), K):
+    for _ in range(len(fixed) + len(chosen), k):
         cumulative = np.cumsum(weights * closest)
         if cumulative[-1] <= 0:  # every point already coincides with a centroid
             break
@@ -264,11 +185,15 @@ def _kmeans_plus_plus(
         best = int(np.argmin(weights @ candidate_closest))
         chosen.append(int(trials[best]))
         closest = candidate_closest[:, best]
-    return np.vstack([kept, points[chosen]]).astype(np.float64)
+    return np.vstack([fixed, points[chosen]]).astype(np.float64)
 
 
 def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of the nearest centroid (Euclidean) for each row of X, as :func:`label_dtype`.
+    """The assignment step: the index of the nearest centroid (Euclidean) for each row of X.
+
+    For every point, the squared distance to each centroid, then ``np.argmin`` over them: the
+    nearest centroid, the lower index on an exact tie. A block of rows at a time, so the table of
+    distances stays a few MB whatever the number of pixels. Labels are :func:`label_dtype`.
 
     >>> X = np.array([[0, 0, 0], [250, 250, 250], [100, 100, 100]], dtype=np.uint8)
     >>> find_closest_centroids(X, np.array([[0.0, 0, 0], [255, 255, 255]])).tolist()
@@ -276,18 +201,33 @@ def find_closest_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """
     X = check_points(X)
     centroids = check_centroids(centroids, X)
-    labels, _ = nearest_centroids(X, centroids)
-    return labels.astype(label_dtype(len(centroids)))
+    labels = np.empty(len(X), dtype=label_dtype(len(centroids)))
+    rows = max(1, TABLE_ENTRIES // len(centroids))
+    for start in range(0, len(X), rows):
+        block = X[start : start + rows].astype(np.float64)
+        # distances[i, j] = |x_i - c_j|², from point i to centroid j
+        distances = ((block[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+        labels[start : start + rows] = np.argmin(distances, axis=1)
+    return labels
 
 
+@renamed_keywords(K="k")
 def compute_centroids(
-    X: np.ndarray, labels: np.ndarray, K: int, *, weights: np.ndarray | None = None
+    X: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    *,
+    weights: np.ndarray | None = None,
+    fixed: object = None,
 ) -> np.ndarray:
-    """Each cluster's mean colour (weighted mean when weights are given), as a (K, D) array.
+    """The update step: each cluster's mean colour (weighted mean when weights are given).
 
     A cluster with no points has no mean. Instead it takes over the point farthest from its own
     cluster's mean, which leaves that cluster (as scikit-learn does): the worst-fitting colour
-    gets a centroid of its own, and no NaN ever appears.
+    gets a centroid of its own, and no NaN ever appears. Only when there are fewer points than
+    clusters does one stay empty; it then takes the heaviest point's colour. Clusters named in
+    ``fixed`` (indices or a boolean mask, as in :func:`run_kmeans`) take no point when empty:
+    their centroids do not move, so the caller keeps them where they are.
 
     >>> X = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200]], dtype=np.uint8)
     >>> compute_centroids(X, np.array([0, 0, 1]), 2).tolist()
@@ -299,95 +239,50 @@ def compute_centroids(
     labels = np.array(labels, dtype=np.intp).reshape(-1)
     if len(labels) != len(X):
         raise KMeansError(f"There must be one label per row of X ({len(X)}), not {len(labels)}.")
-    if labels.min() < 0 or labels.max() >= K:
-        raise KMeansError(f"Every label must be a cluster index from 0 to {K - 1}.")
-    sums = ClusterSums(X, _weights_or_ones(X, weights), labels, K)
-    sums.fill_empty_clusters()
-    return sums.means()
+    if labels.min() < 0 or labels.max() >= k:
+        raise KMeansError(f"Every label must be a cluster index from 0 to {k - 1}.")
+    weights = _weights_or_ones(X, weights)
+    labels = _give_empty_clusters_a_point(X, labels, k, weights, fixed_mask(fixed, k))
+    return _means(X, labels, k, weights)
 
 
-class ClusterSums:
-    """Per-cluster weight W, colour sum S and sum of squares Q: all K-Means needs of the points.
+def _means(X: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
+    """Each cluster's weighted mean; a cluster with no weight takes the heaviest point."""
+    means = np.empty((k, X.shape[1]))
+    for cluster in range(k):
+        members = labels == cluster
+        total = weights[members].sum()
+        if total > 0:
+            means[cluster] = weights[members] @ X[members] / total
+        else:
+            means[cluster] = X[np.argmax(weights)]
+    return means
 
-    The mean of cluster k is S[k] / W[k], and the inertia for any centroids c is the sum over k of
-    Q[k] - 2 c[k]·S[k] + W[k] |c[k]|², so neither needs another pass over the points. When points
-    change cluster only they are subtracted and added again. For colours, weights and values are
-    integers, so these sums stay exact in float64.
+
+def _give_empty_clusters_a_point(
+    X: np.ndarray, labels: np.ndarray, k: int, weights: np.ndarray, fixed: np.ndarray
+) -> np.ndarray:
+    """Labels where each empty cluster took the worst-fitting point of a cluster that can spare it.
+
+    Points are tried from the farthest from its cluster's mean down; a point moves only if its
+    cluster keeps some weight, so no cluster is emptied in turn. A weighted point moves whole:
+    all the pixels of a colour, where a pixel-by-pixel run would move one of them, the one case
+    in which a weighted run and its repeated-rows equivalent part ways.
     """
-
-    def __init__(self, points: np.ndarray, weights: np.ndarray, labels: np.ndarray, K: int):
-        self.points, self.weights, self.labels = points, weights, labels
-        self.W, self.S, self.Q = np.zeros(K), np.zeros((K, points.shape[1])), np.zeros(K)
-        self._add(slice(None), labels, sign=1.0)
-
-    def _add(
-        self, rows: np.ndarray | slice, clusters: np.ndarray, sign: float | np.ndarray
-    ) -> None:
-        K = len(self.W)
-        w = self.weights[rows] * sign
-        x = self.points[rows].astype(np.float64)  # a slice of all rows gathers nothing
-        self.W += np.bincount(clusters, weights=w, minlength=K)
-        for j in range(x.shape[1]):
-            self.S[:, j] += np.bincount(clusters, weights=w * x[:, j], minlength=K)
-        self.Q += np.bincount(clusters, weights=w * np.einsum("ij,ij->i", x, x), minlength=K)
-
-    def relabel(self, new_labels: np.ndarray) -> int:
-        """Move the points whose label changed; return how many did."""
-        rows = np.flatnonzero(new_labels != self.labels)
-        if len(rows):
-            # One pass: each moved point is taken from its old cluster and added to its new one.
-            both = np.concatenate([rows, rows])
-            clusters = np.concatenate([self.labels[rows], new_labels[rows]])
-            self._add(both, clusters, sign=np.repeat([-1.0, 1.0], len(rows)))
-            self.labels[rows] = new_labels[rows]
-        return len(rows)
-
-    def means(self, fallback: np.ndarray | None = None) -> np.ndarray:
-        """S / W; a cluster left empty takes its row of ``fallback`` (default: the heaviest point).
-
-        A cluster stays empty only when there are fewer distinct points than clusters.
-        """
-        if fallback is None:
-            fallback = np.broadcast_to(self.points[np.argmax(self.weights)], self.S.shape)
-        means = np.array(fallback, dtype=np.float64)
-        filled = self.W > 0
-        means[filled] = self.S[filled] / self.W[filled, None]
-        return means
-
-    def inertia(self, centroids: np.ndarray) -> float:
-        per_cluster = (
-            self.Q
-            - 2 * np.einsum("ij,ij->i", centroids, self.S)
-            + self.W * np.einsum("ij,ij->i", centroids, centroids)
-        )
-        return float(max(per_cluster.sum(), 0.0))
-
-    def fill_empty_clusters(self, fixed: np.ndarray | None = None) -> None:
-        """Move the points farthest from their cluster's mean into the empty clusters.
-
-        Clusters marked in the boolean mask ``fixed`` never move, so they are left empty.
-
-        A point is moved only if its cluster keeps some weight, so no cluster is emptied in turn.
-        With weights, a point moves with its whole weight: for colours, all the pixels of the
-        farthest colour move, where a pixel-by-pixel run would move one of them. That is the one
-        case in which a weighted run and its repeated-rows equivalent part ways.
-        """
-        empty = np.flatnonzero((self.W <= 0) & (True if fixed is None else ~fixed))
-        if len(empty) == 0:
-            return
-        means = self.means()
-        diff = self.points - means[self.labels]
-        farthest_first = np.argsort(-np.einsum("ij,ij->i", diff, diff), kind="stable")
-        new_labels, weight_left = self.labels.copy(), self.W.copy()
-        candidates = iter(farthest_first)
-        for cluster in empty:
-            for point in candidates:
-                donor = new_labels[point]
-                if weight_left[donor] - self.weights[point] > 0:
-                    new_labels[point] = cluster
-                    weight_left[donor] -= self.weights[point]
-                    break
-        self.relabel(new_labels)
+    sizes = np.bincount(labels, weights=weights, minlength=k)
+    empty = np.flatnonzero((sizes <= 0) & ~fixed)
+    if len(empty) == 0:
+        return labels
+    errors = ((X - _means(X, labels, k, weights)[labels]) ** 2).sum(axis=1)
+    labels = labels.copy()
+    worst_first = iter(np.argsort(-errors, kind="stable"))
+    for cluster in empty:
+        point = next((p for p in worst_first if sizes[labels[p]] > weights[p]), None)
+        if point is None:
+            break
+        sizes[labels[point]] -= weights[point]
+        labels[point] = cluster
+    return labels
 
 
 def _weights_or_ones(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -426,13 +321,13 @@ def lloyd_rounds(
     """
     X = check_points(X)
     centroids = check_centroids(initial_centroids, X)
-    kept = fixed_mask(fixed, len(centroids))
+    fixed = fixed_mask(fixed, len(centroids))
     for round_number in range(max_iters + 1):
         labels = find_closest_centroids(X, centroids)
         diff = X - centroids[labels]
         inertia = float(np.einsum("ij,ij->", diff, diff))
-        moved = compute_centroids(X, labels, len(centroids))
-        moved[kept] = centroids[kept]
+        moved = compute_centroids(X, labels, len(centroids), fixed=fixed)
+        moved[fixed] = centroids[fixed]
         settled = bool(np.array_equal(moved, centroids))
         yield LloydRound(centroids, labels, inertia, settled)
         if settled or round_number == max_iters:
@@ -449,10 +344,17 @@ def run_kmeans(
     weights: np.ndarray | None = None,
     fixed: object = None,
     progress: ProgressCallback | None = None,
-    accelerate: int = 0,
-    snap: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> KMeansResult:
     """Lloyd's algorithm: repeat assign-then-update at most ``max_iters`` times.
+
+    The loop of :func:`lloyd_rounds`::
+
+        for iteration in range(max_iters):
+            labels = find_closest_centroids(X, centroids)      # assign
+            centroids = compute_centroids(X, labels, k)        # update
+            # stop once no label changed, or no centroid moved more than tol
+
+    run in :mod:`kmeans.engine`, which gives the same centroids over every pixel, faster.
 
     Parameters
     ----------
@@ -467,19 +369,6 @@ def run_kmeans(
         every other centroid follows textbook Lloyd, and points still go to their nearest
         centroid, fixed or not.
     progress : optional callback, called as ``progress(iteration, max_iters, inertia)``.
-    accelerate : at most this many accelerated steps before the Lloyd rounds (0, the default:
-        none); see :func:`_accelerated_steps`. They only choose where the Lloyd rounds start:
-        the result is still where textbook Lloyd stops, and every count and history above is
-        of the Lloyd rounds alone.
-    snap : optional function from the final centroids to the colours that will really be used,
-        such as the means rounded to the bytes a PNG stores. Given one, the last assignment is
-        to those colours: the centroids returned are the snapped ones, each label is the
-        nearest of them and ``inertia`` is measured against them (so it may end a little above
-        the last value of ``inertia_history``, which is of the means). Why:
-        rounding moves a centroid by up to 0.87 levels, and on a smooth gradient, where
-        clusters are a few levels wide, that moves the borders between them; labels kept
-        from the unrounded means then cost about 1% more error (measured on the sky of
-        ``bench/photos.py`` at K=32 and 64).
 
     >>> X = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]], dtype=np.uint8)
     >>> result = run_kmeans(X, np.array([[0.0, 0, 0], [100, 100, 100]]), 10)
@@ -490,157 +379,35 @@ def run_kmeans(
     """
     X = check_points(X)
     centroids = check_centroids(initial_centroids, X)
-    kept = fixed_mask(fixed, len(centroids))
-    if weights is None and X.dtype == np.uint8 and X.shape[1] == 3:
-        # Fast path: each distinct colour is one point weighted by its pixel count, so the
-        # weighted mean equals the mean over pixels and every pixel gets its colour's label.
-        points, counts, inverse = distinct_colours(X)
-        result = _lloyd(
-            points,
-            counts.astype(np.float64),
-            centroids,
-            kept,
-            max_iters,
-            tol,
-            progress,
-            accelerate,
-            snap,
-        )
-        return dataclasses.replace(result, labels=result.labels[inverse])
-    weights = _weights_or_ones(X, weights)
-    return _lloyd(X, weights, centroids, kept, max_iters, tol, progress, accelerate, snap)
+    return engine.run(
+        X,
+        centroids,
+        fixed_mask(fixed, len(centroids)),
+        max_iters,
+        weights=None if weights is None else _weights_or_ones(X, weights),
+        tol=tol,
+        progress=progress,
+    )
 
 
-def fixed_mask(fixed: object, K: int) -> np.ndarray:
+def fixed_mask(fixed: object, k: int) -> np.ndarray:
     """``fixed`` (None, indices, or a boolean mask) as a (K,) boolean mask, checked.
 
     >>> fixed_mask([2], 4).tolist(), fixed_mask(None, 2).tolist()
     ([False, False, True, False], [False, False])
     """
-    mask = np.zeros(K, dtype=bool)
+    mask = np.zeros(k, dtype=bool)
     if fixed is None:
         return mask
     given = np.asarray(fixed)
     if given.dtype == bool:
-        if given.shape != (K,):
-            raise KMeansError(f"A mask of fixed centroids must have {K} entries, not {given.size}.")
+        if given.shape != (k,):
+            raise KMeansError(f"A mask of fixed centroids must have {k} entries, not {given.size}.")
         return given.copy()
     if not np.issubdtype(given.dtype, np.integer) and given.size:
         raise KMeansError("Fixed centroids must be given as indices or a boolean mask.")
     indices = given.astype(np.intp).reshape(-1)
-    if indices.size and (indices.min() < 0 or indices.max() >= K):
-        raise KMeansError(f"Every fixed centroid must be an index from 0 to {K - 1}.")
+    if indices.size and (indices.min() < 0 or indices.max() >= k):
+        raise KMeansError(f"Every fixed centroid must be an index from 0 to {k - 1}.")
     mask[indices] = True
     return mask
-
-
-def _lloyd(
-    points, weights, centroids, fixed, max_iters, tol, progress, accelerate=0, snap=None
-) -> KMeansResult:
-    """The loop itself: assignment that measures only the points in doubt, update by sums."""
-    nearest = NearestCentroidTracker(points, centroids)
-    sums = ClusterSums(points, weights, nearest.labels.copy(), len(centroids))
-    if accelerate:
-        centroids = _accelerated_steps(nearest, sums, centroids, fixed, accelerate)
-    history: list[float] = []
-    converged = snapped = False
-    for iteration in range(1, max_iters + 1):
-        history.append(sums.inertia(centroids))
-        if progress is not None:
-            progress(iteration, max_iters, history[-1])
-        sums.fill_empty_clusters(fixed)
-        new_centroids = sums.means(fallback=centroids)
-        new_centroids[fixed] = centroids[fixed]
-        shift = np.sqrt(((new_centroids - centroids) ** 2).sum(axis=1)).max()
-        if snap is not None and (shift <= tol or iteration == max_iters):
-            # The last round: assign straight to the snapped colours, not to the means and
-            # then again to them (the second assignment cost 6-10% of a 4-12 MP run).
-            new_centroids, snapped = _snapped(snap, new_centroids, fixed), True
-        centroids = new_centroids
-        moved = sums.relabel(nearest.update(centroids, sums.labels))
-        if moved == 0 or shift <= tol:
-            converged = True
-            break
-    if snap is not None and not snapped:  # stopped early by a stable assignment, or no rounds
-        centroids = _snapped(snap, centroids, fixed)
-        sums.relabel(nearest.update(centroids, sums.labels))
-    labels = sums.labels.astype(label_dtype(len(centroids)))
-    return KMeansResult(
-        centroids, labels, sums.inertia(centroids), tuple(history), len(history), converged
-    )
-
-
-def _snapped(snap: Callable[[np.ndarray], np.ndarray], centroids: np.ndarray, fixed) -> np.ndarray:
-    """``snap(centroids)``, with the fixed centroids left exactly where they are."""
-    snapped = np.array(snap(centroids), dtype=np.float64)
-    snapped[fixed] = centroids[fixed]
-    return snapped
-
-
-#: Past steps an accelerated step combines (Anderson's depth m; 2-5 is usual for K-Means).
-ANDERSON_DEPTH = 3
-#: Accelerated steps stop once one lowers the inertia by less than this fraction.
-ACCELERATION_RTOL = 1e-4
-
-
-def _accelerated_steps(nearest, sums, centroids, fixed, max_steps: int) -> np.ndarray:
-    """Safeguarded Anderson acceleration of Lloyd (Zhang, Yao et al., 2018): the centroids to
-    start the Lloyd rounds from, with an inertia no higher than that of ``centroids``.
-
-    Why: where the colours form a smooth gradient (a sky), a Lloyd minimum is a chain of
-    centroids that reaches its place by a shared creep, a fraction of a colour level a round
-    for a hundred rounds, and a stopping rule on centroid movement ends it long before. Lloyd
-    is a fixed-point iteration c -> g(c) (the means of the points nearest c); Anderson's step
-    fits the last ANDERSON_DEPTH steps g(c) - c by least squares and extrapolates along them,
-    covering several rounds of a steady creep at once. An extrapolated step is kept only if,
-    once every point is assigned again, the weighted inertia fell; otherwise the plain Lloyd
-    step g(c) is taken, which never raises it, and the history starts again. So the inertia
-    never rises, and what follows is plain Lloyd as ever. They stop after ``max_steps`` or once
-    a plain Lloyd step (the first, or one after an overshoot) lowers the inertia by less than
-    ACCELERATION_RTOL of it: Lloyd itself is then all but settled. A small gain from an
-    extrapolated step says less (measured on the sky: one such step in mid-creep stopped the
-    steps at 1.030× the best-known MSE where going on reached 1.026×). ``nearest`` and
-    ``sums`` follow the centroids returned.
-    """
-    inertia = sums.inertia(centroids)
-    residuals: list[np.ndarray] = []
-    images: list[np.ndarray] = []
-    for _ in range(max_steps):
-        sums.fill_empty_clusters(fixed)
-        image = sums.means(fallback=centroids)
-        image[fixed] = centroids[fixed]
-        residuals = [*residuals[-ANDERSON_DEPTH:], (image - centroids).ravel()]
-        images = [*images[-ANDERSON_DEPTH:], image.ravel()]
-        candidate = _anderson_mix(residuals, images).reshape(centroids.shape)
-        candidate[fixed] = centroids[fixed]
-        sums.relabel(nearest.update(candidate, sums.labels))
-        candidate_inertia = sums.inertia(candidate)
-        if len(residuals) > 1 and candidate_inertia >= inertia:  # overshot: the Lloyd step
-            residuals, images = [], []
-            candidate = image
-            sums.relabel(nearest.update(candidate, sums.labels))
-            candidate_inertia = sums.inertia(candidate)
-        plain = len(residuals) == 1
-        settled = plain and inertia - candidate_inertia <= ACCELERATION_RTOL * inertia
-        centroids, inertia = candidate, candidate_inertia
-        if settled:
-            break
-    return centroids
-
-
-def _anderson_mix(residuals: list[np.ndarray], images: list[np.ndarray]) -> np.ndarray:
-    """Anderson's step from the last few Lloyd images g_i and residuals f_i = g_i - c_i: the
-    newest image minus the combination of image differences whose residual differences best
-    cancel the newest residual (least squares). With one pair, the plain Lloyd step.
-
-    >>> # A linear creep c -> 0.9 c: one mixed step lands on its fixed point, 0.
-    >>> c = np.array([10.0]); g = 0.9 * c; g2 = 0.9 * g
-    >>> abs(_anderson_mix([g - c, g2 - g], [g, g2])).round(9).tolist()
-    [0.0]
-    """
-    if len(residuals) == 1:
-        return images[0].copy()
-    residual_steps = np.diff(np.array(residuals), axis=0).T
-    image_steps = np.diff(np.array(images), axis=0).T
-    gamma = np.linalg.lstsq(residual_steps, residuals[-1], rcond=None)[0]
-    return images[-1] - image_steps @ gamma

@@ -5,13 +5,12 @@ N×K×3 array of differences: 18 GB and 55 GB for an 18 MP photo at K=256. Here 
 ``BLOCK_ROWS`` points is compared with one centroid after another, keeping the nearest so far, so
 memory holds a few vectors of one block's length, whatever N and K are.
 
-Why not the matrix-product formula |x - c|² = |x|² - 2x·c + |c|²? It was measured: with only three
-channels the product is too thin for BLAS to gain much, its threads stall when other work shares
-the cores (8 ms instead of 1.3 ms per block under load), and its float32 cancellation blurs
-near-ties. The loop below does the same arithmetic in a handful of vector operations per
-centroid, in 1.0-1.7× the single-threaded BLAS time, with direct squared differences, and the
-blocks run on every core. Only small inputs use the formula (:func:`cross_products`): in
-float64, where it loses no precision at colour magnitudes.
+Why not the matrix-product formula |x - c|² = |x|² - 2x·c + |c|²? With only three channels the
+product is too thin for BLAS to gain much, its threads stall when other work shares the cores,
+and its float32 cancellation blurs near-ties. The loop below does the same arithmetic in a
+handful of vector operations per centroid, with direct squared differences, and the blocks run
+on every core. Only small inputs use the formula (:func:`cross_products`): in float64, where it
+loses no precision at colour magnitudes.
 
 Lloyd's loop measures the same points against centroids that barely move from one round to the
 next. :class:`NearestCentroidTracker` keeps each point's answer between rounds and measures again
@@ -26,15 +25,13 @@ from functools import cache
 
 import numpy as np
 
-#: Points per block: enough that each vector operation outweighs NumPy's per-call overhead
-#: (measured on 850k colours: 131,072 rows fastest, 2-4× faster than 8,192), yet a block's
-#: vectors take only a few MB.
+#: Points per block: enough that each vector operation outweighs NumPy's per-call overhead, yet
+#: a block's vectors take only a few MB.
 BLOCK_ROWS = 131_072
 
 #: Up to this many points (and DENSE_PAIRS point-centroid pairs), one dense (N, K) table is
 #: cheapest: the per-centroid loop would spend more time dispatching vector operations than
-#: computing them. Beyond, the loop wins, even for a table that fits in cache (measured:
-#: 2,000 points, K = 64: 0.8 ms against 1.3; 8,000 points, K = 16: 0.7 ms against 1.9).
+#: computing them. Beyond, the loop wins, even for a table that fits in cache.
 DENSE_ROWS = 1024
 DENSE_PAIRS = 1 << 18
 
@@ -46,8 +43,7 @@ GRID_CELL = 4.0
 GRID_MAX_CELLS = 1 << 20
 
 #: Pairs per matrix product in :func:`cross_products`. OpenBLAS runs a product this small on the
-#: calling thread; larger, it starts threads, which stall when other work shares the cores
-#: (measured under load: 62 ms for a 4,000×64 table, against 1.7 ms in one thread).
+#: calling thread; larger, it starts threads, which stall when other work shares the cores.
 PRODUCT_PAIRS = 1 << 16
 
 #: Slack, in colour units, for comparing the tracker's bounds: far more than float32 rounding
@@ -216,8 +212,8 @@ class NearestCentroidTracker:
     def __init__(self, points: np.ndarray, centroids: np.ndarray):
         self.points = points
         # A contiguous float32 row per channel, as the search measures them: the points in
-        # doubt are gathered from these rows, one channel at a time (measured on the sky: a
-        # third of each round's time went to gathering and converting (n, 3) uint8 rows).
+        # doubt are gathered from these rows, one channel at a time, not converted anew from
+        # (n, 3) uint8 rows every round.
         self.channels = np.ascontiguousarray(np.asarray(points).T, dtype=np.float32)
         self.centroids = np.array(centroids, dtype=np.float64)
         from_grid = _bounds_from_grid(points, self.centroids)

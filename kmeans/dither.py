@@ -3,17 +3,17 @@ colours the palette lacks.
 
 With few colours a smooth sky turns into bands. Error diffusion (Floyd–Steinberg) fixes that by
 passing each pixel's rounding error on to its neighbours, so a run of pixels alternates between
-two palette colours in the proportion that averages to the original. It has costs, measured in
-``bench/dither.py``: every single pixel is further from its original (the 99th-percentile
-ΔE_OK grows), speckles appear where the two colours mixed are far apart, and the noise makes the
-PNG larger, because its compressor thrives on runs of equal indices.
+two palette colours in the proportion that averages to the original. It has costs
+(``python -m bench.dither`` measures them): every single pixel is further from its original
+(the 99th-percentile ΔE_OK grows), speckles appear where the two colours mixed are far apart,
+and the noise makes the PNG larger, because its compressor thrives on runs of equal indices.
 
 So this module offers three ways to map pixels to a palette:
 
 * ``"none"``: each pixel its nearest palette colour, exactly, as K-Means assigned it.
 * ``"floyd-steinberg"``: Pillow's error diffusion (in C) over the whole image, in sRGB values.
 * ``"selective"``: our own error diffusion, built to fix what the eye sees from a little way
-  off while adding little noise. It differs from the textbook in four measured ways:
+  off while adding little noise. It differs from the textbook in four ways:
 
   1. **Linear light.** The eye (and a downscaled view) averages light, not sRGB numbers, so the
      error is carried in linear light; mixing sRGB numbers makes dark mixes too bright.
@@ -31,24 +31,6 @@ So this module offers three ways to map pixels to a palette:
   denoised photo; see :data:`SMOOTH_CHANGES`) it dithers cells two pixels tall and one wide
   instead of pixels (see :data:`CELL`).
 
-Where its remaining error lives (K=16, ``bench/dither.py``; each 3×3 box-filtered pixel of a
-4,000-pixel sample projected onto the nearest mix of palette colours, the best any dithering
-could do): on astronaut 10% of the area, the dark background, lies over 5 ΔE_OK (mean 8.9)
-outside every mix the palette can make and holds 0.92 of the 2.35 box ΔE left, so even a perfect
-mix could only reach 0.56× on the whole photo; a better palette, not dithering, would fix it. On
-the sky the palette is already fine (neighbouring colours 2.1–3.1 ΔE_OK apart, undithered box ΔE
-0.42), half of that error (0.21) is the photo's own sensor grain, which mixes of colours 2 ΔE
-apart cannot follow, and on the grain-free sky the texture error diffusion itself leaves under a
-3×3 box holds it at 0.85×. Tried and measured, none helping: a reach of 3, 4, 6, 8 or unlimited
-(astronaut 0.83×, 0.81×, 0.80×, 0.80×, 0.81×; the sky 0.90× for all, so no clamping holds it
-back), passing on 80%, 95% or all of the error (within 0.005, except all error with no reach: up
-to 1.15×), and wider kernels (Stucki, Jarvis–Judice–Ninke, Sierra: 0.015–0.07× worse on every
-photo, the error is spread beyond what a 3×3 view averages; Sierra Lite within 0.007×).
-
-An earlier "selective" kept the nearest colour wherever the neighbourhood was busy, as
-libimagequant's dither map does. Measured on this project's 3×3 box-filtered ΔE, dithering helps
-busy areas too once the reach stops speckles, so no area is left out.
-
 Pixels that are fully transparent may get any label: they are drawn as the transparent entry.
 """
 
@@ -57,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from kmeans.core import find_closest_centroids
+from kmeans.distance import nearest_centroids
 from kmeans.errors import KMeansError
 from kmeans.oklab import LINEAR_OF_BYTE, linear_to_oklab
 
@@ -71,23 +53,16 @@ ERROR_KEPT = 0.9
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
 #: Above this many pixels (libimagequant also treats images above 2000×2000 as huge) the photo
 #: is dithered in cells of CELL = (rows, columns) pixels. Such a photo is seen scaled down, and
-#: its smooth areas are so wide that pixel-fine noise costs 3.2× the undithered PNG's bytes (the
-#: 12 MP astronaut, K=16). A cell two rows tall repeats each dithered row, which PNG's "up"
-#: filter stores almost for free, while keeping every column: measured on that photo, box ΔE
-#: 0.76× and 1.73× the bytes, against 0.82× and 1.31× for 2×2 cells and 0.73× and 3.20×
-#: pixel-fine. One column wide by two rows beats two columns by one row (0.76×, 1.92×), because
-#: PNG filters rows, not columns.
+#: its smooth areas are so wide that pixel-fine noise costs several times the undithered PNG's
+#: bytes. A cell two rows tall repeats each dithered row, which PNG's "up" filter stores almost
+#: for free, while keeping every column: PNG filters rows, not columns.
 LARGE_PIXELS = 4_000_000
 CELL = (2, 1)
 #: Cells only pay on a large photo whose nearest-colour labels run long: fewer than this share
-#: of neighbouring pixels differ. There pixel-fine noise is what the PNG pays for (3.2× on the
-#: 12 MP upscale, where 3.7% of neighbours differ) and there is no pixel-scale detail for cells
-#: to lose. A photo with real pixel-scale detail or grain already changes label on 18–36% of
-#: neighbours (every other photo of bench/dither.py, at any size): its PNG already pays for
-#: pixel-level change, so pixel-fine dithering costs little (1.19× on a 4.3 MP ladybird and
-#: sky), while cells blur the detail and measured worse than not dithering at all (box ΔE 1.12×
-#: and 1.14× with 2×2 cells, 0.91× and 1.04× with 2×1, against 0.75× and 0.90× pixel-fine).
-#: 0.1 lies well between the two groups.
+#: of neighbouring pixels differ. There pixel-fine noise is what the PNG pays for, and there is
+#: no pixel-scale detail for cells to lose. A photo with real pixel-scale detail or grain
+#: already changes label on a fifth or more of neighbours: its PNG already pays for pixel-level
+#: change, so pixel-fine dithering costs little there, while cells would blur the detail.
 SMOOTH_CHANGES = 0.1
 
 
@@ -123,7 +98,7 @@ def dither_labels(
     palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
     height, width, _ = rgb.shape
     if nearest is None:
-        nearest = find_closest_centroids(rgb.reshape(-1, 3), palette).reshape(height, width)
+        nearest = nearest_centroids(rgb.reshape(-1, 3), palette)[0].reshape(height, width)
     nearest = nearest.astype(np.uint8, copy=False)
     if method == "none" or len(palette) == 1:
         return nearest
@@ -138,13 +113,13 @@ def floyd_steinberg(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
     Pillow's palette has 256 entries; the unused ones are filled with copies of the first
     colour, so no pixel can be sent to a colour that is not in the palette.
     """
-    K = len(palette)
-    padded = np.vstack([palette, np.repeat(palette[:1], 256 - K, axis=0)])
+    k = len(palette)
+    padded = np.vstack([palette, np.repeat(palette[:1], 256 - k, axis=0)])
     target = Image.new("P", (1, 1))
     target.putpalette(padded.tobytes(), "RGB")
     mapped = Image.fromarray(rgb).quantize(palette=target, dither=Image.Dither.FLOYDSTEINBERG)
     labels = np.asarray(mapped).copy()
-    labels[labels >= K] = 0  # a copy of the first colour
+    labels[labels >= k] = 0  # a copy of the first colour
     return labels
 
 

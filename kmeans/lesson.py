@@ -3,15 +3,16 @@
 A lesson runs textbook Lloyd on the pixels of a (small) picture, but stops after every half
 step so each can be shown on its own:
 
-* **assign** (:func:`~kmeans.core.find_closest_centroids`): every pixel joins the team of its
-  nearest centroid; the lesson counts how many pixels changed team.
+* **assign** (:func:`~kmeans.core.find_closest_centroids`): every pixel takes the label of its
+  nearest centroid; the lesson counts how many pixels changed cluster (the page calls a
+  cluster a *team*).
 * **update** (:func:`~kmeans.core.compute_centroids`): every centroid moves to the mean colour of
-  its team; the lesson measures how far the biggest one moved.
+  its cluster; the lesson measures how far the biggest one moved.
 
-It stops when an assignment changes nobody's team: the centroids would then move nowhere, so
-every later step would repeat the same picture. A team left empty takes over the pixel that
-fits its own team worst, exactly as :func:`~kmeans.core.compute_centroids` does, and the lesson
-says so. Locked colours (``fixed``) never move, as in :func:`~kmeans.core.run_kmeans`.
+It stops when an assignment changes no label: the centroids would then move nowhere, so every
+later step would repeat the same picture. A cluster left empty takes over the pixel that fits
+its own cluster worst, exactly as :func:`~kmeans.core.compute_centroids` does, and the lesson
+says so. Fixed colours (``fixed``) never move, as in :func:`~kmeans.core.run_kmeans`.
 
 These are the library's own steps on the same pixels, so a lesson run to the end lands on the
 same centroids as :func:`~kmeans.core.run_kmeans` from the same start (tested), and its error
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeans.core import check_points, compute_centroids, find_closest_centroids, fixed_mask
+from kmeans.errors import KMeansError
 
 ASSIGN, UPDATE = "assign", "update"
 
@@ -52,11 +54,11 @@ class Step:
     kind : "assign" or "update".
     round : the round it belongs to: round 1 is the first assign and its update.
     centroids : (K, 3) float64, the centroids after the step.
-    labels : (N,) each pixel's team after the step.
+    labels : (N,) each pixel's label (its cluster) after the step.
     inertia : sum of squared distances of the pixels to their centroids after the step.
-    changed : assign: pixels whose team changed (all of them in round 1); update: 0.
+    changed : assign: pixels whose label changed (all of them in round 1); update: 0.
     moved : update: how far the centroid that moved most went, in colour levels; assign: 0.
-    refilled : update: teams that were empty and took over a pixel instead.
+    refilled : update: clusters that were empty and took over a pixel instead.
     """
 
     kind: str
@@ -94,26 +96,26 @@ class Lesson:
         return self.assign() if self.next_kind == ASSIGN else self.update()
 
     def assign(self) -> Step:
-        """Every pixel joins its nearest centroid's team."""
+        """Every pixel takes the label of its nearest centroid."""
         if self.next_kind != ASSIGN:
-            raise ValueError("The centroids must move (update) before the pixels are reassigned.")
+            raise KMeansError("The centroids must move (update) before the pixels are reassigned.")
         labels = find_closest_centroids(self.pixels, self.centroids)
         changed = len(labels) if self.labels is None else int((labels != self.labels).sum())
-        # No team changed, so the centroids are already their teams' means: nothing would move.
+        # No label changed, so the centroids are already their clusters' means: nothing would move.
         self.finished = self.labels is not None and changed == 0
         self.labels = labels
         return self._record(Step(ASSIGN, self.round + 1, self.centroids, labels, 0.0, changed))
 
     def update(self) -> Step:
-        """Every centroid that is not locked moves to the mean colour of its team."""
+        """Every centroid that is not fixed moves to the mean colour of its cluster."""
         if self.next_kind != UPDATE:
-            raise ValueError("The pixels must be assigned before the centroids can move.")
-        K = len(self.centroids)
-        team_sizes = np.bincount(self.labels, minlength=K)
-        refilled = tuple(int(j) for j in np.flatnonzero((team_sizes == 0) & ~self.fixed))
-        moved_to = compute_centroids(self.pixels, self.labels, K)
+            raise KMeansError("The pixels must be assigned before the centroids can move.")
+        k = len(self.centroids)
+        sizes = np.bincount(self.labels, minlength=k)
+        refilled = tuple(int(j) for j in np.flatnonzero((sizes == 0) & ~self.fixed))
+        moved_to = compute_centroids(self.pixels, self.labels, k, fixed=self.fixed)
         moved_to[self.fixed] = self.centroids[self.fixed]
-        if refilled:  # compute_centroids gave each empty team the worst-fitting pixel
+        if refilled:  # compute_centroids gave each empty cluster the worst-fitting pixel
             self.labels = find_closest_centroids(self.pixels, moved_to)
         distance = float(np.sqrt(((moved_to - self.centroids) ** 2).sum(axis=1)).max())
         self.centroids = moved_to

@@ -69,7 +69,8 @@ class Compression:
         result = self.result
         if self.source.alpha is None and result.settings.dither == "none":
             drawn = result.palette[result.colour_labels]
-            return mse_of_colours(result.colours.colours, drawn, result.colours.counts)
+            counted = result.colour_counts
+            return mse_of_colours(counted.colours, drawn, counted.counts)
         if self.source.alpha is None:
             return mse(self.source.rgb, self.result.image)
         return premultiplied_mse(

@@ -38,11 +38,11 @@ from tests.helpers import (
     BLOCK_PALETTE,
     UPRIGHT,
     assert_one_plain_sentence,
-    encoded,
     heic,
     heic_box,
     palette_image,
     png_header_only,
+    saved_as,
 )
 
 # Refusals, by the words the loader's one sentence must contain.
@@ -248,12 +248,12 @@ def _broken_files() -> Iterator[Case]:
 
     photo = Image.fromarray(_noisy_photo())
     for image_format, suffix, options in [("JPEG", ".jpg", {"quality": 90}), ("PNG", ".png", {})]:
-        whole = encoded(photo, image_format, **options)
+        whole = saved_as(photo, image_format, **options)
         for percent in (10, 50, 99):
             cut = whole[: len(whole) * percent // 100]
             yield _refused(f"{suffix[1:]}-cut-at-{percent}pct", cut, suffix, DAMAGED)
 
-    png = encoded(_blocks().convert("RGB"), "PNG")
+    png = saved_as(_blocks().convert("RGB"), "PNG")
     chunks = {kind: (offset, length) for kind, offset, length in _png_chunks(png)}
     idat, idat_length = chunks[b"IDAT"]
     bad_crc = bytearray(png)
@@ -268,7 +268,7 @@ def _broken_files() -> Iterator[Case]:
     yield _refused("png-ihdr-wrong-crc", bytes(bad_header), ".png", DAMAGED)
 
     frames = [_blocks(), Image.new("RGB", (64, 32), (0, 255, 0)), Image.new("RGB", (64, 32))]
-    gif = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    gif = saved_as(frames[0], "GIF", save_all=True, append_images=frames[1:])
     (first_start, first_end), (second_start, second_end), _ = _gif_frames(gif)
     yield _refused(
         "gif-first-frame-garbled", _garbled(gif, first_start + 12, first_end - 1), ".gif", DAMAGED
@@ -322,7 +322,7 @@ def _size_extremes() -> Iterator[Case]:
         ".bmp",
         "This image is 100,000 × 100,000 pixels",
     )
-    jpeg = bytearray(encoded(Image.new("RGB", (16, 16), (10, 200, 30)), "JPEG"))
+    jpeg = bytearray(saved_as(Image.new("RGB", (16, 16), (10, 200, 30)), "JPEG"))
     frame = jpeg.index(b"\xff\xc0")  # start of frame: length, precision, height, width
     jpeg[frame + 5 : frame + 9] = struct.pack(">HH", 65_500, 65_500)
     yield _refused(
@@ -339,13 +339,13 @@ def _size_extremes() -> Iterator[Case]:
     )
 
     one = np.array([[[200, 30, 90]]], dtype=np.uint8)
-    yield _ok("png-1x1", encoded(Image.fromarray(one), "PNG"), ".png", one)
+    yield _ok("png-1x1", saved_as(Image.fromarray(one), "PNG"), ".png", one)
     # Stripes of the eight block colours, a few pixels each.
     stripes = BLOCK_PALETTE[(np.arange(10_000) // 7) % 8]
     yield _ok(
-        "png-1x10000", encoded(Image.fromarray(stripes[:, None]), "PNG"), ".png", stripes[:, None]
+        "png-1x10000", saved_as(Image.fromarray(stripes[:, None]), "PNG"), ".png", stripes[:, None]
     )
-    yield _ok("png-10000x1", encoded(Image.fromarray(stripes[None]), "PNG"), ".png", stripes[None])
+    yield _ok("png-10000x1", saved_as(Image.fromarray(stripes[None]), "PNG"), ".png", stripes[None])
 
 
 # Unusual encodings -----------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def _sixteen_bit() -> Iterator[Case]:
     grey = eight[:, :, 0]
     yield _ok(
         "png-grey-16-bit",
-        encoded(Image.fromarray(grey * 257), "PNG"),
+        saved_as(Image.fromarray(grey * 257), "PNG"),
         ".png",
         np.repeat(grey[:, :, None], 3, axis=2),
     )
@@ -404,7 +404,7 @@ def _colour_modes() -> Iterator[Case]:
         printed[:, 16 * block : 16 * (block + 1)] = colour
     yield _ok(
         "jpeg-cmyk",
-        encoded(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95),
+        saved_as(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95),
         ".jpg",
         printed,
         tolerance=5,
@@ -413,24 +413,24 @@ def _colour_modes() -> Iterator[Case]:
     bits = (BLOCK_INDICES % 2).astype(bool)
     yield _ok(
         "png-mode-1",
-        encoded(Image.fromarray(bits), "PNG"),
+        saved_as(Image.fromarray(bits), "PNG"),
         ".png",
         np.repeat(bits[:, :, None] * 255, 3, axis=2),
     )
     grey = (BLOCK_INDICES * 30).astype(np.uint8)
     grey_rgb = np.repeat(grey[:, :, None], 3, axis=2)
-    yield _ok("png-mode-L", encoded(Image.fromarray(grey), "PNG"), ".png", grey_rgb)
+    yield _ok("png-mode-L", saved_as(Image.fromarray(grey), "PNG"), ".png", grey_rgb)
     alpha = np.array([0, 127, 128, 255, 255, 255, 60, 200], dtype=np.uint8)[BLOCK_INDICES]
     yield _ok(
         "png-mode-LA",
-        encoded(Image.fromarray(np.stack([grey, alpha], axis=2), "LA"), "PNG"),
+        saved_as(Image.fromarray(np.stack([grey, alpha], axis=2), "LA"), "PNG"),
         ".png",
         grey_rgb,
         alpha=alpha,
     )
     yield _ok(
         "png-mode-RGBA",
-        encoded(Image.fromarray(np.dstack([BLOCKS_RGB, alpha])), "PNG"),
+        saved_as(Image.fromarray(np.dstack([BLOCKS_RGB, alpha])), "PNG"),
         ".png",
         BLOCKS_RGB,
         alpha=alpha,
@@ -439,15 +439,15 @@ def _colour_modes() -> Iterator[Case]:
     for image_format, suffix in [("PNG", ".png"), ("GIF", ".gif")]:
         yield _ok(
             f"{suffix[1:]}-mode-P-transparent-index",
-            encoded(_blocks(), image_format, transparency=2),
+            saved_as(_blocks(), image_format, transparency=2),
             suffix,
             BLOCKS_RGB,
             alpha=index_two_hidden,
         )
     wide = BLOCK_INDICES.astype(np.int32) * 30 * 257  # 16-bit values in 32-bit samples
-    yield _ok("tiff-mode-I", encoded(Image.fromarray(wide), "TIFF"), ".tif", grey_rgb)
+    yield _ok("tiff-mode-I", saved_as(Image.fromarray(wide), "TIFF"), ".tif", grey_rgb)
     fractions = (BLOCK_INDICES * 30 / 255).astype(np.float32)  # 0..1
-    yield _ok("tiff-mode-F", encoded(Image.fromarray(fractions), "TIFF"), ".tif", grey_rgb)
+    yield _ok("tiff-mode-F", saved_as(Image.fromarray(fractions), "TIFF"), ".tif", grey_rgb)
 
 
 def _animations() -> Iterator[Case]:
@@ -458,7 +458,7 @@ def _animations() -> Iterator[Case]:
         ("WEBP", ".webp", {"lossless": True}),
     ]:
         first = _blocks() if image_format == "GIF" else _blocks().convert("RGB")
-        data = encoded(first, image_format, save_all=True, append_images=later, **options)
+        data = saved_as(first, image_format, save_all=True, append_images=later, **options)
         name = "apng" if image_format == "PNG" else suffix[1:]
         yield _ok(f"{name}-animated", data, suffix, BLOCKS_RGB)
 
@@ -470,7 +470,7 @@ def _orientations() -> Iterator[Case]:
     for orientation, upright in UPRIGHT.items():
         exif = Image.Exif()
         exif[ExifTags.Base.Orientation] = orientation
-        data = encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+        data = saved_as(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
         yield _ok(
             f"jpeg-exif-orientation-{orientation}", data, ".jpg", upright(stored), tolerance=5
         )
@@ -480,16 +480,16 @@ def _colour_profiles() -> Iterator[Case]:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
     blocks = _blocks().convert("RGB")
-    yield _ok("png-icc-srgb", encoded(blocks, "PNG", icc_profile=srgb), ".png", BLOCKS_RGB)
+    yield _ok("png-icc-srgb", saved_as(blocks, "PNG", icc_profile=srgb), ".png", BLOCKS_RGB)
     yield _ok(
         "jpeg-icc-srgb",
-        encoded(blocks, "JPEG", quality=95, subsampling=0, icc_profile=srgb),
+        saved_as(blocks, "JPEG", quality=95, subsampling=0, icc_profile=srgb),
         ".jpg",
         BLOCKS_RGB,
         tolerance=5,
     )
     # A Lab profile cannot describe RGB samples; viewers ignore it and so must we.
-    yield _ok("png-icc-lab-on-rgb", encoded(blocks, "PNG", icc_profile=lab), ".png", BLOCKS_RGB)
+    yield _ok("png-icc-lab-on-rgb", saved_as(blocks, "PNG", icc_profile=lab), ".png", BLOCKS_RGB)
 
 
 def _heic() -> Iterator[Case]:
@@ -513,13 +513,13 @@ def _heic() -> Iterator[Case]:
 
 def _degenerate_content() -> Iterator[Case]:
     flat = np.full((24, 40, 3), [17, 130, 240], dtype=np.uint8)
-    yield _ok("png-single-colour", encoded(Image.fromarray(flat), "PNG"), ".png", flat)
+    yield _ok("png-single-colour", saved_as(Image.fromarray(flat), "PNG"), ".png", flat)
     rng = np.random.default_rng(LOSSLESS_K)
     palette = rng.permutation(256)[: 3 * LOSSLESS_K].reshape(LOSSLESS_K, 3).astype(np.uint8)
     indices = rng.permutation(np.arange(40 * 30) % LOSSLESS_K).reshape(30, 40)
     yield _ok(
         f"png-exactly-{LOSSLESS_K}-colours",
-        encoded(Image.fromarray(palette[indices]), "PNG"),
+        saved_as(Image.fromarray(palette[indices]), "PNG"),
         ".png",
         palette[indices],
     )

@@ -1,9 +1,9 @@
-"""What the page's tests and the hand-run page scripts in bench/ share, in one importable place.
+"""What the tests share, in one importable place.
 
-Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test or a bench
-script needs (paths, sample photos, the server's start and stop, the browser's settings, and
-the steps a visitor takes in an AppTest run) is here, so no module imports another test module
-or ``conftest``. Nothing here imports pytest, so bench/ can use it outside a test run.
+Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test needs (paths,
+sample photos, files built and read back, the steps a visitor takes in an AppTest run, and the
+server's start and stop from ``dashboard/serving.py``, which bench/ uses too) is here, so no
+module imports another test module or ``conftest``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import functools
 import io
 import json
 import os
-import re
 import struct
 import subprocess
 import sys
@@ -106,13 +105,6 @@ def metric(app: AppTest, label_start: str) -> str:
     return found
 
 
-def sizes_stated(app: AppTest) -> tuple[int, int]:
-    """The (original, PNG) byte counts the page states in its size sentence."""
-    (sentence,) = [a.value for a in [*app.success, *app.warning] if "bytes →" in a.value]
-    original, png = re.search(r"([\d,]+) bytes → ([\d,]+) bytes", sentence).groups()
-    return int(original.replace(",", "")), int(png.replace(",", ""))
-
-
 def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
     """(file name, bytes) behind the result's PNG download button; ``downloads`` is the fixture."""
     (button,) = [b for b in app.download_button if b.label.startswith("Download PNG")]
@@ -147,7 +139,8 @@ BLOCK_PALETTE = np.array(
 BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)
 
 
-def encoded(image: Image.Image, image_format: str, **options) -> bytes:
+def saved_as(image: Image.Image, image_format: str, **options) -> bytes:
+    """The bytes of ``image`` saved by Pillow in ``image_format``, as a user's file holds it."""
     buffer = io.BytesIO()
     image.save(buffer, image_format, **options)
     return buffer.getvalue()

@@ -40,7 +40,7 @@ def test_the_error_is_a_value_error():
 
 
 def test_rows_of_four_values_are_not_reshaped_into_colours():
-    """A (6, 4) array used to be clustered as 8 RGB rows; with (K, 3) centroids it is refused."""
+    """A (6, 4) array is not reshaped into 8 RGB rows: with (K, 3) centroids it is refused."""
     X = np.arange(24, dtype=np.float64).reshape(6, 4)
     with pytest.raises(KMeansError, match=r"\(K, 4\)"):
         kmeans.run_kmeans(X, np.zeros((2, 3)), 5)
@@ -114,7 +114,7 @@ def test_settings_are_one_object_shared_by_quantize_and_compress(tmp_path):
     piped = kmeans.compress(_png(tmp_path), 12, settings).result
     np.testing.assert_array_equal(direct.palette, piped.palette)
     assert direct.settings == piped.settings == settings
-    assert direct.kmeans.n_iter <= 3
+    assert direct.kmeans.n_iters <= 3
 
 
 def test_keyword_options_override_the_settings():

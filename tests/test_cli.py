@@ -16,7 +16,7 @@ from PIL import Image
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from kmeans.closeness import LEVELS
-from kmeans.metrics import delta_e_ok
+from kmeans.perceptual import delta_e_ok
 from tests.helpers import assert_one_plain_sentence, json_reports, run_cli
 
 REQUIRED_KEYS = {

@@ -16,7 +16,7 @@ import kmeans
 import kmeans.dither
 from kmeans.dither import REACH, dither_labels
 from kmeans.encode import encode_png
-from kmeans.metrics import delta_e_ok, perceptual_error
+from kmeans.perceptual import delta_e_ok, perceptual_error
 from tests.helpers import sample_rgb
 
 TWO_GREYS = np.array([[40, 40, 40], [200, 200, 200]], dtype=np.uint8)

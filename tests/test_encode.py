@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kmeans import KMeansError
 from kmeans.encode import encode_gif, encode_png, teaching_sizes
 from tests.helpers import png_chunks
 
@@ -94,7 +95,7 @@ def test_256_colours_leave_no_room_for_transparency():
     palette, labels = distinct_palette(256), labels_using_every_index(256)
     alpha = np.full(labels.shape, 255, dtype=np.uint8)
     alpha[0, 0] = 0
-    with pytest.raises(ValueError, match="at most 255"):
+    with pytest.raises(KMeansError, match="at most 255"):
         encode_png(palette, labels, alpha)
 
 
@@ -127,7 +128,7 @@ def test_png_palette_alpha_with_256_colours_and_no_hidden_pixel():
 
 @pytest.mark.parametrize("palette_alpha", [np.zeros(2), np.zeros((3, 1)), np.full(3, 300)])
 def test_invalid_palette_alpha_is_refused(palette_alpha):
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(KMeansError, match="alpha"):
         encode_png(distinct_palette(3), labels_using_every_index(3), palette_alpha=palette_alpha)
 
 
@@ -159,7 +160,7 @@ def test_whole_number_float_palette_is_accepted():
     ],
 )
 def test_invalid_input_is_refused(palette, labels):
-    with pytest.raises(ValueError):
+    with pytest.raises(KMeansError):
         encode_png(palette, labels)
 
 
@@ -221,10 +222,10 @@ def test_teaching_sizes_for_rgba(n_pixels, K, indexed_bits, rgba_bits):
 
 
 def test_teaching_sizes_know_only_rgb_and_rgba():
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(KMeansError, match="channels"):
         teaching_sizes(100, 4, channels=2)
 
 
 def test_teaching_sizes_needs_at_least_one_colour():
-    with pytest.raises(ValueError):
+    with pytest.raises(KMeansError):
         teaching_sizes(100, 0)

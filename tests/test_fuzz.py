@@ -34,10 +34,10 @@ from tests.corpus import assert_refusal
 from tests.helpers import (
     BLOCK_INDICES,
     BLOCK_PALETTE,
-    encoded,
     json_reports,
     palette_image,
     run_cli,
+    saved_as,
 )
 
 # Pillow warns about some damaged headers on its way to failing; the outcome is what counts.
@@ -64,11 +64,11 @@ def _seed_files() -> dict[str, bytes]:
     blocks = palette_image(indices, BLOCK_PALETTE)
     later = Image.new("RGB", blocks.size, (0, 255, 0))
     return {
-        "png": encoded(blocks.convert("RGB"), "PNG"),
-        "png-transparent": encoded(blocks, "PNG", transparency=2),
-        "jpeg": encoded(blocks.convert("RGB"), "JPEG", quality=80),
-        "gif-animated": encoded(blocks, "GIF", save_all=True, append_images=[later]),
-        "webp": encoded(blocks.convert("RGB"), "WEBP", lossless=True),
+        "png": saved_as(blocks.convert("RGB"), "PNG"),
+        "png-transparent": saved_as(blocks, "PNG", transparency=2),
+        "jpeg": saved_as(blocks.convert("RGB"), "JPEG", quality=80),
+        "gif-animated": saved_as(blocks, "GIF", save_all=True, append_images=[later]),
+        "webp": saved_as(blocks.convert("RGB"), "WEBP", lossless=True),
     }
 
 

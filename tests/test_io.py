@@ -27,12 +27,12 @@ from tests.helpers import (
     SAMPLES,
     UPRIGHT,
     assert_one_plain_sentence,
-    encoded,
     heic,
     heic_box,
     palette_image,
     png_header_only,
     sample_rgb,
+    saved_as,
 )
 
 
@@ -62,7 +62,7 @@ LOSSY = {
 
 @pytest.mark.parametrize(("image_format", "options"), LOSSLESS.items())
 def test_lossless_formats_round_trip_exactly(image_format, options):
-    data = encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), image_format, **options)
+    data = saved_as(palette_image(BLOCK_INDICES, BLOCK_PALETTE), image_format, **options)
     image = load_image(data)
     assert image.format == image_format
     assert image.n_bytes == len(data)
@@ -74,7 +74,7 @@ def test_lossless_formats_round_trip_exactly(image_format, options):
 @pytest.mark.parametrize(("image_format", "options"), LOSSY.items())
 def test_lossy_formats_round_trip_closely(image_format, options):
     rgb = Image.fromarray(BLOCK_PALETTE[BLOCK_INDICES])
-    image = load_image(encoded(rgb, image_format, **options))
+    image = load_image(saved_as(rgb, image_format, **options))
     assert image.format == image_format
     assert image.rgb.shape == (32, 64, 3)
     error = np.abs(image.rgb.astype(int) - BLOCK_PALETTE[BLOCK_INDICES])
@@ -93,12 +93,12 @@ def test_sample_photo_loads_from_a_path_like_pillow_reads_it():
 
 def test_path_given_as_str(tmp_path):
     path = tmp_path / "blocks.png"
-    path.write_bytes(encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
+    path.write_bytes(saved_as(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
     np.testing.assert_array_equal(load_image(str(path)).rgb, BLOCK_PALETTE[BLOCK_INDICES])
 
 
 def test_arrays_are_read_only():
-    image = load_image(encoded(Image.new("RGBA", (3, 2), (1, 2, 3, 4)), "PNG"))
+    image = load_image(saved_as(Image.new("RGBA", (3, 2), (1, 2, 3, 4)), "PNG"))
     assert not image.rgb.flags.writeable
     assert not image.alpha.flags.writeable
 
@@ -108,13 +108,13 @@ def test_arrays_are_read_only():
 
 def test_black_and_white_mode_1():
     bits = np.array([[True, False, True], [False, False, True]])
-    image = load_image(encoded(Image.fromarray(bits), "PNG"))
+    image = load_image(saved_as(Image.fromarray(bits), "PNG"))
     np.testing.assert_array_equal(image.rgb, np.repeat(bits[:, :, None] * 255, 3, axis=2))
 
 
 def test_grey_mode_l():
     grey = np.arange(0, 240, 10, dtype=np.uint8).reshape(4, 6)
-    image = load_image(encoded(Image.fromarray(grey), "PNG"))
+    image = load_image(saved_as(Image.fromarray(grey), "PNG"))
     np.testing.assert_array_equal(image.rgb, np.stack([grey] * 3, axis=2))
     assert image.alpha is None
 
@@ -122,20 +122,20 @@ def test_grey_mode_l():
 def test_grey_with_alpha_mode_la():
     grey = np.full((2, 3), 90, dtype=np.uint8)
     alpha = np.array([[0, 127, 128], [200, 254, 255]], dtype=np.uint8)
-    image = load_image(encoded(Image.fromarray(np.stack([grey, alpha], axis=2), "LA"), "PNG"))
+    image = load_image(saved_as(Image.fromarray(np.stack([grey, alpha], axis=2), "LA"), "PNG"))
     np.testing.assert_array_equal(image.rgb, np.full((2, 3, 3), 90))
     np.testing.assert_array_equal(image.alpha, alpha)
 
 
 def test_palette_mode_p():
-    image = load_image(encoded(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
+    image = load_image(saved_as(palette_image(BLOCK_INDICES, BLOCK_PALETTE), "PNG"))
     np.testing.assert_array_equal(image.rgb, BLOCK_PALETTE[BLOCK_INDICES])
 
 
 @pytest.mark.parametrize("image_format", ["PNG", "GIF"])
 def test_palette_with_a_transparent_index(image_format):
     source = palette_image(BLOCK_INDICES, BLOCK_PALETTE)
-    image = load_image(encoded(source, image_format, transparency=2))
+    image = load_image(saved_as(source, image_format, transparency=2))
     transparent = BLOCK_INDICES == 2
     np.testing.assert_array_equal(image.alpha, np.where(transparent, 0, 255))
     np.testing.assert_array_equal(
@@ -145,19 +145,19 @@ def test_palette_with_a_transparent_index(image_format):
 
 def test_rgb_mode():
     rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
-    image = load_image(encoded(Image.fromarray(rgb), "PNG"))
+    image = load_image(saved_as(Image.fromarray(rgb), "PNG"))
     np.testing.assert_array_equal(image.rgb, rgb)
 
 
 def test_rgba_mode_keeps_alpha():
     rgba = np.random.default_rng(1).integers(0, 256, (5, 7, 4), dtype=np.uint8)
-    image = load_image(encoded(Image.fromarray(rgba), "PNG"))
+    image = load_image(saved_as(Image.fromarray(rgba), "PNG"))
     np.testing.assert_array_equal(image.rgb, rgba[:, :, :3])
     np.testing.assert_array_equal(image.alpha, rgba[:, :, 3])
 
 
 def test_fully_opaque_alpha_gives_none():
-    image = load_image(encoded(Image.new("RGBA", (4, 4), (10, 20, 30, 255)), "PNG"))
+    image = load_image(saved_as(Image.new("RGBA", (4, 4), (10, 20, 30, 255)), "PNG"))
     assert image.alpha is None
     np.testing.assert_array_equal(image.rgb, np.full((4, 4, 3), [10, 20, 30]))
 
@@ -165,7 +165,7 @@ def test_fully_opaque_alpha_gives_none():
 def test_one_slightly_transparent_pixel_keeps_alpha():
     rgba = np.full((3, 3, 4), 255, dtype=np.uint8)
     rgba[1, 2, 3] = 254
-    image = load_image(encoded(Image.fromarray(rgba), "PNG"))
+    image = load_image(saved_as(Image.fromarray(rgba), "PNG"))
     assert image.alpha is not None and image.alpha[1, 2] == 254
 
 
@@ -177,7 +177,7 @@ def test_cmyk_jpeg():
     for block, (ink, colour) in enumerate(inks.items()):
         cmyk[:, 16 * block : 16 * (block + 1)] = ink
         expected[:, 16 * block : 16 * (block + 1)] = colour
-    data = encoded(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95)
+    data = saved_as(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95)
     image = load_image(data)
     assert image.format == "JPEG"
     assert np.abs(image.rgb.astype(int) - expected).mean() < 5
@@ -187,14 +187,14 @@ def test_sixteen_bit_png_is_scaled_not_clipped():
     samples = np.array([[0, 255, 256, 32768, 65535]], dtype=np.uint16)
     source = Image.fromarray(samples)
     assert source.mode == "I;16"
-    image = load_image(encoded(source, "PNG"))
+    image = load_image(saved_as(source, "PNG"))
     np.testing.assert_array_equal(image.rgb[:, :, 0], [[0, 1, 1, 128, 255]])
     np.testing.assert_array_equal(image.rgb[:, :, 1], image.rgb[:, :, 2])
 
 
 def test_sixteen_bit_gradient_keeps_its_order():
     gradient = np.linspace(0, 65535, 1000).astype(np.uint16).reshape(1, -1)
-    grey = load_image(encoded(Image.fromarray(gradient), "PNG")).rgb[0, :, 0]
+    grey = load_image(saved_as(Image.fromarray(gradient), "PNG")).rgb[0, :, 0]
     assert np.all(np.diff(grey.astype(int)) >= 0)
     assert grey[0] == 0 and grey[-1] == 255
     assert len(np.unique(grey)) == 256  # clipping would have left a few values and many 255s
@@ -204,13 +204,13 @@ def test_32_bit_integer_mode_i_with_16_bit_values_is_scaled():
     samples = np.array([[0, 32768, 65535]], dtype=np.int32)
     source = Image.fromarray(samples)
     assert source.mode == "I"
-    image = load_image(encoded(source, "TIFF"))
+    image = load_image(saved_as(source, "TIFF"))
     np.testing.assert_array_equal(image.rgb[0, :, 0], [0, 128, 255])
 
 
 def test_32_bit_integer_mode_i_with_8_bit_values_is_kept():
     samples = np.array([[0, 17, 255]], dtype=np.int32)
-    image = load_image(encoded(Image.fromarray(samples), "TIFF"))
+    image = load_image(saved_as(Image.fromarray(samples), "TIFF"))
     np.testing.assert_array_equal(image.rgb[0, :, 0], [0, 17, 255])
 
 
@@ -224,13 +224,13 @@ def test_32_bit_integer_mode_i_with_8_bit_values_is_kept():
 def test_floating_point_mode_f(samples, expected):
     source = Image.fromarray(np.array([samples], dtype=np.float32))
     assert source.mode == "F"
-    image = load_image(encoded(source, "TIFF"))
+    image = load_image(saved_as(source, "TIFF"))
     np.testing.assert_array_equal(image.rgb[0, :, 0], expected)
 
 
 def test_broken_icc_profile_is_ignored():
     rgb = np.full((4, 4, 3), [10, 120, 250], dtype=np.uint8)
-    data = encoded(Image.fromarray(rgb), "PNG", icc_profile=b"not a colour profile")
+    data = saved_as(Image.fromarray(rgb), "PNG", icc_profile=b"not a colour profile")
     np.testing.assert_array_equal(load_image(data).rgb, rgb)
 
 
@@ -244,7 +244,7 @@ def test_exif_orientation_is_applied(orientation):
     stored[16:, 48:] = [0, 0, 255]
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = orientation
-    data = encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+    data = saved_as(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
     image = load_image(data)
     expected = UPRIGHT[orientation](stored)
     assert image.rgb.shape == expected.shape
@@ -354,7 +354,7 @@ def test_heic_header_declaring_huge_size_is_refused_before_decoding():
 def test_animation_gives_its_first_frame(image_format, options):
     colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     frames = [Image.new("RGB", (8, 6), colour) for colour in colours]
-    data = encoded(frames[0], image_format, save_all=True, append_images=frames[1:], **options)
+    data = saved_as(frames[0], image_format, save_all=True, append_images=frames[1:], **options)
     with Image.open(io.BytesIO(data)) as reference:
         assert getattr(reference, "n_frames", 1) == 3
     np.testing.assert_array_equal(load_image(data).rgb, np.full((6, 8, 3), colours[0]))
@@ -370,7 +370,7 @@ def test_animation_gives_its_first_frame(image_format, options):
 @pytest.mark.parametrize("kept", [0.10, 0.50, 0.99])
 def test_truncated_file_is_refused(image_format, options, kept):
     with Image.open(SAMPLES / "coffee.png") as photo:
-        data = encoded(photo.convert("RGB"), image_format, **options)
+        data = saved_as(photo.convert("RGB"), image_format, **options)
     message = refusal(data[: int(len(data) * kept)])
     assert "damaged or incomplete" in message
 
@@ -394,7 +394,7 @@ def test_non_image_is_refused(data):
 def test_images_in_other_formats_are_not_parsed(image_format):
     # Pillow reads all of these; the loader must not even try.
     assert "not an image this tool can read" in refusal(
-        encoded(Image.new("RGB", (8, 8)), image_format)
+        saved_as(Image.new("RGB", (8, 8)), image_format)
     )
 
 
@@ -427,7 +427,7 @@ def test_huge_header_is_refused_before_decoding(width, height):
 
 
 def test_pixel_limit_can_be_lowered():
-    data = encoded(Image.new("RGB", (10, 10)), "PNG")
+    data = saved_as(Image.new("RGB", (10, 10)), "PNG")
     assert "the limit is 99 pixels" in refusal(data, max_pixels=99)
     assert load_image(data, max_pixels=100).n_pixels == 100
 

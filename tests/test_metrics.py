@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
-from kmeans import metrics
+from kmeans import KMeansError, metrics
 from kmeans.metrics import mse, mse_of_colours, psnr, ssim
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
@@ -168,15 +168,15 @@ def test_psnr_of_identical_images_is_infinite(photo):
 @pytest.mark.parametrize("metric", [mse, psnr, ssim])
 def test_images_of_different_shapes_are_refused(metric):
     a = np.zeros((10, 10, 3), np.uint8)
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(KMeansError, match="differ in shape"):
         metric(a, a[:, :9])
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(KMeansError, match="differ in shape"):
         metric(a, a[:, :, 0])
 
 
 @pytest.mark.parametrize("metric", [mse, psnr, ssim])
 def test_empty_or_one_dimensional_input_is_refused(metric):
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(KMeansError, match="non-empty"):
         metric(np.zeros((0, 4), np.uint8), np.zeros((0, 4), np.uint8))
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(KMeansError, match="non-empty"):
         metric(np.zeros(4, np.uint8), np.zeros(4, np.uint8))

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from kmeans import metrics
-from kmeans.metrics import (
+from kmeans import KMeansError, metrics, perceptual
+from kmeans.oklab import linear_to_oklab, srgb_to_oklab
+from kmeans.perceptual import (
     HUE_STEP_DEGREES,
     HUE_WINDOW_DEGREES,
     HUE_WINDOWS,
@@ -22,7 +23,6 @@ from kmeans.metrics import (
     perceptual_error,
     perceptual_error_of_colours,
 )
-from kmeans.oklab import linear_to_oklab, srgb_to_oklab
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
 
 #: The standard (IEC 61966-2-1) matrix from CIE XYZ (D65) to linear sRGB.
@@ -176,7 +176,7 @@ def test_delta_e_of_labels_matches_definition(photo):
 
 def test_delta_e_of_labels_refuses_a_label_past_the_palette():
     planes = np.zeros((3, 1, 2), dtype=np.float32)
-    with pytest.raises(ValueError, match="palette"):
+    with pytest.raises(KMeansError, match="palette"):
         delta_e_ok_of_labels(planes, np.zeros((2, 3)), np.array([[0, 2]], dtype=np.uint8))
 
 
@@ -351,7 +351,7 @@ def test_lost_hue_matches_window_masks_on_random_vivid_colours():
 def test_vivid_hue_windows_match_window_masks_on_random_colours():
     rng = np.random.default_rng(6)
     lab = srgb_to_oklab(rng.integers(0, 256, (5000, 3), dtype=np.uint8))
-    masks = metrics.vivid_hue_windows(lab)
+    masks = perceptual.vivid_hue_windows(lab)
     assert masks.shape == (HUE_WINDOWS, 5000)
     np.testing.assert_array_equal(masks, np.array(reference_window_masks(lab)))
 
@@ -408,20 +408,20 @@ def test_wholly_transparent_image_scores_zero():
 
 def test_bad_shapes_are_refused():
     rgb = np.zeros((4, 5, 3), np.uint8)
-    with pytest.raises(ValueError, match="RGB"):
+    with pytest.raises(KMeansError, match="RGB"):
         perceptual_error(rgb[..., 0], rgb[..., 0])
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(KMeansError, match="differ in shape"):
         delta_e_ok(rgb, rgb[:3])
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(KMeansError, match="alpha"):
         perceptual_error(rgb, rgb, np.zeros((4, 4), np.uint8))
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(KMeansError, match="alpha"):
         perceptual_error(rgb, rgb, np.zeros((4, 5), np.float64))
     colours = np.zeros((3, 3), np.uint8)
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(KMeansError, match="weights"):
         perceptual_error_of_colours(colours, colours, np.ones(2))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(KMeansError, match="non-negative"):
         perceptual_error_of_colours(colours, colours, np.array([1.0, -1.0, 1.0]))
-    with pytest.raises(ValueError, match="colour lists"):
+    with pytest.raises(KMeansError, match="colour lists"):
         perceptual_error_of_colours(colours, colours[:2], np.ones(3))
 
 
@@ -430,6 +430,6 @@ def test_oklab_of_one_colour_is_bit_identical_to_oklab_among_many():
     # let that through, a p99 recomputed for a lone pixel could differ from the map's value.
     rng = np.random.default_rng(7)
     colours = rng.integers(0, 256, (300, 3), dtype=np.uint8)
-    together = metrics._oklab_of(colours)
-    alone = np.concatenate([metrics._oklab_of(colours[i : i + 1]) for i in range(300)])
+    together = perceptual._oklab_of(colours)
+    alone = np.concatenate([perceptual._oklab_of(colours[i : i + 1]) for i in range(300)])
     assert np.array_equal(alone, together)

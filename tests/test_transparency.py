@@ -217,7 +217,7 @@ def test_opaque_rgba_is_the_rgb_path():
     from_rgb, from_rgba = quantize(rgb, 12), quantize(rgba, 12)
     for result in (from_rgb, from_rgba):
         assert result.palette_alpha is None and result.image_alpha is None
-        assert result.colours.colours.shape[1] == 3
+        assert result.colour_counts.colours.shape[1] == 3
     np.testing.assert_array_equal(from_rgb.palette, from_rgba.palette)
     np.testing.assert_array_equal(from_rgb.labels, from_rgba.labels)
     rgb_png, rgba_png = compress(png_of(rgba), 12), compress(png_of(rgba[:, :, :3].copy()), 12)

@@ -1,4 +1,4 @@
-"""Locked colours: centroids K-Means never moves, while the others follow textbook Lloyd.
+"""Fixed colours: centroids K-Means never moves, while the others follow textbook Lloyd.
 
 The oracle is a brute-force Lloyd written here over every pixel: assign each pixel to its
 nearest centroid, move every centroid that is not fixed to its pixels' mean, and put the fixed
@@ -65,35 +65,35 @@ def test_fixed_indices_out_of_range_are_refused(bad):
 
 
 @pytest.mark.parametrize("space", ["rgb", "oklab"])
-def test_a_kept_colour_is_in_the_palette_exactly(space):
+def test_a_fixed_colour_is_in_the_palette_exactly(space):
     rgb = sample_rgb("coffee.png")
     brand = (255, 0, 128)  # a colour the photo barely has
-    result = kmeans.quantize(rgb, 8, keep_colours=[brand], space=space)
+    result = kmeans.quantize(rgb, 8, fixed_colours=[brand], space=space)
     assert tuple(result.palette[0]) == brand
     assert len({tuple(c) for c in result.palette}) == 8
 
 
-def test_keeping_a_colour_redraws_the_pixels_nearest_it_with_it():
+def test_a_fixed_colour_redraws_the_pixels_nearest_it():
     rgb = sample_rgb("chelsea.png")
-    kept = (200, 200, 200)
-    result = kmeans.quantize(rgb, 4, keep_colours=[kept])
+    fixed = (200, 200, 200)
+    result = kmeans.quantize(rgb, 4, fixed_colours=[fixed])
     centroids = result.kmeans.centroids
     distances = ((rgb.astype(float)[:, :, None, :] - centroids[None, None]) ** 2).sum(-1)
-    nearest_is_kept = np.argmin(distances, axis=2) == 0
-    assert (result.image[nearest_is_kept] == kept).all()
+    nearest_is_fixed = np.argmin(distances, axis=2) == 0
+    assert (result.image[nearest_is_fixed] == fixed).all()
 
 
-def test_more_kept_colours_than_k_is_refused_in_one_sentence():
-    with pytest.raises(kmeans.KMeansError, match="3 colours cannot be kept with only K = 2"):
+def test_more_fixed_colours_than_k_is_refused_in_one_sentence():
+    with pytest.raises(kmeans.KMeansError, match="3 colours cannot all be fixed with only K = 2"):
         kmeans.quantize(
-            sample_rgb("chelsea.png"), 2, keep_colours=[(0, 0, 0), (1, 1, 1), (2, 2, 2)]
+            sample_rgb("chelsea.png"), 2, fixed_colours=[(0, 0, 0), (1, 1, 1), (2, 2, 2)]
         )
 
 
-def test_the_command_line_keeps_a_hex_colour(tmp_path, capsys):
+def test_the_command_line_fixes_a_hex_colour(tmp_path, capsys):
     source = tmp_path / "coffee.png"
     Image.fromarray(sample_rgb("coffee.png")).save(source)
-    assert main([str(source), "-k", "6", "--keep", "#ff0000", "--keep", "0f0", "-q"]) == 0
+    assert main([str(source), "-k", "6", "--fixed", "#ff0000", "--fixed", "0f0", "-q"]) == 0
     with Image.open(tmp_path / "coffee-k6.png") as written:
         palette = np.array(written.getpalette(), dtype=np.uint8).reshape(-1, 3)
     colours = {tuple(int(v) for v in c) for c in palette}
@@ -105,6 +105,6 @@ def test_a_badly_written_colour_is_a_usage_error(tmp_path, capsys):
     source = tmp_path / "coffee.png"
     Image.fromarray(sample_rgb("coffee.png")).save(source)
     with pytest.raises(SystemExit) as exited:
-        main([str(source), "-k", "6", "--keep", "reddish"])
+        main([str(source), "-k", "6", "--fixed", "reddish"])
     assert exited.value.code == 2
     assert "like #ff0000" in capsys.readouterr().err

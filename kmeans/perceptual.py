@@ -1,0 +1,449 @@
+"""How far a quantised image is from the original as the eye sees it: ΔE in Oklab, and lost hue.
+
+MSE and SSIM (:mod:`kmeans.metrics`) weigh every channel alike, but the eye does not. These
+measures compare colours in Oklab (see :mod:`kmeans.oklab`), where distance follows what the eye
+sees:
+
+* **ΔE_OK** of a pixel is 100 × the Euclidean distance between the two colours in Oklab; 2 is
+  just noticeable (:data:`kmeans.closeness.JUST_NOTICEABLE`). The summary is its mean and its
+  99th percentile over the pixels.
+* **Lost hue** is the worst-served vivid colour family: among the original's vivid pixels
+  (chroma ≥ ``VIVID_CHROMA``), grouped into overlapping hue windows, the largest mean ΔE_OK. A
+  small red flower painted green barely moves the mean, but its hue window shows it.
+
+Like the metrics, they read images in strips of rows (``kmeans.metrics.STRIP_PIXELS`` values at
+a time), so memory stays bounded whatever the image size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeans.errors import KMeansError
+from kmeans.metrics import check_images, strips
+from kmeans.oklab import srgb_to_oklab
+
+#: ΔE_OK is this many times the Oklab distance, so that 2 is a just-noticeable difference.
+DELTA_E_SCALE = 100.0
+#: The high percentile of ΔE_OK reported beside the mean.
+DELTA_E_PERCENTILE = 99
+#: Oklab chroma √(a² + b²) from which a colour counts as vivid (greys have 0, sRGB red 0.26).
+VIVID_CHROMA = 0.08
+#: Width of one hue window, in degrees.
+HUE_WINDOW_DEGREES = 30
+#: Step between the starts of consecutive hue windows, in degrees: half a window, so they overlap.
+HUE_STEP_DEGREES = 15
+#: Number of hue windows around the circle; every hue falls in exactly two of them.
+HUE_WINDOWS = 360 // HUE_STEP_DEGREES
+#: Share of the image's pixels (of its alpha weight, with transparency) that a hue window needs
+#: before it can be the lost hue, so that a few stray pixels cannot decide it.
+MIN_HUE_SHARE = 0.0005
+
+# Non-negative float32 values sort like their bit patterns read as integers; the exponent and
+# the top three mantissa bits (bits >> 20) give 8 steps an octave, and this offset maps the range
+# 2⁻²³ … 512 of ΔE_OK (whose largest value, black against white, is 100) onto one byte.
+_CODE_SHIFT = 20
+_CODE_OFFSET = (127 - 23) << (23 - _CODE_SHIFT)
+
+
+@dataclass(frozen=True)
+class PerceptualError:
+    """How far a reconstruction is from the original, as the eye sees it, in ΔE_OK units.
+
+    Attributes
+    ----------
+    delta_e : float
+        Mean ΔE_OK over the pixels (2 is just noticeable).
+    delta_e_p99 : float
+        99th percentile of ΔE_OK over the pixels, as defined in
+        :func:`perceptual_error_of_colours`: the error the worst 1% of pixels reach.
+    lost_hue : float
+        Mean ΔE_OK of the worst-served vivid hue window, or 0 when nothing is vivid.
+    """
+
+    delta_e: float
+    delta_e_p99: float
+    lost_hue: float
+
+
+def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
+    """Per-pixel ΔE_OK: ``100 · ‖Oklab(original) − Oklab(reconstructed)‖``, an (H, W) float32 map.
+
+    Each colour goes sRGB → linear light → Oklab (:mod:`kmeans.oklab`, Ottosson 2020), and ΔE_OK
+    is 100 times the Euclidean distance ``√(ΔL² + Δa² + Δb²)`` there. The map is filled in strips
+    of rows, so besides the map itself only a few MB are used, whatever the image size.
+
+    Parameters
+    ----------
+    original, reconstructed : np.ndarray
+        (H, W, 3) sRGB images in 0–255, uint8 (read through a lookup table) or float.
+
+    Returns
+    -------
+    np.ndarray
+        (H, W) float32 ΔE_OK of every pixel, ready to draw as an error heatmap.
+
+    Examples
+    --------
+    Oklab lightness runs from 0 (black) to 1 (white), so black against white is 100:
+
+    >>> black, white = np.zeros((1, 2, 3), np.uint8), np.full((1, 2, 3), 255, np.uint8)
+    >>> delta_e_ok(black, white).round(2).tolist()
+    [[100.0, 100.0]]
+    >>> delta_e_ok(white, white).tolist()
+    [[0.0, 0.0]]
+    """
+    original, reconstructed = _check_colour_images(original, reconstructed)
+    height, width = original.shape[:2]
+    out = np.empty((height, width), np.float32)
+    for top, rows in strips(height, width * 3):
+        delta_e, _ = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3),
+            reconstructed[top : top + rows].reshape(-1, 3),
+        )
+        out[top : top + rows] = delta_e.reshape(rows, width)
+    return out
+
+
+def delta_e_ok_of_labels(
+    original: np.ndarray, palette: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """ΔE_OK of a redrawing given by palette labels, ``100 · ‖original − palette[labels]‖``.
+
+    For a caller that already holds the Oklab values. ``original`` is (3, ...) Oklab planes
+    (L, a, b), ``palette`` is the (K, 3) Oklab colours and ``labels`` (...) picks one per pixel.
+    Only K colours need converting instead of every pixel, and the sum is taken a plane at a
+    time, so no (..., 3) array of looked-up colours is built.
+
+    >>> planes = np.array([[0.5], [0.0], [0.0]])
+    >>> delta_e_ok_of_labels(planes, np.array([[0.5, 0.03, 0.04], [0.5, 0, 0]]), np.array([0]))
+    array([5.], dtype=float32)
+    """
+    palette = np.asarray(palette, dtype=np.float32)
+    labels = np.asarray(labels)
+    if labels.size and not 0 <= labels.min() <= labels.max() < len(palette):
+        raise KMeansError(f"Every label must pick one of the {len(palette)} palette colours.")
+    total = np.zeros(labels.shape, dtype=np.float32)
+    term = np.empty(labels.shape, dtype=np.float32)
+    for plane, channel in zip(original, palette.T, strict=True):
+        # Checked above, so "clip" never clips: it only skips NumPy's own check per pixel.
+        np.take(channel, labels, out=term, mode="clip")
+        np.subtract(plane, term, out=term)
+        np.multiply(term, term, out=term)
+        total += term
+    np.sqrt(total, out=total)
+    total *= DELTA_E_SCALE
+    return total
+
+
+def perceptual_error(
+    original: np.ndarray, reconstructed: np.ndarray, alpha: np.ndarray | None = None
+) -> PerceptualError:
+    """Mean ΔE_OK, its 99th percentile and the lost hue of a reconstruction, pixel by pixel.
+
+    The same three numbers as :func:`perceptual_error_of_colours` with every pixel as one colour
+    of weight 1 (or alpha/255), so ``delta_e_p99`` equals
+    ``np.percentile(delta_e_ok(original, reconstructed), 99, method="inverted_cdf")`` exactly.
+
+    Memory stays bounded: the image is read in strips of rows, twice. The first pass sums the
+    mean and the hue windows and keeps one byte per pixel, a coarse code that never decreases as
+    ΔE_OK grows, with the weight of each code; that tells which code holds the 99th percentile.
+    The second pass recomputes ΔE_OK only for the pixels with that code and picks the exact value.
+
+    Parameters
+    ----------
+    original, reconstructed : np.ndarray
+        (H, W, 3) sRGB images in 0–255, uint8 or float.
+    alpha : np.ndarray or None
+        (H, W) uint8 opacity of the original. When given, every pixel counts with weight
+        alpha/255 in the mean, the percentile and the hue windows (including the
+        ``MIN_HUE_SHARE`` of the total weight a window needs), so fully transparent pixels,
+        whose colour nobody sees, do not count at all. A wholly transparent image scores 0.
+
+    Returns
+    -------
+    PerceptualError
+
+    Examples
+    --------
+    Grey has no hue, so nothing is vivid and no hue is lost:
+
+    >>> grey = np.full((4, 4, 3), 128, np.uint8)
+    >>> perceptual_error(grey, grey + 10).lost_hue
+    0.0
+
+    A red pixel painted green among 15 grey ones: it is more than 1% of the pixels, so it is the
+    99th percentile, and it is alone in its hue windows.
+
+    >>> original = grey.copy()
+    >>> original[0, 0] = (255, 0, 0)
+    >>> changed = original.copy()
+    >>> changed[0, 0] = (0, 255, 0)
+    >>> error = perceptual_error(original, changed)
+    >>> round(error.delta_e, 2), round(error.delta_e_p99, 2), round(error.lost_hue, 2)
+    (3.25, 51.98, 51.98)
+    """
+    original, reconstructed = _check_colour_images(original, reconstructed)
+    height, width = original.shape[:2]
+    alpha = _check_alpha(alpha, (height, width))
+    codes = np.empty(height * width, np.uint8)
+    code_weights = np.zeros(256)
+    total, delta_e_sum, hue_sums = 0.0, 0.0, np.zeros((2, HUE_WINDOWS))
+    for top, rows in strips(height, width * 3):
+        weights = None if alpha is None else alpha[top : top + rows].reshape(-1)
+        delta_e, lab = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3),
+            reconstructed[top : top + rows].reshape(-1, 3),
+        )
+        total += delta_e.size if weights is None else float(weights.sum(dtype=np.int64))
+        # float32 sums would drift on millions of pixels: accumulate in float64.
+        wide = delta_e.astype(np.float64)
+        delta_e_sum += float(wide.sum() if weights is None else np.dot(wide, weights))
+        hue_sums += _hue_sums(delta_e, lab, weights)
+        strip_codes = _coarse_code(delta_e)
+        codes[top * width : (top + rows) * width] = strip_codes
+        code_weights += np.bincount(strip_codes, weights=weights, minlength=256)
+    if total == 0:
+        return PerceptualError(0.0, 0.0, 0.0)
+    p99 = _percentile_within_code(original, reconstructed, alpha, codes, code_weights, total)
+    return _summary(total, delta_e_sum, hue_sums, p99)
+
+
+def perceptual_error_of_colours(
+    colours: np.ndarray, reconstructed_colours: np.ndarray, weights: np.ndarray
+) -> PerceptualError:
+    """Mean ΔE_OK, its 99th percentile and the lost hue, from distinct colours and their counts.
+
+    A quantised image is ``palette[labels]``: each distinct original colour is always replaced
+    by the same palette colour, so one distinct colour weighted by its pixel count stands for
+    all its pixels, and the weighted numbers below equal the per-pixel ones of
+    :func:`perceptual_error` (the percentile exactly, the means to rounding), at a fraction of
+    the cost.
+
+    With ΔEᵢ the ΔE_OK of colour i (see :func:`delta_e_ok`) and wᵢ its weight, W = Σwᵢ:
+
+    * ``delta_e = Σ wᵢ·ΔEᵢ / W``.
+    * ``delta_e_p99`` is the smallest ΔEᵢ such that the colours with ΔE ≤ ΔEᵢ weigh at least
+      0.99·W (the "inverted CDF" percentile). With unit weights it is exactly
+      ``np.percentile(values, 99, method="inverted_cdf")``; with weights, it is what the same
+      call with ``weights=`` gives (which compares cumulative weight / W with 0.99 instead, so
+      the two could differ only where that comparison is a tie to the last bit).
+    * ``lost_hue``: the colours with Oklab chroma √(a² + b²) ≥ ``VIVID_CHROMA`` are vivid. Their
+      hue atan2(b, a) places them in two of ``HUE_WINDOWS`` windows ``HUE_WINDOW_DEGREES`` wide,
+      one starting every ``HUE_STEP_DEGREES`` (see :func:`hue_windows`). Of the windows whose
+      weight is at least ``MIN_HUE_SHARE``·W, the lost hue is the largest weighted mean ΔE_OK;
+      0 when there is none.
+
+    Parameters
+    ----------
+    colours : np.ndarray
+        (U, 3) distinct sRGB colours of the original, 0–255, normally uint8.
+    reconstructed_colours : np.ndarray
+        (U, 3) what each colour became, uint8 or float (a palette of float centroids is fine).
+    weights : np.ndarray
+        (U,) non-negative weight of each colour, normally its pixel count.
+
+    Returns
+    -------
+    PerceptualError
+
+    Examples
+    --------
+    99 pixels of grey kept exactly and one of red turned green:
+
+    >>> colours = np.array([[128, 128, 128], [255, 0, 0]], np.uint8)
+    >>> became = np.array([[128, 128, 128], [0, 255, 0]], np.uint8)
+    >>> error = perceptual_error_of_colours(colours, became, np.array([99, 1]))
+    >>> round(error.delta_e, 4), error.delta_e_p99, round(error.lost_hue, 2)
+    (0.5198, 0.0, 51.98)
+
+    One more red pixel pushes it past the top 1%, into the 99th percentile:
+
+    >>> round(perceptual_error_of_colours(colours, became, np.array([98, 2])).delta_e_p99, 2)
+    51.98
+    """
+    colours, reconstructed_colours, weights = _check_colours(
+        colours, reconstructed_colours, weights
+    )
+    delta_e, lab = _delta_e_of_colours(colours, reconstructed_colours)
+    total = float(weights.sum())
+    if total == 0:
+        return PerceptualError(0.0, 0.0, 0.0)
+    order = np.argsort(delta_e, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    p99 = float(delta_e[order[_rank_index(cumulative, total)]])
+    return _summary(total, float(np.dot(delta_e, weights)), _hue_sums(delta_e, lab, weights), p99)
+
+
+def hue_windows(hue_degrees: np.ndarray) -> np.ndarray:
+    """The two hue windows each hue falls in, as (N, 2) window numbers.
+
+    Window j covers hues from ``j · HUE_STEP_DEGREES`` up to, but not including,
+    ``j · HUE_STEP_DEGREES + HUE_WINDOW_DEGREES`` (mod 360). Consecutive windows overlap by half,
+    so a hue is in the window that starts in the same 15° step and in the one before it.
+
+    >>> hue_windows(np.array([0.0, 14.9, 15.0, 359.0, -90.0])).tolist()
+    [[23, 0], [23, 0], [0, 1], [22, 23], [17, 18]]
+    """
+    step = _hue_step(np.asarray(hue_degrees, dtype=np.float64))
+    return np.stack([(step - 1) % HUE_WINDOWS, step], axis=-1)
+
+
+def vivid_hue_windows(lab: np.ndarray) -> np.ndarray:
+    """Which colours each hue window holds: the families whose mean ΔE_OK the lost hue compares.
+
+    A (HUE_WINDOWS, N) boolean mask over (N, 3) Oklab colours: row j is True for the vivid
+    colours (chroma ≥ ``VIVID_CHROMA``) whose hue is in window j (see :func:`hue_windows`).
+
+    >>> red, grey = [0.628, 0.225, 0.126], [0.6, 0.0, 0.0]  # red's hue is 29.2°
+    >>> np.flatnonzero(vivid_hue_windows(np.array([red, grey]))[:, 0]).tolist()
+    [0, 1]
+    >>> vivid_hue_windows(np.array([red, grey]))[:, 1].any()
+    np.False_
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    vivid = _is_vivid(lab)
+    windows = hue_windows(np.degrees(np.arctan2(lab[:, 2], lab[:, 1])))
+    masks = np.zeros((HUE_WINDOWS, len(lab)), dtype=bool)
+    columns = np.arange(len(lab))
+    masks[windows[:, 0], columns] = vivid  # a hue's two windows differ, so nothing is overwritten
+    masks[windows[:, 1], columns] = vivid
+    return masks
+
+
+def _is_vivid(lab: np.ndarray) -> np.ndarray:
+    """Whether each Oklab colour's chroma √(a² + b²) reaches ``VIVID_CHROMA``."""
+    return np.sqrt(np.square(lab[:, 1]) + np.square(lab[:, 2])) >= VIVID_CHROMA
+
+
+def _hue_step(hue_degrees: np.ndarray) -> np.ndarray:
+    """Which HUE_STEP_DEGREES step of the circle each hue falls in, 0 … HUE_WINDOWS − 1."""
+    # % 360 can round a tiny negative angle up to 360.0 itself, hence the final % HUE_WINDOWS.
+    return (np.floor(hue_degrees % 360 / HUE_STEP_DEGREES).astype(np.intp)) % HUE_WINDOWS
+
+
+def _oklab_of(rgb: np.ndarray) -> np.ndarray:
+    """Oklab of (N, 3) sRGB colours, the same to the last bit whatever N is."""
+    if len(rgb) == 1:
+        # A single row may go to another inner loop whose last bit can differ; doubling it keeps
+        # each colour's Oklab identical on every path, so per-pixel and per-colour results agree.
+        return srgb_to_oklab(np.repeat(rgb, 2, axis=0))[:1]
+    return srgb_to_oklab(rgb)
+
+
+def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(N,) float32 ΔE_OK between two (N, 3) lists of colours, and the originals' Oklab."""
+    lab = _oklab_of(original)
+    squared = np.square(lab - _oklab_of(reconstructed))
+    distance = np.sqrt(squared[:, 0] + squared[:, 1] + squared[:, 2])
+    return (DELTA_E_SCALE * distance).astype(np.float32), lab
+
+
+def _hue_sums(delta_e: np.ndarray, lab: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(2, HUE_WINDOWS): weight, and weighted ΔE_OK sum, of the vivid colours in each hue step."""
+    vivid = _is_vivid(lab)
+    steps = _hue_step(np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])))
+    vivid_weights = None if weights is None else weights[vivid]
+    vivid_delta_e = delta_e[vivid].astype(np.float64)
+    weighted_delta_e = vivid_delta_e if weights is None else vivid_delta_e * vivid_weights
+    return np.stack(
+        [
+            np.bincount(steps, weights=vivid_weights, minlength=HUE_WINDOWS),
+            np.bincount(steps, weights=weighted_delta_e, minlength=HUE_WINDOWS),
+        ]
+    )
+
+
+def _summary(total: float, delta_e_sum: float, hue_sums: np.ndarray, p99: float) -> PerceptualError:
+    """The result from the total weight, the weighted ΔE_OK sum, hue-step sums and the p99."""
+    # Window j is hue steps j and j + 1.
+    window_weight, window_delta_e = hue_sums + np.roll(hue_sums, -1, axis=1)
+    counted = (window_weight >= MIN_HUE_SHARE * total) & (window_weight > 0)
+    lost_hue = float(np.max(window_delta_e[counted] / window_weight[counted], initial=0.0))
+    return PerceptualError(delta_e_sum / total, p99, lost_hue)
+
+
+def _rank_index(cumulative: np.ndarray, total: float) -> int:
+    """First index where the cumulative weight reaches DELTA_E_PERCENTILE % of the total.
+
+    ``total · 0.99`` is the product NumPy forms for ``n`` values, so with unit weights this is
+    exactly the index ``np.percentile(..., method="inverted_cdf")`` takes.
+    """
+    rank = total * (DELTA_E_PERCENTILE / 100)
+    return min(int(np.searchsorted(cumulative, rank, side="left")), len(cumulative) - 1)
+
+
+def _coarse_code(delta_e: np.ndarray) -> np.ndarray:
+    """One byte per float32 ΔE_OK that never decreases as ΔE_OK grows (8 steps an octave)."""
+    bits = delta_e.view(np.uint32) >> _CODE_SHIFT
+    return (np.clip(bits, _CODE_OFFSET, _CODE_OFFSET + 255) - _CODE_OFFSET).astype(np.uint8)
+
+
+def _percentile_within_code(
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    alpha: np.ndarray | None,
+    codes: np.ndarray,
+    code_weights: np.ndarray,
+    total: float,
+) -> float:
+    """The exact 99th percentile, recomputing ΔE_OK only for pixels with the code that holds it."""
+    code_cumulative = np.cumsum(code_weights)
+    code = _rank_index(code_cumulative, total)
+    weight_below = code_cumulative[code - 1] if code else 0.0
+    width = original.shape[1]
+    values, weights = [], []
+    for top, rows in strips(original.shape[0], width * 3):
+        chosen = codes[top * width : (top + rows) * width] == code
+        if not chosen.any():
+            continue
+        delta_e, _ = _delta_e_of_colours(
+            original[top : top + rows].reshape(-1, 3)[chosen],
+            reconstructed[top : top + rows].reshape(-1, 3)[chosen],
+        )
+        values.append(delta_e)
+        weights.append(
+            np.ones(delta_e.size) if alpha is None else alpha[top : top + rows].reshape(-1)[chosen]
+        )
+    values, weights = np.concatenate(values), np.concatenate(weights)
+    order = np.argsort(values, kind="stable")
+    # Weights are whole numbers (counts or alpha bytes), so these sums are exact.
+    cumulative = weight_below + np.cumsum(weights[order], dtype=np.float64)
+    return float(values[order[_rank_index(cumulative, total)]])
+
+
+def _check_colour_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+    original, reconstructed = check_images(original, reconstructed)
+    if original.ndim != 3 or original.shape[2] != 3:
+        raise KMeansError(f"Expected (H, W, 3) RGB images, got shape {original.shape}.")
+    return original, reconstructed
+
+
+def _check_alpha(alpha: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    if alpha is None:
+        return None
+    alpha = np.asarray(alpha)
+    if alpha.shape != shape or alpha.dtype != np.uint8:
+        raise KMeansError(
+            f"Expected alpha as a {shape} uint8 array, got {alpha.dtype} of shape {alpha.shape}."
+        )
+    return alpha
+
+
+def _check_colours(
+    colours: np.ndarray, reconstructed: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    colours, reconstructed = np.asarray(colours), np.asarray(reconstructed)
+    weights = np.asarray(weights, dtype=np.float64)
+    if colours.ndim != 2 or colours.shape[1] != 3 or colours.shape != reconstructed.shape:
+        raise KMeansError(
+            f"Expected two (U, 3) colour lists, got shapes {colours.shape} and "
+            f"{reconstructed.shape}."
+        )
+    if weights.shape != colours.shape[:1]:
+        raise KMeansError(f"Expected {len(colours)} weights, got shape {weights.shape}.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise KMeansError("Weights must be finite and non-negative.")
+    return colours, reconstructed, weights
