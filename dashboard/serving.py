@@ -173,35 +173,37 @@ def nginx_executable() -> Path | None:
     return Path(found) if found else None
 
 
-def start_nginx(site: str, prefix: Path, log: IO[bytes]) -> subprocess.Popen:
-    """nginx in the foreground serving ``site``, with every file it writes under ``prefix``.
+def nginx_config(site: str, prefix: Path) -> Path:
+    """A main nginx.conf around ``site`` that keeps every file nginx writes under ``prefix``.
 
-    Its access log is ``prefix/access.log`` when ``site`` says so, and the bodies it would
-    spool to disk go to ``prefix/client_body`` and ``prefix/proxy``, so a test can see them.
+    It stays in the foreground (``daemon off``), logs errors to ``prefix/error.log`` and keeps
+    request and response bodies it would spool to disk in ``prefix/client_body`` and
+    ``prefix/proxy``; ``site`` is included as Debian's nginx.conf includes conf.d.
     """
-    executable = nginx_executable()
-    if executable is None:
-        raise RuntimeError("nginx is not installed: apt-get install -y nginx")
     prefix.mkdir(parents=True, exist_ok=True)
     (prefix / "site.conf").write_text(site)
-    temp_paths = "\n".join(
-        f"    {kind}_temp_path {prefix / name};"
-        for kind, name in [
-            ("client_body", "client_body"),
-            ("proxy", "proxy"),
-            ("fastcgi", "fastcgi"),
-            ("uwsgi", "uwsgi"),
-            ("scgi", "scgi"),
-        ]
+    temp_paths = "".join(
+        f"    {kind}_temp_path {prefix / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    (prefix / "nginx.conf").write_text(
+    config = prefix / "nginx.conf"
+    config.write_text(
         f"daemon off;\nworker_processes 1;\npid {prefix / 'nginx.pid'};\n"
         f"error_log {prefix / 'error.log'} info;\n"
         "events { worker_connections 512; }\n"
-        f"http {{\n{temp_paths}\n    include {prefix / 'site.conf'};\n}}\n"
+        f"http {{\n{temp_paths}    include {prefix / 'site.conf'};\n}}\n"
     )
+    return config
+
+
+def start_nginx(site: str, prefix: Path, log: IO[bytes]) -> subprocess.Popen:
+    """nginx serving ``site`` in the foreground, every file it writes under ``prefix``."""
+    executable = nginx_executable()
+    if executable is None:
+        raise RuntimeError("nginx is not installed: apt-get install -y nginx")
+    config = nginx_config(site, prefix)
     return subprocess.Popen(
-        [str(executable), "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
+        [str(executable), "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
