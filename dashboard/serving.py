@@ -12,6 +12,7 @@ server's own replicas.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import re
 import shutil
@@ -178,7 +179,9 @@ def nginx_config(site: str, prefix: Path) -> Path:
 
     It stays in the foreground (``daemon off``), logs errors to ``prefix/error.log`` and keeps
     request and response bodies it would spool to disk in ``prefix/client_body`` and
-    ``prefix/proxy``; ``site`` is included as Debian's nginx.conf includes conf.d.
+    ``prefix/proxy``; ``site`` is included as Debian's nginx.conf includes conf.d. Its workers
+    run as the user who starts it (root would otherwise hand them to ``nobody``), so they can
+    write there.
     """
     prefix.mkdir(parents=True, exist_ok=True)
     (prefix / "site.conf").write_text(site)
@@ -188,7 +191,8 @@ def nginx_config(site: str, prefix: Path) -> Path:
     )
     config = prefix / "nginx.conf"
     config.write_text(
-        f"daemon off;\nworker_processes 1;\npid {prefix / 'nginx.pid'};\n"
+        f"daemon off;\nuser {getpass.getuser()};\nworker_processes 1;\n"
+        f"pid {prefix / 'nginx.pid'};\n"
         f"error_log {prefix / 'error.log'} info;\n"
         "events { worker_connections 512; }\n"
         f"http {{\n{temp_paths}    include {prefix / 'site.conf'};\n}}\n"
