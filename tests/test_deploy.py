@@ -11,8 +11,13 @@ class opens a school's server. nginx's access log names the replica that answere
 request, and each visitor's browser is told apart there by its user agent. The last test
 kills the replica a visitor is on while their photo is being worked on.
 
-nginx, curl and systemd-analyze are installed by CI; without them these tests are skipped,
-unless KMEANS_REQUIRE_BROWSER=1 makes them required.
+A container: ``deploy/Containerfile`` built with podman and serving the page to Chromium. No
+container registry answers here, so its Debian 12 base is made with debootstrap from Debian's
+own packages, and pip installs the same pinned wheels from a folder the host's pip downloaded.
+It takes minutes, so it runs only with KMEANS_CONTAINER_TEST=1 (CI sets it).
+
+nginx, curl, systemd-analyze, podman, runc and debootstrap are installed by CI; without them
+these tests are skipped, unless KMEANS_REQUIRE_BROWSER=1 makes them required.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,3 +420,103 @@ def test_a_replica_killed_mid_run_tells_the_visitor_and_a_retry_works(
     assert after
     assert {r.answered_by for r in after} == {proxy.address(survivor)}
     assert 403 not in {r.status for r in proxy.requests("visitor-c")}  # no XSRF refusal
+
+
+# ------------------------------------------------------------------ the container
+
+IMAGE = "localhost/kmeans-quantiser-test"
+DEBIAN_BASE = "localhost/kmeans-debian-minbase:bookworm"
+
+
+def container_limits() -> list[str]:
+    """podman's options for this machine: runc (crun refuses its mix of cgroup versions), and
+    limits a container here may set: this process's own open files, fewer processes."""
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return [
+        "--runtime",
+        "runc",
+        "--ulimit",
+        f"nofile={nofile[0]}:{nofile[1]}",
+        "--ulimit",
+        "nproc=4096:4096",
+    ]
+
+
+def debian_base(podman: str, workdir: Path) -> str:
+    """Debian 12's minimal system as a local image, made from Debian's packages, once."""
+    if subprocess.run([podman, "image", "exists", DEBIAN_BASE]).returncode != 0:
+        debootstrap = required_tool("debootstrap")
+        root = workdir / "rootfs"
+        subprocess.run(
+            [
+                debootstrap,
+                "--variant=minbase",
+                "bookworm",
+                str(root),
+                "http://deb.debian.org/debian",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        with subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE) as tar:
+            subprocess.run(
+                [podman, "import", "-", DEBIAN_BASE], stdin=tar.stdout, check=True, timeout=600
+            )
+    return DEBIAN_BASE
+
+
+@pytest.mark.skipif(
+    os.environ.get("KMEANS_CONTAINER_TEST") != "1",
+    reason="builds an image for minutes: KMEANS_CONTAINER_TEST=1 runs it (CI does)",
+)
+def test_the_container_builds_and_serves_the_page(browser, tmp_path, artifacts):
+    podman = required_tool("podman")
+    required_tool("runc")
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-r", "requirements.txt", "-d", wheels],
+        cwd=ROOT,
+        check=True,
+        timeout=1800,
+    )
+    with (artifacts / "container.log").open("wb") as log:
+        subprocess.run(
+            [
+                *(podman, "build", *container_limits(), "--format", "docker", "--network", "host"),
+                *("--build-arg", f"BASE={debian_base(podman, tmp_path)}"),
+                *("--build-arg", "PIP_OPTIONS=--no-index --find-links /wheels"),
+                *("--volume", f"{wheels}:/wheels:ro", "--tag", IMAGE),
+                *("--file", "deploy/Containerfile", "."),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=1800,
+        )
+        port, name = free_port(), f"kmeans-test-{os.getpid()}"
+        server = subprocess.Popen(
+            [
+                *(podman, "run", "--rm", *container_limits(), "--name", name),
+                *("--publish", f"127.0.0.1:{port}:8501", IMAGE),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_healthy(f"http://127.0.0.1:{port}", server, timeout=180)
+            # The image's own HEALTHCHECK passes, and the page does not run as root.
+            assert subprocess.run([podman, "healthcheck", "run", name]).returncode == 0
+            user = subprocess.run(
+                [podman, "exec", name, "id", "-un"], capture_output=True, text=True, check=True
+            )
+            assert user.stdout.strip() == "kmeans"
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}")
+            expect(result_button(page, 16, 512, 512)).to_be_visible(timeout=120_000)
+            page.screenshot(path=artifacts / "container.png")
+            page.close()
+        finally:
+            subprocess.run([podman, "rm", "--force", name], capture_output=True, timeout=120)
+            server.wait(timeout=120)
