@@ -112,9 +112,7 @@ def stop_streamlit(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def start_replica(
-    port: int, log: IO[bytes], cookie_secret: str | None = None, cwd: Path = ROOT
-) -> subprocess.Popen:
+def start_replica(port: int, log: IO[bytes], cookie_secret: str | None = None) -> subprocess.Popen:
     """``deploy/serve.sh port`` with this Python first on PATH, as a class's server runs it.
 
     ``cookie_secret`` is what every replica behind one nginx must share; the script execs
@@ -124,16 +122,17 @@ def start_replica(
     if cookie_secret is not None:
         env["STREAMLIT_SERVER_COOKIE_SECRET"] = cookie_secret
     return subprocess.Popen(
-        [str(cwd / "deploy" / "serve.sh"), str(port)],
+        [str(SERVE), str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
 
 
-def max_upload_mb(config: Path = ROOT / ".streamlit" / "config.toml") -> int:
+def max_upload_mb() -> int:
     """Streamlit's ``server.maxUploadSize`` for the page: the MB an upload may have."""
-    return tomllib.loads(config.read_text()).get("server", {}).get("maxUploadSize", 200)
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    return config.get("server", {}).get("maxUploadSize", 200)
 
 
 def nginx_site(listen: str, replicas: list[str], access_log: str) -> str:
