@@ -101,6 +101,7 @@ def choose_photo() -> Photo:
         help="JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC (iPhone). Your photo stays in "
         "memory for this session only and is never saved to disk.",
     )
+    warn_if_lost(upload, "upload")
     st.caption(
         f"Up to {st.get_option('server.maxUploadSize')} MB per file and "
         f"{MAX_PIXELS / 1e6:g} megapixels."
@@ -110,6 +111,7 @@ def choose_photo() -> Photo:
             "Camera", key="camera", on_change=_use, args=("camera",), label_visibility="collapsed"
         )
         st.caption("For a live demo. Nothing is recorded until you press the button.")
+    warn_if_lost(camera, "camera")
     wanted = st.session_state.get("source", "upload" if upload else "sample")
     chosen = {"upload": upload, "camera": camera}.get(wanted)
     if chosen is not None:
@@ -130,6 +132,16 @@ def choose_photo() -> Photo:
     data = (SAMPLES_DIR / file_name).read_bytes()
     digest = compute.digest_of(data)
     return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample")
+
+
+def warn_if_lost(photo: object, key: str) -> None:
+    """One sentence when the widget ``key`` still names a photo this server does not have.
+
+    Streamlit then returns None but keeps the name in the widget's state: the page reconnected
+    to another replica (its own was restarted), or to this one after the session expired.
+    """
+    if photo is None and st.session_state.get(key) is not None:
+        st.warning("Your photo was lost when the page reconnected to the server: upload it again.")
 
 
 def _use(source: str) -> None:
