@@ -73,8 +73,8 @@ def optimised_png(
 
     Arguments as for :func:`~kmeans.encode.encode_png`. The decoded pixels, colours and alphas
     are exactly those of ``encode_png``'s file; the palette may be reordered, and entries that
-    no pixel uses dropped. Where it is smaller, oxipng may also store the image as greyscale or
-    at a lower bit depth.
+    no pixel uses dropped, and the bit depth is the smallest the entries allow. The file stays
+    an indexed PNG (colour type 3).
 
     >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
     >>> png = optimised_png(palette, np.array([[0, 1, 1]]))
@@ -93,7 +93,12 @@ def optimised_png(
         height,
         color_type=oxipng.ColorType.indexed(entries),
     )
-    return image.create_optimized_png(level=_oxipng_preset(level, width * height))
+    # The file stays indexed, as the method teaches: no trial of greyscale or RGB instead.
+    return image.create_optimized_png(
+        level=_oxipng_preset(level, width * height),
+        color_type_reduction=False,
+        grayscale_reduction=False,
+    )
 
 
 def lossless_webp(

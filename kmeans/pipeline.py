@@ -1,4 +1,4 @@
-"""The pipeline end to end: image file → pixels → K-Means → indexed PNG → how well it did.
+"""The pipeline end to end: image file → pixels → K-Means → indexed file → how well it did.
 
 The command line and the page both call :func:`compress`, so neither computes anything the
 other lacks.
@@ -13,6 +13,7 @@ sees; compositing over one background would hide errors in alpha that show over 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,39 +22,89 @@ from functools import cached_property
 import numpy as np
 
 from kmeans.closeness import Level, closeness
-from kmeans.encode import encode_png, teaching_sizes
+from kmeans.encode import encode_gif, teaching_sizes
+from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, mse_of_colours, psnr_from_mse, ssim
+from kmeans.optimise import DEFAULT_LEVEL, lossless_webp, optimised_png
 from kmeans.quantization import ColourCounts, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
 from kmeans.settings import Settings
 
+#: The files a result can be written as (the optimised PNG, a lossless WebP, a GIF), by name.
+FORMAT_NAMES = {"png": "PNG", "webp": "WebP", "gif": "GIF"}
+FILE_FORMATS = tuple(FORMAT_NAMES)
 #: Pixels per strip when premultiplying: a few MB of int32 at a time, whatever the image size.
 STRIP_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
 class Compression:
-    """An image quantised and written as an indexed PNG, with the numbers that judge it.
+    """An image quantised, its indexed files (PNG, WebP, GIF), and the numbers that judge it.
 
-    The PNG and the metrics are computed when first asked for, so a caller that wants only some
-    of them (the command line writing a GIF, say) does not pay for the rest.
+    The files and the metrics are computed when first asked for, so a caller that wants only
+    some of them (the command line writing a GIF, say) does not pay for the rest. Every file
+    holds the same pixels; ``optimisation`` is the level of
+    :func:`~kmeans.optimise.optimised_png` and :func:`~kmeans.optimise.lossless_webp`.
     """
 
     source: LoadedImage
     result: QuantizeResult
-    optimize_png: bool = True
+    optimisation: int = DEFAULT_LEVEL
 
     @cached_property
     def png(self) -> bytes:
-        result = self.result
-        return encode_png(
-            result.palette,
-            result.labels,
-            result.alpha,
-            palette_alpha=result.palette_alpha,
-            optimize=self.optimize_png,
+        """The indexed PNG, optimised losslessly at ``optimisation``."""
+        return optimised_png(
+            *self._pixels, palette_alpha=self.result.palette_alpha, level=self.optimisation
         )
+
+    @cached_property
+    def webp(self) -> bytes:
+        """The same pixels as a lossless WebP."""
+        return lossless_webp(
+            *self._pixels, palette_alpha=self.result.palette_alpha, level=self.optimisation
+        )
+
+    @cached_property
+    def gif(self) -> bytes:
+        """The same palette and labels as a GIF (whose transparency is on or off, see encode)."""
+        return encode_gif(*self._pixels, palette_alpha=self.result.palette_alpha)
+
+    def file(self, file_format: str) -> bytes:
+        """The bytes of the file in one of ``FILE_FORMATS``."""
+        if file_format not in FILE_FORMATS:
+            raise KMeansError(f"The file format must be png, webp or gif, not {file_format!r}.")
+        return getattr(self, file_format)
+
+    def larger_notice(self, file_format: str) -> str | None:
+        """One sentence when the file is larger than the input file, naming what is smaller.
+
+        None when it is not larger. The other lossless format is written to compare only then.
+        """
+        n_bytes, input_bytes = len(self.file(file_format)), self.input_bytes
+        if n_bytes <= input_bytes:
+            return None
+        name = FORMAT_NAMES[file_format]
+        larger = (
+            f"The {name} is {n_bytes:,} bytes, {math.ceil(100 * n_bytes / input_bytes) - 100}% "
+            f"larger than the input's {input_bytes:,}"
+        )
+        others = {other: len(self.file(other)) for other in ("png", "webp") if other != file_format}
+        smaller = {other: size for other, size in others.items() if size < input_bytes}
+        if smaller:
+            other, size = min(smaller.items(), key=lambda item: item[1])
+            return (
+                f"{larger}; the same pixels as a {FORMAT_NAMES[other]} are smaller, {size:,} bytes."
+            )
+        return (
+            f"{larger}, and no file of these {self.result.k} colours is smaller; keep the input, "
+            "or compare a lossy codec at the same closeness."
+        )
+
+    @property
+    def _pixels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        return self.result.palette, self.result.labels, self.result.alpha
 
     @property
     def input_bytes(self) -> int:
@@ -182,18 +233,19 @@ def compress(
     progress: ProgressCallback | None = None,
     colours: ColourCounts | None = None,
     max_pixels: int = MAX_PIXELS,
+    optimisation: int = DEFAULT_LEVEL,
     optimize_png: bool = True,
 ) -> Compression:
-    """Load an image, quantize it to ``k`` colours and encode it as an indexed PNG.
+    """Load an image and quantize it to ``k`` colours, ready to write as an indexed file.
 
     ``settings`` are those of :func:`~kmeans.quantization.quantize` (the defaults when None).
     ``colours`` may pass the image's :func:`~kmeans.quantization.count_colours`, already
-    counted, when several K are tried on one image. ``optimize_png=False`` trades a PNG 1-4%
-    larger for an encode several times faster (see :func:`~kmeans.encode.encode_png`); the
-    reported size is always that of the bytes returned.
+    counted, when several K are tried on one image. ``optimisation`` is the level of
+    :mod:`kmeans.optimise` (0 to 3); ``optimize_png=False`` is level 0, Pillow's zlib alone.
+    The reported size is always that of the bytes returned.
 
     Raises :class:`~kmeans.errors.KMeansError` (one sentence) for an unreadable image or bad K.
     """
     image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=max_pixels)
     result = quantize(colours if colours is not None else image, k, settings, progress=progress)
-    return Compression(image, result, optimize_png)
+    return Compression(image, result, optimisation if optimize_png else 0)
