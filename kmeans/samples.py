@@ -1,6 +1,10 @@
-"""Photos built by code, for the cases the bundled samples lack (like ``skimage.data``).
+"""Photos and flat graphics built by code, for the cases the bundled samples lack (like
+``skimage.data``).
 
-The tests and ``bench/`` both build their photos here, so neither imports the other.
+The tests and ``bench/`` both build their pictures here, so neither imports the other. The flat
+graphics (:func:`illustration`, :func:`chart`, :func:`pixel_art`) are the other side of palette
+compression: a few exact colours that K colours keep and lossy codecs blur; the illustration is
+also bundled, as ``assets/samples/illustration.png``.
 
 :func:`ladybird` is the case that shaped the default seeding: a small vivid object (a red beetle,
 about 0.15% of the picture) on a large textured background of greens. A quantiser that minimises
