@@ -17,9 +17,13 @@ the codec **cannot reach the closeness at any quality**, and the match says so.
 On a large image every trial would encode, decode and measure millions of pixels, so the
 bisection runs on a sample: ``SAMPLE_TILES`` tiles of ``TILE`` × ``TILE`` pixels on a regular
 grid, aligned to the 16-pixel blocks all three codecs work in, joined into one small image.
-The quality it finds is then checked on the whole image, and raised (by bisection on the whole
-image) until the whole image meets both bounds, so the sizes and the closeness reported are
-always those of the real, full-size file.
+The sample's errors are not the whole image's, but differ from them by about a constant ratio:
+measured on the whole image at the sample's answer, that ratio corrects the bounds, and a second
+bisection on the sample gives a second answer. The lower of the two that the whole image meets
+is returned (when neither does, the quality is raised in growing steps, then by bisection), so
+the sizes and the closeness reported are always those of the real, full-size file. On a large
+image the quality below the answer was measured on the sample only, so the answer can be a
+little above the true smallest.
 
 Each codec runs with Pillow's defaults besides the quality: 4:2:0 chroma subsampling (WebP's
 lossy mode has no other), and AVIF at speed 6.
@@ -160,12 +164,17 @@ def same_closeness(
     if sampled is None:
         return whole.match(_lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, whole.meets))
     sample = _Trials(*sampled[:2], codec, target, progress, weights=sampled[2])
-    found = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, sample.meets)
-    if found is not None and whole.meets(found):
-        return whole.match(found)
-    # The sample was wrong about that quality: search the whole image again, from there up.
-    low = LOWEST_QUALITY if found is None else found
-    return whole.match(_lowest_meeting(low, HIGHEST_QUALITY, whole.meets))
+    first = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, sample.meets)
+    if first is None:  # not on the sample: the whole image decides, at the highest quality
+        return whole.match(HIGHEST_QUALITY if whole.meets(HIGHEST_QUALITY) else None)
+    # The sample's errors differ from the whole image's by about a constant ratio; measured at
+    # the first answer, it corrects the bounds for a second search on the sample.
+    corrected = _corrected(target, sample.error(first), whole.error(first))
+    second = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, lambda q: sample.meets(q, corrected))
+    for quality in sorted({first, second or HIGHEST_QUALITY}):
+        if whole.meets(quality):
+            return whole.match(quality)
+    return whole.match(_gallop_up(max(first, second or HIGHEST_QUALITY), whole.meets))
 
 
 def compare_codecs(
@@ -273,9 +282,13 @@ class _Trials:
                 )
         return self.measured[quality]
 
-    def meets(self, quality: int) -> bool:
-        error = self.measure(quality)[1]
-        return error.delta_e <= self.target.delta_e and error.delta_e_p99 <= self.target.delta_e_p99
+    def error(self, quality: int) -> PerceptualError:
+        return self.measure(quality)[1]
+
+    def meets(self, quality: int, target: PerceptualError | None = None) -> bool:
+        """Whether ``quality`` meets both bounds of ``target`` (by default the search's)."""
+        error, bounds = self.error(quality), target or self.target
+        return error.delta_e <= bounds.delta_e and error.delta_e_p99 <= bounds.delta_e_p99
 
     def match(self, quality: int | None) -> CodecMatch:
         if quality is not None:
@@ -306,6 +319,39 @@ def _lowest_meeting(low: int, high: int, meets: Callable[[int], bool]) -> int | 
         else:
             low = middle
     return high
+
+
+def _corrected(
+    target: PerceptualError, on_sample: PerceptualError, on_whole: PerceptualError
+) -> PerceptualError:
+    """The bounds for the sample that the whole image's bounds correspond to, ratio by ratio."""
+
+    def scaled(bound: float, sample_value: float, whole_value: float) -> float:
+        return bound if whole_value == 0 else bound * sample_value / whole_value
+
+    return PerceptualError(
+        scaled(target.delta_e, on_sample.delta_e, on_whole.delta_e),
+        scaled(target.delta_e_p99, on_sample.delta_e_p99, on_whole.delta_e_p99),
+        target.lost_hue,
+    )
+
+
+def _gallop_up(failing: int, meets: Callable[[int], bool]) -> int | None:
+    """The lowest quality above ``failing`` that meets: steps of 1, 2, 4, … then bisection.
+
+    Where the sample was a little optimistic, the answer is a few qualities up, so this measures
+    the whole image two or three times rather than bisecting all the way from 100.
+
+    >>> _gallop_up(40, lambda q: q >= 45)
+    45
+    """
+    step = 1
+    while failing + step < HIGHEST_QUALITY and not meets(failing + step):
+        failing, step = failing + step, step * 2
+    high = min(failing + step, HIGHEST_QUALITY)
+    if not meets(high):
+        return None
+    return _lowest_meeting(failing + 1, high, meets)
 
 
 def _sample(
