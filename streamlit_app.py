@@ -20,10 +20,11 @@ from dashboard import (
     lesson_view,
     result_view,
     sidebar,
+    tuning,
 )
 from kmeans import KMeansError
 
-compute.freeze_what_is_loaded()
+tuning.tune_for_many_visitors()
 
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
 st.html(layout.PAGE_CSS)

@@ -7,9 +7,9 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.compute import PhotoRun
 from dashboard.layout import PLOT_HEIGHT
 from dashboard.lessonplot import cluster_plot
+from dashboard.photo_run import PhotoRun
 from kmeans.lesson import typical_error
 from kmeans.palette import hex_codes
 
@@ -18,11 +18,11 @@ def show_cluster_plot(run: PhotoRun, highlight: int | None) -> None:
     st.subheader("The colours in 3D", anchor=False)
     by_cluster = st.toggle("Draw each pixel in its cluster's colour", key="by_cluster")
     # The lesson's component, not st.plotly_chart: that one sends a whole new figure at every
-    # rerun and the browser rebuilds the WebGL scene (over 2 s in software rendering), where
+    # rerun and the browser rebuilds the WebGL scene (seconds in software rendering), where
     # the toggle and the highlight only recolour the points the browser already has.
     cluster_plot(
-        points=run.sample_colours,
-        teams=run.sample_labels,
+        points=run.sample.colours,
+        teams=run.sample.labels,
         centroids=run.palette,
         colour_by_team=by_cluster,
         highlight=highlight,

@@ -6,8 +6,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import compute
-from dashboard.compute import PhotoRun
 from dashboard.images import show_image
+from dashboard.photo_run import PhotoRun
 from dashboard.result_view import colour_count, file_size
 from dashboard.sidebar import K_PRESETS, Photo
 from kmeans import QualityTarget, Settings, largest_k_under_bytes, smallest_k_for_quality
@@ -79,12 +79,12 @@ def thumbnail(run: PhotoRun, current_k: int) -> None:
     """One K of the comparison: its picture and numbers, and buttons to use or split with it."""
     show_image(
         st,
-        run.small,
+        run.display.small,
         caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f} · "
         f"{file_size(len(run.png))}",
         width="stretch",
     )
-    # One above the other: side by side, four thumbnails to a row cut their labels short on
+    # One above the other: side by side, four thumbnails to a row would cut their labels short on
     # a laptop.
     st.button(
         f"Use K = {run.k}",

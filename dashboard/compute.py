@@ -1,172 +1,47 @@
 """The page's cached work, in one place, so the caching policy can be read at a glance.
 
-Every function here calls ``kmeans/`` and returns something small and typed. Two rules:
+Every function here calls ``kmeans/`` (or :mod:`dashboard.photo_run`) and returns something
+small and typed. Two rules:
 
 * Heavy shared objects (decoded photos, colour counts) are resources: never copied or pickled,
-  read-only, and few, because each can be hundreds of MB.
+  read-only, and few, because each can be hundreds of MB. They live in bounded stores
+  (:class:`~dashboard.store.Store`), and all full-size work waits its turn in one queue
+  (:class:`~dashboard.work_queue.WorkQueue`).
 * Results are data: small frozen dataclasses, cached per (photo digest, K, settings).
 
 Progress is passed in as a callback, so no cached function creates page elements itself.
-:func:`photo_run` keeps its results in a bounded store of its own (:class:`Store`) rather
-than under ``st.cache_data``, because st.cache_data records every element a cached function
-touches and replays it later, and a progress bar made by the page cannot be replayed.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import hashlib
 import io
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from dashboard import images
-from dashboard.layout import (
-    GRID_WIDTH,
-    LESSON_SIDE,
-    PLOT_POINTS,
-    SHOWN_WIDTH,
-    ZOOM_STEPS,
-    ZOOMED_SIDE,
-)
-from kmeans import (
-    ColourCounts,
-    KMeansError,
-    LoadedImage,
-    Settings,
-    compress,
-    count_colours,
-    load_image,
-)
-from kmeans.closeness import Level
-from kmeans.encode import is_opaque
+from dashboard.layout import LESSON_SIDE, SHOWN_WIDTH
+from dashboard.overlays import heat_overlay, highlight_overlay
+from dashboard.photo_run import DisplayOriginal, PhotoRun, display_original, make_run
+from dashboard.store import Store
+from dashboard.work_queue import Progress, WorkQueue
+from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
 from kmeans.metrics import delta_e_ok_of_labels
 from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import ssim_of
-from kmeans.quantization import QuantizeResult
-
-
-def fewer_malloc_arenas(most: int = 2) -> bool:
-    """Let glibc keep at most ``most`` memory arenas (as MALLOC_ARENA_MAX=2 would).
-
-    Streamlit runs each visitor's script in a thread of its own, and glibc gives threads arenas
-    of their own (up to 8 per core), each keeping the memory its big arrays freed. With a class
-    of visitors that kept the server far above what it was using: in the load tests, the same
-    work peaked at about half the memory with two arenas. A no-op where there is no glibc.
-    """
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
-        return False
-    M_ARENA_MAX = -8  # from glibc's malloc.h
-    return bool(mallopt(M_ARENA_MAX, most))
-
-
-@cache
-def freeze_what_is_loaded() -> None:
-    """Take every object alive now (NumPy, pandas, Plotly and Streamlit as imported) out of the
-    garbage collector's sight, for good.
-
-    Streamlit collects garbage after every script run (``runner.postScriptGC``), holding the
-    interpreter before the page hears that the run is over. Measured in the server while a
-    visitor changed K on a 4 MP photo, that collection took 50-200 ms of every change, walking
-    about 140,000 objects that live as long as the process does; once they are frozen, it takes
-    4-9 ms and still frees whatever the runs leave in cycles. The page calls it once its
-    modules are imported, before any of a visitor's work; it acts only the first time, so
-    nothing a run makes is ever frozen.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-fewer_malloc_arenas()
 
 ONE_HOUR = "1h"
-Progress = Callable[[float, str], None]
 
-
-class WorkQueue:
-    """Full-size work, one photo at a time, first come first served, with places in the queue.
-
-    kmeans/ already spreads one photo over every core, so two at once would not finish sooner,
-    but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256). Each visitor
-    takes a ticket; while waiting, they are told how many photos are ahead of theirs.
-
-    A visitor may leave while waiting: Streamlit stops a script when its visitor changes a
-    setting, by raising an exception from the next page call, here the progress report. Their
-    ticket is then marked done, so the queue skips it instead of waiting for it for ever.
-    """
-
-    def __init__(self) -> None:
-        self.turn = threading.Condition()
-        self.next_ticket = 0
-        self.serving = 0
-        self.done: set[int] = set()  # tickets finished or given up, not yet reached
-        self.holder: int | None = None  # the thread being served
-
-    def held_here(self) -> bool:
-        """Whether this thread is being served: it must then never wait for another thread,
-        which may itself be waiting for the queue."""
-        return self.holder == threading.get_ident()
-
-    @contextmanager
-    def __call__(self, report: Progress | None = None):
-        if self.held_here():  # already served: never wait behind oneself
-            yield
-            return
-        with self.turn:
-            ticket = self.next_ticket
-            self.next_ticket += 1
-        try:
-            self._wait_for(ticket, report)
-            self.holder = threading.get_ident()
-            yield
-        finally:
-            with self.turn:
-                if self.serving == ticket:
-                    self.holder = None
-                self.done.add(ticket)
-                while self.serving in self.done:
-                    self.done.remove(self.serving)
-                    self.serving += 1
-                self.turn.notify_all()
-
-    #: How often a waiting visitor's page is told their place even when it has not changed:
-    #: the page call is also how a script learns its visitor has left.
-    REMIND_SECONDS = 5.0
-
-    def _wait_for(self, ticket: int, report: Progress | None) -> None:
-        told, told_at = None, 0.0
-        while True:
-            with self.turn:
-                if self.serving == ticket:
-                    return
-                ahead = sum(1 for t in range(self.serving, ticket) if t not in self.done)
-            now = time.monotonic()
-            # Only when the place changes (or to check the visitor is still there): with a
-            # class waiting, a message from every waiter twice a second slowed the work itself.
-            if report is not None and (ahead != told or now - told_at >= self.REMIND_SECONDS):
-                told, told_at = ahead, now
-                # Outside the lock: it is a page call, and may raise.
-                report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
-            with self.turn:
-                if self.serving != ticket:
-                    self.turn.wait(timeout=0.5)
+#: Decoded photos: five 12 MP photos, or one at the 40 MP limit (a store always keeps its newest).
+MAX_PHOTO_BYTES = 200_000_000
+#: Colour counts with the pixels they share: about 90 MB for a 12 MP photo, 290 MB at the limit.
+MAX_COUNTS_BYTES = 300_000_000
+#: Runs: their PNG and display copies (about 9 MB at 12 MP), so a few 40 MP runs cannot crowd
+#: out memory, and a class of visitors each keeps its last few.
+MAX_RUNS, MAX_RUN_BYTES = 32, 200_000_000
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -177,69 +52,6 @@ def full_size_work() -> WorkQueue:
 
 def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-class Store:
-    """Recent results shared by every visitor, bounded in number and in bytes (oldest out first).
-
-    A result is made once even when several visitors ask for it at the same moment (a class
-    opening the same link): the first makes it, the others wait for it, and are told so, instead
-    of each queueing to make it again.
-    """
-
-    def __init__(self, max_items: int, max_bytes: int, size_of: Callable[[object], int]) -> None:
-        self.max_items, self.max_bytes, self.size_of = max_items, max_bytes, size_of
-        self.items: OrderedDict[object, object] = OrderedDict()
-        self.making: dict[object, threading.Event] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: object):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-            return self.items.get(key)
-
-    def get_or_make(
-        self,
-        key: object,
-        make: Callable[[], object],
-        report: Progress | None = None,
-        may_wait: bool = True,
-    ):
-        """The stored value, or ``make()``'s; ``may_wait=False`` makes it rather than wait."""
-        while True:
-            with self.lock:
-                if key in self.items:
-                    self.items.move_to_end(key)
-                    return self.items[key]
-                being_made = self.making.get(key)
-                if being_made is None:
-                    self.making[key] = threading.Event()
-                    break
-            if not may_wait:
-                made = make()
-                self.put(key, made)
-                return made
-            if report is not None:
-                report(
-                    0.0, "Another visitor asked for the same thing a moment ago: waiting for it…"
-                )
-            being_made.wait()  # then look again: stored, or failed and ours to try
-        try:
-            made = make()
-            self.put(key, made)
-            return made
-        finally:
-            with self.lock:
-                self.making.pop(key).set()
-
-    def put(self, key: object, value: object) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.max_items or (
-                len(self.items) > 1 and sum(map(self.size_of, self.items.values())) > self.max_bytes
-            ):
-                self.items.popitem(last=False)
 
 
 def photo_bytes(photo: LoadedImage) -> int:
@@ -260,17 +72,6 @@ def counts_bytes(counted: ColourCounts) -> int:
     return sum(part.nbytes for part in parts if part is not None)
 
 
-#: Decoded photos: five 12 MP photos, or one at the 40 MP limit (a store always keeps its
-#: newest). With a count of two, a class of visitors each trying a few K re-decoded their
-#: photos at every turn; with 300 MB here and 500 MB for counts, 30 visitors with 12 MP
-#: photos peaked at 2.17 GB.
-MAX_PHOTO_BYTES = 200_000_000
-#: Colour counts with the pixels they share: about 90 MB for a 12 MP photo (36 MB of pixels,
-#: 48 MB of each pixel's colour number), 290 MB at the 40 MP limit. With the photos', the two
-#: bound what a class of visitors' photos can hold to 0.5 GB.
-MAX_COUNTS_BYTES = 300_000_000
-
-
 @st.cache_resource(max_entries=1, show_spinner=False)
 def photo_store() -> Store:
     return Store(max_items=16, max_bytes=MAX_PHOTO_BYTES, size_of=photo_bytes)
@@ -279,6 +80,21 @@ def photo_store() -> Store:
 @st.cache_resource(max_entries=1, show_spinner=False)
 def counts_store() -> Store:
     return Store(max_items=16, max_bytes=MAX_COUNTS_BYTES, size_of=counts_bytes)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def problem_store() -> Store:
+    return Store(max_items=64, max_bytes=64 * 1000, size_of=len)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def facts_store() -> Store:
+    return Store(max_items=1024, max_bytes=1024, size_of=lambda _facts: 1)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def run_store() -> Store:
+    return Store(max_items=MAX_RUNS, max_bytes=MAX_RUN_BYTES, size_of=lambda run: run.n_bytes)
 
 
 def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> LoadedImage:
@@ -293,18 +109,11 @@ def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -
     )
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
-def problem_store() -> Store:
-    return Store(max_items=64, max_bytes=64 * 1000, size_of=len)
-
-
 def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) -> str | None:
     """Why the upload cannot be read (one sentence), or None once it has been decoded.
 
-    Both answers are remembered. A failure, because a damaged 40 MP file would otherwise be
-    decoded again, in the full-size queue, at every rerun. A success, because with a class of
-    visitors the photo store lets most photos go, and every K change of every visitor went
-    through the whole queue once just to check a photo already known to be fine.
+    Both answers are remembered, so that no rerun decodes a file again, in the full-size queue,
+    only to learn what is already known: a damaged 40 MP file, or a photo the store let go.
     """
     known = problem_store().get(digest)
     if known is not None:
@@ -323,9 +132,8 @@ def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) 
 class PhotoFacts:
     """What the page says about a photo, without its pixels.
 
-    A visitor's script keeps this for its whole run, waiting in the queue included. Holding the
-    decoded pixels instead pinned one photo per visitor (36 MB at 12 MP) outside every store's
-    bound: 30 visitors with 12 MP photos peaked at 3 GB.
+    A visitor's script keeps this for its whole run, waiting in the queue included, so the
+    decoded pixels stay inside the stores' bounds meanwhile.
     """
 
     width: int
@@ -337,11 +145,6 @@ class PhotoFacts:
     @property
     def n_pixels(self) -> int:
         return self.width * self.height
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def facts_store() -> Store:
-    return Store(max_items=1024, max_bytes=1024, size_of=lambda _facts: 1)
 
 
 def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) -> PhotoFacts:
@@ -373,33 +176,16 @@ def counted_colours(digest: str, _data: bytes, _progress: Progress | None = None
     )
 
 
-@dataclass(frozen=True)
-class DisplayOriginal:
-    """The photo at display size (box-filtered), and its colours in Oklab for the heatmap."""
-
-    rgb: np.ndarray  # (h, w, 3) uint8
-    oklab: np.ndarray  # (3, h, w) float32: the L, a and b planes
-
-
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
 def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
-    """What every run of this photo is compared with on screen, made once per photo, not per K.
-
-    Read-only, because it is shared by every visitor.
-    """
+    """What every run of this photo is compared with on screen, made once per photo, not per K."""
     photo = loaded_photo(digest, _data)
     with full_size_work()():  # full-size work, and heavy with many visitors at once
-        rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
-        # Planes of float32: ample for a heatmap, and read a plane at a time at every new K.
-        oklab = np.ascontiguousarray(
-            srgb_to_oklab(rgb.reshape(-1, 3)).T.reshape(3, *rgb.shape[:2]), dtype=np.float32
-        )
-    rgb.flags.writeable = oklab.flags.writeable = False
-    return DisplayOriginal(rgb, oklab)
+        return display_original(photo)
 
 
-#: One per visitor of a class (a JPEG of a few hundred kB each): when they were evicted, each
-#: K change decoded the visitor's full photo again, in the queue, to show the original.
+#: One per visitor of a class (a JPEG of a few hundred kB each), so that no K change decodes
+#: the visitor's full photo again, in the queue, only to show the original.
 @st.cache_data(max_entries=48, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     photo = loaded_photo(digest, _data)
@@ -408,241 +194,33 @@ def shown_original(digest: str, _data: bytes) -> bytes:
     return images.encoded(images.scaled(images.full_image(photo.rgb, photo.alpha), SHOWN_WIDTH))
 
 
-@dataclass(frozen=True)
-class PhotoRun:
-    """Everything the page shows about one K-Means run, small enough to cache many of.
-
-    The full-resolution pixels stay out: the page gets the indexed PNG (the download), copies
-    scaled to display size, a sample of pixels for the 3D plot, and the numbers.
-    """
-
-    k: int
-    k_requested: int
-    notices: tuple[str, ...]
-    palette: np.ndarray
-    counts: np.ndarray
-    n_iter: int
-    converged: bool
-    inertia: tuple[float, ...]  # at the start of each round, then at the end
-    n_pixels: int
-    seconds: float  # from the first round to the last copy made, on the clock
-    kmeans_seconds: float
-    png_seconds: float  # at the same time as measuring
-    measure_seconds: float
-    psnr: float
-    delta_e: float
-    delta_e_p99: float
-    lost_hue: float
-    alpha_mse: float | None  # the transparency's error, for images that have some
-    looks: Level
-    input_bytes: int
-    png: bytes
-    teaching_bits: tuple[int, int]
-    shown: bytes  # the redrawn photo at display size, palette colours kept exactly
-    small: bytes  # a thumbnail for the comparison grid
-    focus: tuple[float, float]  # where it differs most, as fractions of width and height
-    label_map: bytes | None  # display pixels' palette indices, if ``shown`` does not hold them
-    sample_colours: np.ndarray
-    sample_labels: np.ndarray
-    close_up: CloseUp  # full-size pixels around ``focus``
-
-
-def run_bytes(run: PhotoRun) -> int:
-    copies = len(run.png) + len(run.shown) + len(run.small)
-    copies += len(run.label_map or b"")
-    return copies + run.close_up.n_bytes
-
-
-def zoom_window(focus: tuple[float, float], side: int, width: int, height: int) -> tuple[int, int]:
-    """Left and top of the ``side``-pixel square centred on ``focus``, kept inside the photo."""
-    left = min(max(0, round(focus[0] * width - side / 2)), width - side)
-    top = min(max(0, round(focus[1] * height - side / 2)), height - side)
-    return left, top
-
-
-@dataclass(frozen=True)
-class CloseUp:
-    """The full-size pixels of the widest close-up window at the run's focus, cut when it is made.
-
-    The close-up opens at the focus, so a visitor who does not click never makes the page decode
-    the photo or the PNG again. Without it, a class of 30 visitors made the stores let them go,
-    and every K change queued two silent full-size decodes behind the other visitors' work. Any
-    narrower window at the same focus lies inside this one (:func:`zoom_window` is monotonic).
-    """
-
-    left: int
-    top: int
-    original: np.ndarray  # (side, side, 3) uint8, the photo
-    redrawn: np.ndarray  # the same pixels as the PNG holds them
-
-    @property
-    def n_bytes(self) -> int:
-        return self.original.nbytes + self.redrawn.nbytes
-
-    def crops(self, left: int, top: int, side: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The original's and the PNG's pixels in that window, or None if it is not in here."""
-        x, y = left - self.left, top - self.top
-        held = self.original.shape[0]
-        if min(x, y) < 0 or max(x, y) + side > held:
-            return None
-        window = np.s_[y : y + side, x : x + side]
-        return self.original[window], self.redrawn[window]
-
-
-def close_up_at(
-    focus: tuple[float, float], photo: LoadedImage, result: QuantizeResult, png: bytes
-) -> CloseUp:
-    """The widest close-up window at ``focus``: the photo's pixels and the PNG's colours there.
-
-    Opaque, the PNG's colours are the palette's, looked up by label. With transparency the PNG
-    may order and merge its entries differently (every fully transparent pixel shares one), so
-    its colours are read from the file itself, once, here in the queue, instead of at every
-    rerun of the page.
-    """
-    side = min(ZOOMED_SIDE // min(ZOOM_STEPS), photo.width, photo.height)
-    left, top = zoom_window(focus, side, photo.width, photo.height)
-    window = np.s_[top : top + side, left : left + side]
-    if photo.alpha is None:
-        redrawn = result.palette[result.labels[window]]
-    else:
-        indices, palette = indices_and_palette(png)
-        redrawn = palette[indices[window]]
-    return CloseUp(left, top, photo.rgb[window].copy(), redrawn)
-
-
-#: Runs: their PNG and display copies (about 9 MB at 12 MP), so a few 40 MP runs cannot crowd
-#: out memory, and a class of visitors each keeps its last few.
-MAX_RUNS, MAX_RUN_BYTES = 32, 200_000_000
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def run_store() -> Store:
-    return Store(max_items=MAX_RUNS, max_bytes=MAX_RUN_BYTES, size_of=run_bytes)
-
-
 def photo_run(
     digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
 ) -> PhotoRun:
     """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``."""
-    return run_store().get_or_make(
-        (digest, k, settings),
-        lambda: _quantized(digest, k, settings, _data, _progress),
-        _progress,
-    )
 
+    def make() -> PhotoRun:
+        report = _progress or (lambda fraction, words: None)
+        # One turn of the queue for all of this photo's full-size work, so a visitor waiting
+        # for their turn holds no counts or working arrays.
+        with full_size_work()(report):
+            photo = loaded_photo(digest, _data, report)
+            colours = counted_colours(digest, _data, report)
+            original = original_at_display_size(digest, _data)
+            return make_run(photo, colours, original, k, settings, report)
 
-def _quantized(
-    digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None
-) -> PhotoRun:
-    report = _progress or (lambda fraction, words: None)
-
-    def each_round(round_number: int, most: int, inertia: float) -> None:
-        typical = (inertia / max(1, colours.counts.sum())) ** 0.5
-        report(
-            round_number / most,
-            f"K-Means round {round_number} of at most {most} · typical colour error "
-            f"{typical:.1f} levels",
-        )
-
-    # One turn of the queue for all of this photo's full-size work, so a visitor waiting for
-    # their turn holds no counts or working arrays (30 at once peaked at 5 GB otherwise).
-    with full_size_work()(report):
-        photo = loaded_photo(digest, _data, report)
-        colours = counted_colours(digest, _data, report)
-        original = original_at_display_size(digest, _data)
-        report(0.0, "Choosing the colours…")
-        started = time.perf_counter()
-        compression = compress(
-            photo, k, settings, progress=each_round, colours=colours, optimize_png=False
-        )
-        result = compression.result
-        kmeans_seconds = time.perf_counter() - started
-        report(1.0, "Writing the PNG and measuring the quality…")
-        # zlib lets go of the GIL, so the PNG is written on the other core while the quality
-        # is measured and the display copies are made: a tenth of a second off every new K.
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            png_job = writer.submit(_timed, lambda: compression.png)
-            measuring = time.perf_counter()
-            psnr, seen = compression.psnr, compression.perceptual
-            measure_seconds = time.perf_counter() - measuring
-            display = _display_copies(result, original)
-            png, png_seconds = png_job.result()
-        seconds = time.perf_counter() - started
-        close_up = close_up_at(display["focus"], photo, result, png)
-    sample_colours, sample_labels = sampled_pixels(photo, result.labels)
-    return PhotoRun(
-        k=result.k,
-        k_requested=result.k_requested,
-        notices=result.notices,
-        palette=result.palette,
-        counts=result.counts,
-        n_iter=result.kmeans.n_iter,
-        converged=result.kmeans.converged,
-        inertia=(*result.kmeans.inertia_history, result.kmeans.inertia),
-        n_pixels=int(result.counts.sum()),
-        seconds=seconds,
-        kmeans_seconds=kmeans_seconds,
-        png_seconds=png_seconds,
-        measure_seconds=measure_seconds,
-        psnr=psnr,
-        delta_e=seen.delta_e,
-        delta_e_p99=seen.delta_e_p99,
-        lost_hue=seen.lost_hue,
-        alpha_mse=None if photo.alpha is None else compression.alpha_mse,
-        looks=compression.closeness,
-        input_bytes=compression.input_bytes,
-        png=png,
-        teaching_bits=compression.teaching_bits,
-        sample_colours=sample_colours,
-        sample_labels=sample_labels,
-        close_up=close_up,
-        **display,
-    )
-
-
-def _timed(work: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
-    return work(), time.perf_counter() - started
-
-
-def _display_copies(result: QuantizeResult, original: DisplayOriginal) -> dict:
-    """The redrawn photo, its thumbnail, where it differs most, and the label map, at display size.
-
-    Only the label map is scaled (nearest pixel), and the colours looked up after: the same
-    pixels as scaling the full-size redrawing, without building it as an image first. The
-    error heatmap is not made here but when someone turns it on (:func:`heat_overlay_of`).
-    """
-    labels = _nearest_scaled(result.labels)
-    alpha = None if result.image_alpha is None else _nearest_scaled(result.image_alpha)
-    if alpha is None:
-        # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes.
-        indexed = images.indexed_image(labels, result.palette)
-        shown, exact = images.png_bytes(indexed), indexed.convert("RGB")
-    else:
-        exact = images.full_image(result.palette[labels], alpha)
-        shown = images.encoded(exact)
-    return {
-        "shown": shown,
-        "small": images.encoded(images.scaled(exact, GRID_WIDTH)),
-        "focus": worst_region_of(original.oklab, srgb_to_oklab(result.palette), labels),
-        # Opaque, ``shown`` is itself an indexed PNG of the labels: no second copy to write.
-        "label_map": images.png_bytes(labels) if alpha is not None else None,
-    }
-
-
-def _nearest_scaled(plane: np.ndarray) -> np.ndarray:
-    return np.asarray(images.scaled(Image.fromarray(plane), SHOWN_WIDTH, exact=True))
+    return run_store().get_or_make((digest, k, settings), make, _progress)
 
 
 @st.cache_data(max_entries=32, ttl=ONE_HOUR, show_spinner=False)
 def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes) -> float:
     """SSIM of the downloadable PNG against the full-size photo, measured only when asked for.
 
-    It is the slowest of the measures (over a second at 18 MP) and the page does not lead with
-    it, so it is not part of every run. The PNG is decoded, so it judges exactly the file.
+    It is the slowest of the measures and the page does not lead with it, so it is not part of
+    every run. The PNG is decoded, so it judges exactly the file.
     """
     photo = loaded_photo(digest, _data)
-    if photo.alpha is None:  # the close-up above has decoded this PNG already
+    if photo.alpha is None:  # the close-up may have decoded this PNG already
         indices, palette = png_pixels((digest, k, settings), _png)
         with full_size_work()():
             return ssim_of(photo, palette[indices], None)
@@ -651,107 +229,20 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
         return ssim_of(photo, drawn[..., :3], drawn[..., 3])
 
 
-#: ΔE_OK at which the heatmap is fully red: far beyond "just noticeable" (2).
-HEAT_FULL = 12.0
-
-
-#: Steps of the heatmap's colour scale: finer than the eye tells apart in a see-through red, and
-#: few enough for an indexed PNG of one byte per pixel (a quarter of the bytes of RGBA).
-HEAT_STEPS = 32
-
-
-def heat_overlay(delta_e: np.ndarray) -> bytes:
-    """ΔE_OK as a see-through PNG overlay: clear where it looks the same, red where it differs."""
-    step = np.rint(np.clip(delta_e / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(np.uint8)
-    strength = np.linspace(0, 1, HEAT_STEPS)
-    colours = np.zeros((HEAT_STEPS, 4), dtype=np.uint8)
-    colours[:, 0] = 255
-    colours[:, 1] = (200 * (1 - strength)).astype(np.uint8)
-    colours[:, 3] = (230 * np.sqrt(strength)).astype(np.uint8)
-    return images.indexed_png(step, colours)
-
-
-def display_labels(run: PhotoRun) -> np.ndarray:
-    """The palette index of each display pixel, read back from the run's display copy."""
-    with Image.open(io.BytesIO(run.label_map or run.shown)) as labels:
-        return np.asarray(labels)
-
-
-#: Highlighting one colour: every other pixel darkened, the colour's own left clear.
-DIMMED, CLEAR = (0, 0, 0, 200), (0, 0, 0, 0)
-
-
 @st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
 def highlight_overlay_of(
     digest: str, k: int, settings: Settings, colour: int, _run: PhotoRun
 ) -> bytes:
-    """Every display pixel not drawn with palette colour ``colour`` dimmed, as a PNG: made
-    once per run and colour (it decoded the display copy again at every rerun while a colour
-    was highlighted, about 10 ms each)."""
-    is_colour = (display_labels(_run) == colour).astype(np.uint8)
-    return images.indexed_png(is_colour, np.array([DIMMED, CLEAR]))
+    """The overlay that leaves palette colour ``colour`` alone lit, once per run and colour."""
+    return highlight_overlay(_run.display.labels(), colour)
 
 
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
 def heat_overlay_of(digest: str, k: int, settings: Settings, _data: bytes, _run: PhotoRun) -> bytes:
-    """Where it differs, as a see-through PNG: made when someone turns it on, once per run.
-
-    Made at every new K before, it cost 40-70 ms of each (measured in the server on a 4 MP
-    photo), for an overlay most visitors never open.
-    """
+    """Where it differs, as a see-through PNG: made when someone turns it on, once per run."""
     original = original_at_display_size(digest, _data)
     palette = srgb_to_oklab(_run.palette)
-    return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, display_labels(_run)))
-
-
-#: worst_region searches cells of about this many pixels' width a side, at least one pixel.
-REGION_CELLS_ACROSS = 256
-
-
-def worst_region_of(
-    original: np.ndarray, palette: np.ndarray, labels: np.ndarray
-) -> tuple[float, float]:
-    """:func:`worst_region` of the ΔE_OK of ``palette[labels]`` against the Oklab planes
-    ``original``, measured at one pixel of each of its cells.
-
-    A window averages about a thousand cells, so one pixel each places it as well as all of
-    them (within 1% of the best window's mean on photos of 0.3-18 MP), at a tenth of the cost.
-    """
-    cell = max(1, min(labels.shape) // REGION_CELLS_ACROSS)
-    sparse = delta_e_ok_of_labels(original[:, ::cell, ::cell], palette, labels[::cell, ::cell])
-    return worst_region(sparse)
-
-
-def worst_region(delta_e: np.ndarray, side_fraction: float = 0.12) -> tuple[float, float]:
-    """Centre (as fractions) of the square window where the mean ΔE_OK is largest.
-
-    The window's side is ``side_fraction`` of the picture's shorter side. It is searched on the
-    means of small square cells (4 px a side on the 1,400-px view), not every pixel: that places
-    a window of 120 px to within one cell, in a tenth of the time.
-    """
-    height, width = delta_e.shape
-    cell = max(1, min(height, width) // REGION_CELLS_ACROSS)
-    rows, columns = height // cell, width // cell
-    cells = (
-        delta_e[: rows * cell, : columns * cell]
-        .reshape(rows, cell, columns, cell)
-        .sum(axis=3)
-        .sum(axis=1, dtype=np.float64)
-    )
-    side = max(1, int(min(rows, columns) * side_fraction))
-    sums = np.pad(cells, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    window = sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
-    top, left = np.unravel_index(np.argmax(window), window.shape)
-    return (left + side / 2) * cell / width, (top + side / 2) * cell / height
-
-
-def sampled_pixels(photo: LoadedImage, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """At most PLOT_POINTS visible pixels, drawn at random with a fixed seed, and their labels."""
-    rng = np.random.default_rng(0)
-    picked = rng.integers(0, photo.n_pixels, size=min(PLOT_POINTS, photo.n_pixels))
-    if photo.alpha is not None:
-        picked = picked[is_opaque(photo.alpha.reshape(-1)[picked])]
-    return photo.rgb.reshape(-1, 3)[picked], labels.reshape(-1)[picked]
+    return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, _run.display.labels()))
 
 
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
@@ -762,16 +253,8 @@ def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
     need not hash its megabytes at every rerun.
     """
     with full_size_work()():
-        indices, palette = indices_and_palette(_png)
+        indices, palette = images.indices_and_palette(_png)
     indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
-    return indices, palette
-
-
-def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
-    with Image.open(io.BytesIO(png)) as redrawn:
-        indices = np.asarray(redrawn)
-        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
     return indices, palette
 
 

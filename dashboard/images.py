@@ -74,3 +74,11 @@ def swatch_strip(colours: np.ndarray, shares: np.ndarray, height: int = 40) -> b
     """A strip in which each colour's width is its share of the pixels."""
     widths = np.maximum(1, np.round(shares * 1000)).astype(int)
     return png_bytes(np.repeat(colours, widths, axis=0)[None, :, :].repeat(height, axis=0))
+
+
+def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
+    with Image.open(io.BytesIO(png)) as redrawn:
+        indices = np.asarray(redrawn)
+        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+    return indices, palette

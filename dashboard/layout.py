@@ -20,7 +20,7 @@ ZOOM_STEPS = (2, 4, 8, 16)
 LESSON_SIDE = 160
 #: Points the lesson's 3D plot draws: enough to show the cloud's shape. Each step recolours
 #: them all, and redrawing the scene in software WebGL (a projector laptop without a GPU, or
-#: this machine's headless Chromium) grows with their number.
+#: headless Chromium) grows with their number.
 LESSON_POINTS = 4_000
 #: The 3D tab's plot height: the cube as wide as its column at 1280 px, with no band above it.
 PLOT_HEIGHT = 400

@@ -33,8 +33,8 @@ LESSON_CSS = """
 /* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
    title, so it must not hide it under white. */
 [data-testid="stHeader"] { background: transparent; }
-/* On a phone, two buttons a row instead of one: nine full-width buttons filled the first
-   screen and pushed the picture below it. */
+/* On a phone, two buttons a row instead of one: nine full-width buttons would fill the first
+   screen and push the picture below it. */
 @media (max-width: 640px) {
   .st-key-lesson [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
   .st-key-lesson [data-testid="stColumn"] {
@@ -42,7 +42,7 @@ LESSON_CSS = """
   .st-key-lesson [data-testid="stColumn"] button p { font-size: 16px !important; }
 }
 /* Narrower than 760 px but wider than a phone (a 1024 px projector with the sidebar open),
-   the buttons' labels were cut short ("Start …"): smaller, and wrapped rather than cut. The
+   the buttons' labels would be cut short ("Start …"): smaller, and wrapped rather than cut. The
    query is on the lesson's own width, which the open sidebar changes, not the screen's. */
 .st-key-lesson { container: lesson / inline-size; }
 @container lesson (max-width: 760px) {

@@ -14,9 +14,10 @@ import streamlit as st
 from PIL import Image
 
 from dashboard import compute
-from dashboard.compute import PhotoRun
+from dashboard.closeup import zoom_window
 from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
+from dashboard.photo_run import PhotoRun
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
 from kmeans.closeness import LEVELS
@@ -125,12 +126,17 @@ def show_comparison_view(
         overlay = highlight_overlay()
     marker = st.session_state.get("zoom_marker")
     if other is None:
-        left, left_label, right_label = original, "Original", f"{run.k} colours"
+        left, left_label = original, "Original"
+        right_label = f"{run.k} colours"
     else:
-        left, left_label, right_label = other.shown, f"{other.k} colours", f"{run.k} colours"
+        left, left_label, right_label = (
+            other.display.shown,
+            f"{other.k} colours",
+            f"{run.k} colours",
+        )
     clicked = split_view(
         left,
-        run.shown,
+        run.display.shown,
         before_label=left_label,
         after_label=right_label,
         overlay=overlay,
@@ -150,12 +156,12 @@ def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
     """A pixel-exact close-up of the PNG file's pixels, where the visitor clicked."""
     st.subheader("Look closely", anchor=False)
     facts = photo.facts
-    focus = st.session_state.get("zoom_at") or run.focus
+    focus = st.session_state.get("zoom_at") or run.display.focus
     zoom = st.select_slider(
         "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
     )
     side = min(ZOOMED_SIDE // zoom, facts.width, facts.height)
-    left, top = compute.zoom_window(focus, side, facts.width, facts.height)
+    left, top = zoom_window(focus, side, facts.width, facts.height)
     st.session_state["zoom_marker"] = (
         left / facts.width,
         top / facts.height,
@@ -201,8 +207,8 @@ def palette_order(run: PhotoRun, by: str) -> np.ndarray:
 def swatch_url(hex_code: str) -> str:
     """A block of one colour as an SVG data URL: the palette table's swatch cell.
 
-    An image column, not a pandas Styler colouring text cells: styling the table cost about
-    30 ms of every new K (measured in the server), the table itself almost nothing.
+    An image column, not a pandas Styler colouring text cells: styling is the slow part of
+    a table, paid at every new K.
     """
     return (
         "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='24'>"
@@ -290,10 +296,10 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     )
     columns[2].metric(
         "Time",
-        f"{run.seconds:.2f} s",
-        help=f"K-Means {run.kmeans_seconds:.2f} s, then writing the PNG "
-        f"({run.png_seconds:.2f} s) at the same time as measuring the quality "
-        f"({run.measure_seconds:.2f} s) and making the copies shown here.",
+        f"{run.timings.total:.2f} s",
+        help=f"K-Means {run.timings.kmeans:.2f} s, then writing the PNG "
+        f"({run.timings.png:.2f} s) at the same time as measuring the quality "
+        f"({run.timings.measuring:.2f} s) and making the copies shown here.",
     )
     columns[3].metric(
         "Worst 1% of pixels",

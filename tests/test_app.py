@@ -8,8 +8,6 @@ import gc
 import io
 import json
 import re
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -517,42 +515,6 @@ def test_a_colour_count_is_charged_for_the_photo_pixels_it_keeps_alive():
     assert counts_bytes(counted) >= rgb.nbytes + counted.inverse.nbytes + counted.colours.nbytes
 
 
-def test_a_store_drops_the_oldest_beyond_its_bytes_and_makes_a_result_once_for_all():
-    from dashboard.compute import Store
-
-    store = Store(max_items=10, max_bytes=100, size_of=len)
-    for key in "abc":
-        store.put(key, b"x" * 40)
-    assert store.get("a") is None and store.get("b") and store.get("c")  # 120 > 100: a went
-
-    made, started, release = [], threading.Event(), threading.Event()
-
-    def slowly():
-        made.append(1)
-        started.set()
-        release.wait(5)
-        return b"result"
-
-    heard = []
-    first = threading.Thread(target=store.get_or_make, args=("d", slowly))
-    first.start()
-    started.wait(5)
-    second_result = []
-    second = threading.Thread(
-        target=lambda: second_result.append(
-            store.get_or_make("d", slowly, lambda *told: heard.append(told))
-        )
-    )
-    second.start()
-    while not heard:  # the second visitor is told why it waits
-        time.sleep(0.01)
-    release.set()
-    first.join(5)
-    second.join(5)
-    assert made == [1] and second_result == [b"result"]
-    assert heard[0][1].startswith("Another visitor asked for the same")
-
-
 def test_a_run_reports_progress_through_its_callback_and_a_stored_run_reports_none():
     from dashboard.compute import digest_of, photo_run
 
@@ -587,7 +549,7 @@ def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours(
     data = transparent_png("coffee.png", size) if transparent else jpeg_bytes("coffee.png", size)
     digest, settings = digest_of(data), kmeans.Settings()
     run = photo_run(digest, 6, settings, data)
-    with Image.open(io.BytesIO(run.shown)) as shown:
+    with Image.open(io.BytesIO(run.display.shown)) as shown:
         drawn = np.asarray(shown.convert("RGBA"))
     visible = drawn[..., 3] > 0
     assert visible.all() != transparent
@@ -662,130 +624,8 @@ def test_a_locked_colour_stays_put_through_the_lesson(app):
     np.testing.assert_array_equal(lesson.centroids[0], [214, 40, 40])
 
 
-def test_the_queue_serves_in_order_and_tells_each_visitor_their_place():
-    import threading
-
-    from dashboard.compute import WorkQueue
-
-    queue, served, told = WorkQueue(), [], {}
-    first_inside, release = threading.Event(), threading.Event()
-
-    def visitor(name: str) -> None:
-        with queue(lambda _, words: told.setdefault(name, words)):
-            served.append(name)
-            if name == "first":
-                first_inside.set()
-                release.wait(5)
-
-    threads = [threading.Thread(target=visitor, args=("first",))]
-    threads[0].start()
-    first_inside.wait(5)
-    for name in ("second", "third"):
-        threads.append(threading.Thread(target=visitor, args=(name,)))
-        threads[-1].start()
-        while name not in told:
-            threading.Event().wait(0.01)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert served == ["first", "second", "third"]
-    assert told == {
-        "second": "Waiting: 1 photo ahead of yours…",
-        "third": "Waiting: 2 photos ahead of yours…",
-    }
-
-
-def test_a_waiting_visitor_is_told_their_place_when_it_changes_not_at_every_poll():
-    """The queue polls twice a second; a class of waiters each sending a message at every
-    poll slowed the work they were waiting for."""
-    from dashboard.compute import WorkQueue
-
-    queue, messages = WorkQueue(), []
-    first_inside, release = threading.Event(), threading.Event()
-
-    def first() -> None:
-        with queue():
-            first_inside.set()
-            release.wait(5)
-
-    def second() -> None:
-        with queue(lambda _, words: messages.append(words)):
-            pass
-
-    threads = [threading.Thread(target=first)]
-    threads[0].start()
-    first_inside.wait(5)
-    threads.append(threading.Thread(target=second))
-    threads[-1].start()
-    time.sleep(1.6)  # three polls, well within one reminder
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert messages == ["Waiting: 1 photo ahead of yours…"]
-
-
-def test_a_visitor_who_leaves_the_queue_while_waiting_does_not_block_those_behind():
-    from dashboard.compute import WorkQueue
-
-    queue, served = WorkQueue(), []
-    first_inside, release = threading.Event(), threading.Event()
-
-    class RerunError(Exception):
-        """What Streamlit raises from a page call when the visitor changes a setting."""
-
-    def first() -> None:
-        with queue():
-            first_inside.set()
-            release.wait(5)
-            served.append("first")
-
-    def leaver(_fraction: float, _words: str) -> None:
-        raise RerunError
-
-    def leaves() -> None:
-        with pytest.raises(RerunError), queue(leaver):
-            served.append("never")
-
-    def last() -> None:
-        with queue():
-            served.append("last")
-
-    threads = [threading.Thread(target=first)]
-    threads[0].start()
-    first_inside.wait(5)
-    for target in (leaves, last):
-        threads.append(threading.Thread(target=target))
-        threads[-1].start()
-        time.sleep(0.1)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert not any(thread.is_alive() for thread in threads)
-    assert served == ["first", "last"]
-
-
-def test_work_already_in_the_queue_may_ask_it_again_without_waiting_for_itself():
-    from dashboard.compute import WorkQueue
-
-    queue, steps = WorkQueue(), []
-
-    def nested() -> None:
-        with queue():
-            with queue():  # e.g. decoding a photo evicted meanwhile, from inside a run
-                steps.append("inner")
-            steps.append("outer")
-
-    worker = threading.Thread(target=nested)
-    worker.start()
-    worker.join(5)
-    assert not worker.is_alive() and steps == ["inner", "outer"]
-    with queue():  # and the queue is free again for the next visitor
-        steps.append("next")
-    assert steps[-1] == "next"
-
-
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():
-    from dashboard.compute import HEAT_FULL, heat_overlay
+    from dashboard.overlays import HEAT_FULL, heat_overlay
 
     delta_e = np.array([[0.0, HEAT_FULL / 2, HEAT_FULL, 40.0]], dtype=np.float32)
     with Image.open(io.BytesIO(heat_overlay(delta_e))) as written:
@@ -804,7 +644,7 @@ def decoded_data_url(url: str) -> np.ndarray:
 
 def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
-    from dashboard.compute import HEAT_FULL, HEAT_STEPS
+    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
 
     assert component_args(app, "split_view")["overlay"] is None
     app.toggle(key="heat").set_value(True).run()
@@ -826,7 +666,8 @@ def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
 def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():
     """The close-up opens where the result differs most; the search measures one pixel in each
     4 × 4 cell of the display copy. Checked on a sample enlarged to display size."""
-    from dashboard.compute import _nearest_scaled, worst_region_of
+    from dashboard.closeup import worst_region_of
+    from dashboard.photo_run import nearest_scaled
     from kmeans.metrics import delta_e_ok_of_labels
     from kmeans.oklab import srgb_to_oklab
 
@@ -834,7 +675,7 @@ def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():
     oklab = np.ascontiguousarray(srgb_to_oklab(rgb.reshape(-1, 3)).T.reshape(3, 933, 1400))
     for k in (4, 16, 64):
         result = kmeans.quantize(rgb, k)
-        labels = _nearest_scaled(result.labels)
+        labels = nearest_scaled(result.labels)
         palette = srgb_to_oklab(result.palette)
         x, y = worst_region_of(oklab, palette, labels)
         every_pixel = delta_e_ok_of_labels(oklab, palette, labels)
@@ -855,7 +696,7 @@ def _best_window_mean(delta_e: np.ndarray, side: int) -> float:
 
 @pytest.mark.parametrize("shape", [(300, 400), (1050, 1400)])
 def test_the_close_up_opens_on_the_window_that_differs_most(shape):
-    from dashboard.compute import worst_region
+    from dashboard.closeup import worst_region
 
     rng = np.random.default_rng(7)
     delta_e = rng.gamma(2.0, 1.5, size=shape).astype(np.float32)  # errors everywhere, uneven

@@ -2,7 +2,7 @@
 3D tab's plot, each drawn once and then only restyled.
 
 ``st.plotly_chart`` sends a whole new figure at every step, and the browser then rebuilds the 3D
-scene from scratch: about a second per step in software WebGL. This components-v1 component
+scene from scratch, slowly in software WebGL. This components-v1 component
 (plain HTML and JavaScript in ``frontend/``, no build step, like ``dashboard/splitview``) builds
 the plot once per lesson and, at each step, receives only what changed: one byte per plotted
 point for its team, which points changed team, K centroid positions, the redrawn photo as a

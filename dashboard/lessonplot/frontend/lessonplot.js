@@ -66,8 +66,7 @@ function centroidSize(k) {
 
 // --- the 3D plot ------------------------------------------------------------------------
 // Squares, not circles: at two pixels they look alike, but plotly.js draws each dot as its
-// symbol's outline filled in, and software WebGL drew a frame of 20,000 squares in about 150 ms
-// against 370 ms for circles (headless Chromium, this machine).
+// symbol's outline filled in, and squares are the cheapest for software WebGL to draw.
 function pointTrace(colours) {
   return {
     type: "scatter3d", mode: "markers", ...xyz, name: `${xyz.x.length.toLocaleString("en")} pixels`,
@@ -271,7 +270,7 @@ function showErrors(args) {
 
 // --- Streamlit protocol ------------------------------------------------------------------
 // Projected, the lesson fills what is left of the first screen below its top, up to twice the
-// height asked for: on a 1400 × 1000 screen a fixed 400 px left a third of it empty. It is
+// height asked for, so a tall screen is not left a third empty. It is
 // fixed at the first drawing, because Plotly keeps the height it first drew at. The page is
 // served from the same origin as this frame; if it were not, the height asked for is kept.
 function heightToFill(asked) {
