@@ -78,29 +78,11 @@ class Compression:
         return getattr(self, file_format)
 
     def larger_notice(self, file_format: str) -> str | None:
-        """One sentence when the file is larger than the input file, naming what is smaller.
-
-        None when it is not larger. The other lossless format is written to compare only then.
-        """
-        n_bytes, input_bytes = len(self.file(file_format)), self.input_bytes
-        if n_bytes <= input_bytes:
+        """:func:`larger_notice` for this file; the other lossless format is written only then."""
+        if len(self.file(file_format)) <= self.input_bytes:
             return None
-        name = FORMAT_NAMES[file_format]
-        larger = (
-            f"The {name} is {n_bytes:,} bytes, {math.ceil(100 * n_bytes / input_bytes) - 100}% "
-            f"larger than the input's {input_bytes:,}"
-        )
-        others = {other: len(self.file(other)) for other in ("png", "webp") if other != file_format}
-        smaller = {other: size for other, size in others.items() if size < input_bytes}
-        if smaller:
-            other, size = min(smaller.items(), key=lambda item: item[1])
-            return (
-                f"{larger}; the same pixels as a {FORMAT_NAMES[other]} are smaller, {size:,} bytes."
-            )
-        return (
-            f"{larger}, and no file of these {self.result.k} colours is smaller; keep the input, "
-            "or compare a lossy codec at the same closeness."
-        )
+        sizes = {name: len(self.file(name)) for name in {file_format, "png", "webp"}}
+        return larger_notice(file_format, sizes, self.input_bytes, self.result.k)
 
     @property
     def _pixels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -165,6 +147,34 @@ class Compression:
             return teaching_sizes(self.source.n_pixels, result.k)
         has_transparent_entry = bool((result.image_alpha == 0).any())
         return teaching_sizes(self.source.n_pixels, result.k + has_transparent_entry, channels=4)
+
+
+def larger_notice(file_format: str, sizes: dict[str, int], input_bytes: int, k: int) -> str | None:
+    """One sentence when the ``file_format`` file is larger than the input, naming what is smaller.
+
+    ``sizes`` are the bytes of that file and of any other file of the same pixels (by format);
+    None when the file is not larger than the input.
+
+    >>> print(larger_notice("png", {"png": 1200, "webp": 900}, 1000, 16))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    The PNG is 1,200 bytes, 20% larger than the input's 1,000; the same pixels as a WebP are
+    smaller, 900 bytes.
+    """
+    n_bytes = sizes[file_format]
+    if n_bytes <= input_bytes:
+        return None
+    larger = (
+        f"The {FORMAT_NAMES[file_format]} is {n_bytes:,} bytes, "
+        f"{math.ceil(100 * n_bytes / input_bytes) - 100}% larger than the input's {input_bytes:,}"
+    )
+    smaller = {name: size for name, size in sizes.items() if size < input_bytes}
+    if smaller:
+        name, size = min(smaller.items(), key=lambda item: item[1])
+        return f"{larger}; the same pixels as a {FORMAT_NAMES[name]} are smaller, {size:,} bytes."
+    return (
+        f"{larger}, and no file of these {k} colours is smaller; keep the input, or compare a "
+        "lossy codec at the same closeness."
+    )
 
 
 def ssim_of(source: LoadedImage, image: np.ndarray, image_alpha: np.ndarray | None) -> float:
