@@ -45,6 +45,7 @@ against 2.00 (10.0).
 from __future__ import annotations
 
 import io
+import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -188,21 +189,25 @@ def compare_codecs(
     """:func:`same_closeness` for each codec, two at a time, in the order of ``codecs``.
 
     The encoders and the ΔE measurement let go of Python's lock, so on two cores two codecs
-    searching side by side take about half the time of one after the other.
+    searching side by side take about half the time of one after the other. ``progress`` is
+    called from the calling thread only (a page's progress bar can be updated from no other).
     """
-    done = [0]
-
-    def each(words: str) -> None:
-        done[0] += 1
-        if progress is not None:
-            # About 8 trials a codec on the sample and 1 or 2 on the whole image.
-            progress(min(1.0, done[0] / (10 * len(codecs))), words)
-
+    measured: queue.SimpleQueue[str] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=2) as pool:
         searches = [
-            pool.submit(same_closeness, rgb, target, codec, alpha=alpha, progress=each)
+            pool.submit(same_closeness, rgb, target, codec, alpha=alpha, progress=measured.put)
             for codec in codecs
         ]
+        done = 0
+        while not all(search.done() for search in searches) or not measured.empty():
+            try:
+                words = measured.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            done += 1
+            if progress is not None:
+                # About 8 trials a codec on the sample and 2 on the whole image.
+                progress(min(1.0, done / (10 * len(codecs))), words)
         return tuple(search.result() for search in searches)
 
 
