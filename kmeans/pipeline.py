@@ -244,18 +244,17 @@ def compress(
     colours: ColourCounts | None = None,
     max_pixels: int = MAX_PIXELS,
     optimisation: int = DEFAULT_LEVEL,
-    optimize_png: bool = True,
 ) -> Compression:
     """Load an image and quantize it to ``k`` colours, ready to write as an indexed file.
 
     ``settings`` are those of :func:`~kmeans.quantization.quantize` (the defaults when None).
     ``colours`` may pass the image's :func:`~kmeans.quantization.count_colours`, already
     counted, when several K are tried on one image. ``optimisation`` is the level of
-    :mod:`kmeans.optimise` (0 to 3); ``optimize_png=False`` is level 0, Pillow's zlib alone.
+    :mod:`kmeans.optimise` (0 to 3; 0 is Pillow's zlib alone, the page's quick PNG).
     The reported size is always that of the bytes returned.
 
     Raises :class:`~kmeans.errors.KMeansError` (one sentence) for an unreadable image or bad K.
     """
     image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=max_pixels)
     result = quantize(colours if colours is not None else image, k, settings, progress=progress)
-    return Compression(image, result, optimisation if optimize_png else 0)
+    return Compression(image, result, optimisation)
