@@ -171,7 +171,7 @@ def smallest_k_for_quality(
         )
         return trial.search(trial.largest_k, met=False, reason=reason)
     failing, meeting = found
-    return trial.search(_bisect(failing, meeting, meets), met=True)
+    return trial.search(first_holding(failing, meeting, meets), met=True)
 
 
 def largest_k_under_bytes(
@@ -222,7 +222,7 @@ def largest_k_under_bytes(
             f"of {max_bytes:,} bytes."
         )
         return trial.search(lowest, met=False, reason=reason)
-    return trial.search(_bisect(fitting, breaking, too_big) - 1, met=True)
+    return trial.search(first_holding(fitting, breaking, too_big) - 1, met=True)
 
 
 def quality_meets(tried: Tried, target: QualityTarget) -> bool:
@@ -265,13 +265,14 @@ def _coarse_ks(largest_k: int, smallest_k: int = 1) -> list[int]:
     return sorted({smallest_k, *between, largest_k})
 
 
-def _bisect(low: int, high: int, stops: Callable[[int], bool]) -> int:
-    """The K in (low, high] where ``stops`` first holds, given it fails at low and holds at high.
+def first_holding(low: int, high: int, stops: Callable[[int], bool]) -> int:
+    """The whole number in (low, high] where ``stops`` first holds, given it fails at low and
+    holds at high: a K here, a codec's quality in :mod:`kmeans.codecs`.
 
     Each step measures the middle and keeps the half whose ends still disagree, so ``high`` is
-    always a K where ``stops`` was seen to hold, and ``low`` one where it was seen to fail.
+    always a value where ``stops`` was seen to hold, and ``low`` one where it was seen to fail.
 
-    >>> _bisect(4, 8, lambda k: k >= 6)
+    >>> first_holding(4, 8, lambda k: k >= 6)
     6
     """
     while high - low > 1:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from kmeans.autok import first_holding
 from kmeans.errors import KMeansError
 from kmeans.metrics import PerceptualError, perceptual_error
 
@@ -316,14 +317,8 @@ def _lowest_meeting(low: int, high: int, meets: Callable[[int], bool]) -> int | 
     """
     if not meets(high):
         return None
-    low -= 1  # a quality below the range, taken to fail: bisection then tries ``low`` itself
-    while high - low > 1:  # low fails, high meets
-        middle = (low + high) // 2
-        if meets(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    # A quality below the range, taken to fail: bisection then tries ``low`` itself.
+    return first_holding(low - 1, high, meets)
 
 
 def _corrected(
