@@ -60,6 +60,8 @@ from kmeans.metrics import PerceptualError, perceptual_error
 #: The lossy codecs compared, by the name Pillow saves them under.
 CODECS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}
 LOWEST_QUALITY, HIGHEST_QUALITY = 1, 100
+#: The codecs by the time one encode takes, slowest first.
+SLOWEST_FIRST = ("avif", "webp", "jpeg")
 #: Side of a sample tile: a multiple of the 16-pixel blocks of JPEG (4:2:0), WebP and AVIF.
 TILE = 128
 #: Tiles in the sample the bisection runs on (a quarter of a megapixel in all).
@@ -195,12 +197,15 @@ def compare_codecs(
     """
     measured: queue.SimpleQueue[str] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        searches = [
-            pool.submit(same_closeness, rgb, target, codec, alpha=alpha, progress=measured.put)
-            for codec in codecs
-        ]
+        # The slowest encoder first, so that it is not the one left running alone at the end.
+        searches = {
+            codec: pool.submit(
+                same_closeness, rgb, target, codec, alpha=alpha, progress=measured.put
+            )
+            for codec in sorted(codecs, key=SLOWEST_FIRST.index)
+        }
         done = 0
-        while not all(search.done() for search in searches) or not measured.empty():
+        while not all(search.done() for search in searches.values()) or not measured.empty():
             try:
                 words = measured.get(timeout=0.1)
             except queue.Empty:
@@ -209,7 +214,7 @@ def compare_codecs(
             if progress is not None:
                 # About 8 trials a codec on the sample and 2 on the whole image.
                 progress(min(1.0, done / (10 * len(codecs))), words)
-        return tuple(search.result() for search in searches)
+        return tuple(searches[codec].result() for codec in codecs)
 
 
 def verdict(k_colour_bytes: int, matches: tuple[CodecMatch, ...]) -> str:
@@ -310,15 +315,17 @@ class _Trials:
 
 
 def _lowest_meeting(low: int, high: int, meets: Callable[[int], bool]) -> int | None:
-    """The lowest quality in [low, high] that meets, by bisection; None when ``high`` fails.
+    """The lowest quality in [low, high] that meets, by bisection; None when none does.
 
-    >>> _lowest_meeting(1, 100, lambda q: q >= 37)
-    37
+    A quality just below the range is taken to fail and one just above it to meet, so every
+    quality measured is in the range; ending above it means ``high`` itself was measured and
+    failed.
+
+    >>> _lowest_meeting(1, 100, lambda q: q >= 37), _lowest_meeting(1, 100, lambda q: False)
+    (37, None)
     """
-    if not meets(high):
-        return None
-    # A quality below the range, taken to fail: bisection then tries ``low`` itself.
-    return first_holding(low - 1, high, meets)
+    found = first_holding(low - 1, high + 1, lambda quality: quality > high or meets(quality))
+    return None if found > high else found
 
 
 def _corrected(
