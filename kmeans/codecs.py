@@ -167,14 +167,18 @@ def same_closeness(
     sampled = _sample(rgb, alpha) if sample else None
     if sampled is None:
         return whole.match(_lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, whole.meets))
-    sample = _Trials(*sampled[:2], codec, target, progress, weights=sampled[2])
-    first = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, sample.meets)
-    if first is None:  # not on the sample: the whole image decides, at the highest quality
-        return whole.match(HIGHEST_QUALITY if whole.meets(HIGHEST_QUALITY) else None)
+    on_sample = _Trials(*sampled[:2], codec, target, progress, weights=sampled[2])
+    first = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, on_sample.meets)
+    if first is None:  # never on the sample: the whole image decides, from its best quality
+        if not whole.meets(HIGHEST_QUALITY):
+            return whole.match(None)
+        return whole.match(_lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, whole.meets))
     # The sample's errors differ from the whole image's by about a constant ratio; measured at
     # the first answer, it corrects the bounds for a second search on the sample.
-    corrected = _corrected(target, sample.error(first), whole.error(first))
-    second = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, lambda q: sample.meets(q, corrected))
+    corrected = _corrected(target, on_sample.error(first), whole.error(first))
+    second = _lowest_meeting(
+        LOWEST_QUALITY, HIGHEST_QUALITY, lambda q: on_sample.meets(q, corrected)
+    )
     for quality in sorted({first, second or HIGHEST_QUALITY}):
         if whole.meets(quality):
             return whole.match(quality)
