@@ -608,7 +608,7 @@ def human_lines(report: dict[str, Any]) -> str:
     psnr = "∞" if report["psnr"] == math.inf else f"{report['psnr']:.1f}"
     output = report["output"] if report["written"] else "(not written)"
     line = (
-        f"{report['input']} → {output}  K={report['k']}  looks {report['looks']}  "
+        f"{report['input']} → {output}  K={report['k']}  {looks_phrase(report['looks'])}  "
         f"ΔE {report['delta_e']:.2f} (99%: {report['delta_e_p99']:.1f}, lost hue "
         f"{report['lost_hue']:.1f})  PSNR {psnr} dB  "
         f"SSIM {report['ssim']:.3f}  {report['input_bytes']:,} → {report['output_bytes']:,} "
@@ -625,8 +625,14 @@ def human_lines(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def looks_phrase(word: str) -> str:
+    """'looks close', and 'looks the same' rather than 'looks looks the same'."""
+    return word if word.startswith("looks") else f"looks {word}"
+
+
 def codec_sizes(report: dict[str, Any]) -> str:
-    """'PNG 41,020 B · WebP lossless 38,114 B · JPEG q83 20,301 B · AVIF: never this close'."""
+    """'PNG 41,020 B · WebP lossless 38,114 B · JPEG q83 20,301 B · AVIF cannot look this
+    close at any quality', each codec that cannot with the first part of its reason."""
     lossless = [
         f"{FORMAT_NAMES[name]}{' lossless' if name == 'webp' else ''} {size:,} B"
         for name, size in report["lossless"].items()
@@ -634,7 +640,7 @@ def codec_sizes(report: dict[str, Any]) -> str:
     lossy = [
         f"{CODEC_NAMES[name]} q{entry['quality']} {entry['bytes']:,} B"
         if entry["reached"]
-        else f"{CODEC_NAMES[name]}: never this close"
+        else entry["reason"].split(":")[0].rstrip(".")
         for name, entry in report["codecs"].items()
     ]
     return " · ".join(lossless + lossy)
