@@ -35,22 +35,18 @@ def file_size(n_bytes: int) -> str:
 
 
 def size_sentence(photo: Photo, files: LosslessFiles) -> str:
-    """The size, said once: the PNG's bytes, saving and ratio, and the WebP when it is smaller."""
+    """The size, said once: the PNG's bytes, saving and ratio (the WebP's are on its button)."""
     png, original = len(files.png), photo.facts.n_bytes
     sizes = f"{original:,} bytes → {png:,} bytes"
     if png <= original:
-        sentence = (
+        return (
             f"The PNG is **{1 - png / original:.0%} smaller** than the original file "
             f"({sizes}, {original / png:.1f}× smaller)."
         )
-    else:
-        sentence = (
-            f"The PNG is **{png / original - 1:.0%} larger** than the original "
-            f"{photo.facts.format} file ({sizes})."
-        )
-    if files.smaller == "webp":
-        sentence += f" The same pixels as a WebP are smaller still: {len(files.webp):,} bytes."
-    return sentence
+    return (
+        f"The PNG is **{png / original - 1:.0%} larger** than the original "
+        f"{photo.facts.format} file ({sizes})."
+    )
 
 
 def larger_warning(run: PhotoRun, photo: Photo, files: LosslessFiles) -> str | None:
@@ -66,13 +62,16 @@ def larger_warning(run: PhotoRun, photo: Photo, files: LosslessFiles) -> str | N
 def show_downloads(run: PhotoRun, photo: Photo, files: LosslessFiles, stem: str) -> None:
     """Both files, each with its bytes; the smaller one says so. Same pixels in both."""
     facts = photo.facts
+    what = {
+        "png": f"Download PNG: {run.k} colours, {facts.width:,} × {facts.height:,}",
+        "webp": "Download WebP",  # the same picture: its label stays short on a phone
+    }
     row = st.container(horizontal=True, key="downloads")
     for file_format in ("png", "webp"):
         data = files.png if file_format == "png" else files.webp
         smaller = " · smaller" if file_format == files.smaller else ""
         row.download_button(
-            f"Download {FORMAT_NAMES[file_format]}: {run.k} colours, {facts.width:,} × "
-            f"{facts.height:,} · {file_size(len(data))}{smaller}",
+            f"{what[file_format]} · {file_size(len(data))}{smaller}",
             data=data,
             file_name=f"{stem}-k{run.k}.{file_format}",
             mime=MIME_TYPES[file_format],
@@ -81,11 +80,9 @@ def show_downloads(run: PhotoRun, photo: Photo, files: LosslessFiles, stem: str)
             on_click="ignore",
             width="content",
             key=f"download_{file_format}",
+            help="The PNG and the WebP hold exactly the same pixels. PNG opens everywhere; WebP "
+            "is often smaller and opens in every current browser.",
         )
-    st.caption(
-        "Both hold exactly the same pixels. PNG opens everywhere; WebP is often smaller and "
-        "opens in every current browser."
-    )
 
 
 def show_where_the_bytes_go(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
