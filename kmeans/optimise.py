@@ -73,9 +73,9 @@ def optimised_png(
     """The PNG of :func:`~kmeans.encode.encode_png`'s pixels, as small as ``level`` makes it.
 
     Arguments as for :func:`~kmeans.encode.encode_png`. The decoded pixels, colours and alphas
-    are exactly those of ``encode_png``'s file; the palette may be reordered, and entries that
-    no pixel uses dropped, and the bit depth is the smallest the entries allow. The file stays
-    an indexed PNG (colour type 3).
+    are exactly those of ``encode_png``'s file, and so are its palette's entries, though they may
+    be reordered; the bit depth is the smallest the entries allow. The file stays an indexed PNG
+    (colour type 3).
 
     >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
     >>> png = optimised_png(palette, np.array([[0, 1, 1]]))
@@ -95,10 +95,14 @@ def optimised_png(
         color_type=oxipng.ColorType.indexed(entries),
     )
     # The file stays indexed, as the method teaches: no trial of greyscale or RGB instead.
+    # An entry no pixel uses (a kept colour nothing is nearest to) stays too, so the file holds
+    # the K colours it reports; oxipng would drop it, and sort the palette only when it may.
+    every_entry_used = np.bincount(pixels.indices.ravel(), minlength=len(entries)).all()
     return image.create_optimized_png(
         level=OXIPNG_PRESETS[level],
         color_type_reduction=False,
         grayscale_reduction=False,
+        palette_reduction=bool(every_entry_used),
     )
 
 

@@ -80,6 +80,18 @@ def test_with_trns_the_png_keeps_soft_alpha_levels():
     assert len(np.unique(pixels[..., 3])) > 2
 
 
+def test_a_palette_entry_no_pixel_uses_is_kept():
+    """A kept colour that no pixel is nearest to is still one of the file's K colours."""
+    palette = distinct_palette(6)
+    labels = labels_using_every_index(6)
+    labels[labels == 5] = 0  # entry 5 is now unused
+    with Image.open(io.BytesIO(optimised_png(palette, labels))) as image:
+        entries = np.asarray(image.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+        pixels = np.asarray(image.convert("RGB"))
+    assert sorted(map(tuple, entries.tolist())) == sorted(map(tuple, palette.tolist()))
+    np.testing.assert_array_equal(pixels, palette[labels])
+
+
 def test_every_index_of_a_full_palette_survives():
     palette, labels = distinct_palette(256), labels_using_every_index(256, shape=(40, 60))
     _, pixels = decoded(optimised_png(palette, labels))
