@@ -20,6 +20,7 @@ from dashboard import (
     lesson_view,
     result_view,
     sidebar,
+    size_view,
     tuning,
 )
 from kmeans import KMeansError
@@ -62,7 +63,21 @@ bar.empty()
 for notice in run.notices:
     st.info(notice)
 
-result_view.show_headline(run, photo)
+# The heading now; the sizes and downloads once the files are written, after the picture shows.
+headline = st.empty()
+with headline.container():
+    result_view.show_heading(run)
+    st.caption("Writing the smallest PNG and WebP files…")
+
+
+def show_sizes_and_downloads() -> compute.LosslessFiles:
+    """The headline's sizes and downloads, in its place above the tabs, once the files exist."""
+    files = compute.lossless_files(photo.digest, k, settings, run.png)
+    with headline.container():
+        result_view.show_headline(run, photo, files)
+    return files
+
+
 result_tab, clusters_tab, compare_tab = st.tabs(
     ["Result", "Colours in 3D", "Compare K values"],
     key="view",
@@ -86,7 +101,9 @@ if result_tab.open:
             else lambda: compute.highlight_overlay_of(photo.digest, k, settings, highlight, run),
             lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
             versus,
+            size_view.jpeg_for_split(photo, k, settings),
         )
+        files = show_sizes_and_downloads()
         zoom_column, palette_column = st.columns(2, gap="large")
         with zoom_column:
             result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
@@ -98,6 +115,12 @@ if result_tab.open:
             with details:
                 ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
                 result_view.show_details(run, photo, ssim)
+                size_view.show_where_the_bytes_go(run, photo, files)
+        # Opened on demand too: the lossy codecs at the same closeness take seconds.
+        codecs = st.expander(size_view.CODEC_VIEW_TITLE, key="codecs", on_change="rerun")
+        if codecs.open:
+            with codecs:
+                size_view.show_codec_view(photo, run, files, k, settings)
 if clusters_tab.open:
     with clusters_tab:
         plot_column, convergence_column = st.columns([3, 2], gap="large")
@@ -109,3 +132,5 @@ if compare_tab.open:
     with compare_tab:
         compare_view.show_comparison(photo, settings, k)
         compare_view.show_automatic_k(photo, settings)
+if not result_tab.open:
+    show_sizes_and_downloads()

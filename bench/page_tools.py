@@ -191,7 +191,7 @@ _DRAWN_JS = f"""(runs) => window.__watch.finished > runs && window.__watch.state
 #: the page at every frame. A role locator, used before, found the button 200-300 ms after the
 #: run's end had reached the page, with no long task in between: its polling, not the page.
 _FULL_JS = f"""([name, runs]) => [...document.querySelectorAll('{DOWNLOAD_LABEL}')]
-  .some(label => label.textContent.trim() === name) && ({_DRAWN_JS})(runs)"""
+  .some(label => label.textContent.trim().startsWith(name)) && ({_DRAWN_JS})(runs)"""
 
 
 class DeadlineError(Exception):

@@ -15,7 +15,7 @@ import numpy as np
 from dashboard.images import indices_and_palette
 from dashboard.layout import ZOOM_STEPS, ZOOMED_SIDE
 from kmeans import LoadedImage, QuantizeResult
-from kmeans.metrics import delta_e_ok_of_labels
+from kmeans.perceptual import delta_e_ok_of_labels
 
 #: worst_region searches cells of about this many pixels' width a side, at least one pixel.
 REGION_CELLS_ACROSS = 256

@@ -8,10 +8,14 @@ import streamlit as st
 from dashboard import compute
 from dashboard.images import show_image
 from dashboard.photo_run import PhotoRun
-from dashboard.result_view import colour_count, file_size
+from dashboard.result_view import colour_count
 from dashboard.sidebar import K_PRESETS, Photo
+from dashboard.size_view import file_size
 from kmeans import QualityTarget, Settings, largest_k_under_bytes, smallest_k_for_quality
 from kmeans.closeness import LEVELS, knee
+
+#: The fewest colours the byte search tries: the range its caption states.
+MIN_K = 2
 
 DEFAULT_COMPARE = [4, 8, 16, 32, 64]
 
@@ -81,7 +85,7 @@ def thumbnail(run: PhotoRun, current_k: int) -> None:
         st,
         run.display.small,
         caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f} · "
-        f"{file_size(len(run.png))}",
+        f"{file_size(len(run.png))} quick PNG",
         width="stretch",
     )
     # One above the other: side by side, four thumbnails to a row would cut their labels short on
@@ -147,7 +151,7 @@ def size_chart(ks: list[int], sizes: list[int], original: int) -> go.Figure:
         x=ks,
         y=[s / 1000 for s in sizes],
         mode="lines+markers",
-        name="PNG",
+        name="quick PNG (the download is optimised further)",
         hovertemplate="K = %{x}: %{y:,.1f} kB<extra></extra>",
     )
     figure.add_scatter(
@@ -163,7 +167,7 @@ def size_chart(ks: list[int], sizes: list[int], original: int) -> go.Figure:
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
         legend={"orientation": "h", "y": 1.12, "x": 0},
         xaxis={"title": {"text": "K (colours)"}, "type": "log", "tickvals": ks},
-        yaxis={"title": {"text": "PNG size (kB)"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "quick PNG size (kB)"}, "rangemode": "tozero"},
     )
     return figure
 
@@ -181,8 +185,8 @@ def quality_search(digest: str, word: str, settings: Settings, _data: bytes) -> 
 @st.cache_data(max_entries=16, ttl=compute.ONE_HOUR, show_spinner=False)
 def bytes_search(digest: str, max_bytes: int, settings: Settings, _data: bytes) -> tuple:
     photo = compute.loaded_photo(digest, _data)
-    search = largest_k_under_bytes(photo, max_bytes, settings, optimize_png=False)
-    return search.k, search.met, search.reason, [(t.k, t.png_bytes) for t in search.tried]
+    search = largest_k_under_bytes(photo, max_bytes, settings, smallest_k=MIN_K)
+    return search.k, search.met, search.reason, [(t.k, t.file_bytes) for t in search.tried]
 
 
 def show_automatic_k(photo: Photo, settings: Settings) -> None:
@@ -232,5 +236,5 @@ def show_automatic_k(photo: Photo, settings: Settings) -> None:
             st.button(f"Use K = {k}", key="apply_bytes", on_click=apply_k, args=(k,))
     st.caption(
         f"Both try powers of two, then halve the gap; the file sizes are those of the PNG the "
-        f"page writes ({colour_count(2)} to {colour_count(256)})."
+        f"page offers for download ({colour_count(MIN_K)} to {colour_count(256)})."
     )

@@ -29,8 +29,10 @@ from dashboard.photo_run import DisplayOriginal, PhotoRun, display_original, mak
 from dashboard.store import Store
 from dashboard.work_queue import Progress, WorkQueue
 from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
-from kmeans.metrics import delta_e_ok_of_labels
+from kmeans.codecs import CodecMatch, compare_codecs
+from kmeans.perceptual import PerceptualError, delta_e_ok_of_labels
 from kmeans.oklab import srgb_to_oklab
+from kmeans.optimise import lossless_webp, optimised_png
 from kmeans.pipeline import ssim_of
 
 ONE_HOUR = "1h"
@@ -265,3 +267,86 @@ def lesson_pixels(digest: str, _data: bytes) -> np.ndarray:
     small = Image.fromarray(photo.rgb)
     small.thumbnail((LESSON_SIDE, LESSON_SIDE), Image.Resampling.BOX)
     return np.asarray(small)
+
+
+# -------------------------------------------------------------------- the files and their sizes
+
+
+@dataclass(frozen=True)
+class LosslessFiles:
+    """The downloads: the run's pixels as the optimised PNG and as a lossless WebP."""
+
+    png: bytes
+    webp: bytes
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"png": len(self.png), "webp": len(self.webp)}
+
+    @property
+    def smaller(self) -> str:
+        """'png' or 'webp', whichever is fewer bytes (PNG on a tie: it opens everywhere)."""
+        return "webp" if len(self.webp) < len(self.png) else "png"
+
+
+@st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
+def lossless_files(digest: str, k: int, settings: Settings, _png: bytes) -> LosslessFiles:
+    """The optimised PNG and the lossless WebP of the run's PNG, made after its picture shows.
+
+    Made from the run's quick PNG, whose pixels they keep exactly, in the full-size queue: on a
+    4 MP photo they take about a second, which a new K need not wait for.
+    """
+    with full_size_work()():
+        indices, palette, alphas = images.indexed_pixels_of(_png)
+        return LosslessFiles(
+            optimised_png(palette, indices, palette_alpha=alphas),
+            lossless_webp(palette, indices, palette_alpha=alphas),
+        )
+
+
+@dataclass(frozen=True)
+class CodecComparison:
+    """Each lossy codec at the run's closeness, and the JPEG's picture for the split view."""
+
+    matches: tuple[CodecMatch, ...]
+    jpeg_shown: bytes | None  # the JPEG at display size, as the split view's left side
+
+    @property
+    def n_bytes(self) -> int:
+        files = sum(m.n_bytes or 0 for m in self.matches)
+        return files + len(self.jpeg_shown or b"")
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def codec_store() -> Store:
+    return Store(max_items=16, max_bytes=64_000_000, size_of=lambda found: found.n_bytes)
+
+
+def codec_comparison(
+    digest: str,
+    k: int,
+    settings: Settings,
+    _data: bytes,
+    _run: PhotoRun,
+    _progress: Progress | None = None,
+) -> CodecComparison:
+    """The smallest JPEG, WebP and AVIF as close as the run, once per photo and K, on demand."""
+
+    def compare() -> CodecComparison:
+        photo = loaded_photo(digest, _data, _progress)
+        target = PerceptualError(_run.delta_e, _run.delta_e_p99, _run.lost_hue)
+        with full_size_work()(_progress):
+            matches = compare_codecs(photo.rgb, target, alpha=photo.alpha, progress=_progress)
+        jpeg = next((m for m in matches if m.codec == "jpeg" and m.reached), None)
+        shown = None
+        if jpeg is not None:
+            with Image.open(io.BytesIO(jpeg.data)) as decoded:
+                shown = images.png_bytes(images.scaled(decoded.convert("RGB"), SHOWN_WIDTH))
+        return CodecComparison(matches, shown)
+
+    return codec_store().get_or_make((digest, k, settings), compare, _progress)
+
+
+def compared_codecs(digest: str, k: int, settings: Settings) -> CodecComparison | None:
+    """The comparison if it was already made, else None: the split view never waits for it."""
+    return codec_store().get((digest, k, settings))

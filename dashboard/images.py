@@ -82,3 +82,19 @@ def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
         indices = np.asarray(redrawn)
         palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
     return indices, palette
+
+
+def indexed_pixels_of(png: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """An indexed PNG's indices, palette colours and palette alphas (None when all opaque),
+    as :func:`kmeans.optimise.optimised_png` takes them."""
+    with Image.open(io.BytesIO(png)) as redrawn:
+        indices = np.asarray(redrawn)
+        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+        transparency = redrawn.info.get("transparency")
+    alphas = np.full(len(palette), 255, np.uint8)
+    if isinstance(transparency, int):  # one transparent entry
+        alphas[transparency] = 0
+    elif transparency is not None:  # tRNS: the alphas of the first entries
+        stored = np.frombuffer(transparency, np.uint8)[: len(palette)]
+        alphas[: len(stored)] = stored
+    return indices, palette, None if (alphas == 255).all() else alphas

@@ -137,9 +137,7 @@ def make_run(
 
     report(0.0, "Choosing the colours…")
     started = time.perf_counter()
-    compression = compress(
-        photo, k, settings, progress=each_round, colours=colours, optimize_png=False
-    )
+    compression = compress(photo, k, settings, progress=each_round, colours=colours, optimisation=0)
     kmeans_seconds = time.perf_counter() - started
     report(1.0, "Writing the PNG and measuring the quality…")
     # zlib lets go of the GIL, so the PNG is written on the other core while the quality is

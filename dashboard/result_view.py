@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from dashboard import compute
+from dashboard import compute, size_view
 from dashboard.closeup import zoom_window
+from dashboard.compute import LosslessFiles
 from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
 from dashboard.photo_run import PhotoRun
@@ -41,14 +42,6 @@ CLOSENESS_HELP = (
 )
 
 
-def file_size(n_bytes: int) -> str:
-    if n_bytes < 1000:
-        return f"{n_bytes} B"
-    if n_bytes < 1_000_000:
-        return f"{n_bytes / 1000:.1f} kB"
-    return f"{n_bytes / 1_000_000:.2f} MB"
-
-
 def colour_count(k: int) -> str:
     return "1 colour" if k == 1 else f"{k} colours"
 
@@ -63,47 +56,26 @@ def download_stem(file_name: str) -> str:
     return stem.strip("-")[:60] or "photo"
 
 
-def size_sentence(run: PhotoRun, photo: Photo) -> str:
-    """The size, said once: bytes, saving and ratio together."""
-    png, original = len(run.png), run.input_bytes
-    sizes = f"{original:,} bytes → {png:,} bytes"
-    if png <= original:
-        return (
-            f"The PNG is **{1 - png / original:.0%} smaller** than the original file "
-            f"({sizes}, {original / png:.1f}× smaller)."
-        )
-    why = (
-        " JPEG stores photos compactly by discarding detail the eye barely sees; an indexed PNG "
-        "keeps every pixel exactly, so it is not always smaller."
-        if photo.facts.format in ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")
-        else ""
-    )
-    return (
-        f"The PNG is **{png / original - 1:.0%} larger** than the original "
-        f"{photo.facts.format} file ({sizes}).{why}"
-    )
-
-
-def show_headline(run: PhotoRun, photo: Photo) -> None:
-    """One sentence on closeness, one on size, and the download, its label never cut short."""
+def show_heading(run: PhotoRun) -> None:
+    """How close it looks, in words: shown at once, before the files are written."""
     st.markdown(
         f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
         help=CLOSENESS_HELP,
     )
+
+
+def show_headline(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
+    """One sentence on closeness, one on size, and the downloads, their labels never cut short."""
+    show_heading(run)
     st.markdown(
         f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
-        f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. " + size_sentence(run, photo)
+        f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. "
+        + size_view.size_sentence(photo, files)
     )
-    st.download_button(
-        f"Download PNG: {colour_count(run.k)}, {photo.facts.width:,} × {photo.facts.height:,}",
-        data=run.png,
-        file_name=f"{download_stem(photo.name)}-k{run.k}.png",
-        mime="image/png",
-        type="primary",
-        icon=":material/download:",
-        on_click="ignore",
-        width="content",
-    )
+    warning = size_view.larger_warning(run, photo, files)
+    if warning is not None:
+        st.warning(warning)
+    size_view.show_downloads(run, photo, files, download_stem(photo.name))
 
 
 def show_comparison_view(
@@ -112,9 +84,13 @@ def show_comparison_view(
     highlight_overlay: Callable[[], bytes] | None,
     heat_overlay: Callable[[], bytes],
     other: PhotoRun | None = None,
+    against: tuple[bytes, str] | None = None,
 ) -> None:
     """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
-    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top."""
+    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top.
+
+    The left side is the original, or ``other``'s K, or ``against`` (a picture and its label:
+    the JPEG that looks as close)."""
     heat = st.toggle(
         "Where it differs",
         key="heat",
@@ -125,7 +101,9 @@ def show_comparison_view(
     if highlight_overlay is not None and not heat:
         overlay = highlight_overlay()
     marker = st.session_state.get("zoom_marker")
-    if other is None:
+    if against is not None:
+        (left, left_label), right_label = against, f"{run.k} colours"
+    elif other is None:
         left, left_label = original, "Original"
         right_label = f"{run.k} colours"
     else:
@@ -279,7 +257,6 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     """The numbers behind the headline, for those who want them."""
     facts = photo.facts
     index_bits = bits_per_index(run.k)
-    indexed_bits, rgb_bits = run.teaching_bits
     plain = 32 if facts.has_alpha else 24  # RGBA stores transparency too
     columns = st.columns(5)
     columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
@@ -333,12 +310,4 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
         f"{plain} → {index_bits}",
         help="Plain RGB stores 24 bits per pixel (RGBA 32); an index into K colours needs "
         "⌈log₂ K⌉.",
-    )
-    st.caption(
-        f"What the method teaches: stored plainly, each of the {facts.n_pixels:,} pixels takes "
-        f"{plain} bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only "
-        f"its colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × {plain} bits "
-        "for the "
-        f"palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× less. "
-        "PNG then compresses those numbers further."
     )

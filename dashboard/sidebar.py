@@ -17,7 +17,12 @@ from kmeans import MAX_K, MAX_PIXELS, KMeansError, Settings
 from kmeans.settings import DEFAULT_MAX_ITERS, check_k
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
-SAMPLES = {"Astronaut": "astronaut.png", "Coffee": "coffee.png", "Cat": "chelsea.png"}
+SAMPLES = {
+    "Astronaut": "astronaut.png",
+    "Coffee": "coffee.png",
+    "Cat": "chelsea.png",
+    "Flat poster": "illustration.png",  # where K colours beat every lossy codec
+}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "avif", "heic", "heif"]
 INITS = {"k-means++ (spread out)": "kmeans++", "random (classic)": "random"}
 SPACES = {"RGB (textbook)": "rgb", "Oklab (follows the eye)": "oklab"}
@@ -236,5 +241,6 @@ def write_url(photo: Photo, k: int, settings: Settings) -> None:
 def sample_credits() -> None:
     st.caption(
         "Sample photos from scikit-image: Eileen Collins (NASA, public domain); coffee by "
-        "Rachel Michetti (CC0); Chelsea the cat by Stefan van der Walt (CC0)."
+        "Rachel Michetti (CC0); Chelsea the cat by Stefan van der Walt (CC0). The flat poster "
+        "is drawn by this project's own code (CC0)."
     )

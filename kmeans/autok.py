@@ -7,15 +7,17 @@ Two questions people ask of a quantiser more often than "give me K colours":
   (higher is better) and/or a mean ΔE_OK (the Oklab colour difference × 100; lower is better,
   2 is just noticeable: :data:`kmeans.closeness.JUST_NOTICEABLE`).
 * **"The largest K under N bytes"** (:func:`largest_k_under_bytes`): the most colours whose
-  indexed PNG, the real bytes :func:`~kmeans.encode.encode_png` writes, fits the budget.
+  file, the real bytes that are written (an optimised PNG, a lossless WebP or a GIF), fits the
+  budget.
 
 Both search the same way. Quality and file size grow with K, but only *roughly*: K-Means stops
 in a local minimum, so K = 23 can come out a little worse than K = 22. The search therefore
 assumes monotonicity and checks every answer it gives:
 
 1. **Coarse pass over powers of two.** K = 1, 2, 4, … 256 (capped at the image's number of
-   distinct colours), in order, until the first K that meets the target (quality) or breaks the
-   budget (bytes). This brackets the answer between two neighbouring powers.
+   distinct colours; the byte search may start from a larger smallest K), in order, until the
+   first K that meets the target (quality) or breaks the budget (bytes). This brackets the
+   answer between two neighbouring powers.
 2. **Bisection inside the bracket**, keeping one end that meets the target and one that does
    not, until they are neighbours.
 
@@ -41,9 +43,10 @@ import numpy as np
 
 from kmeans.errors import KMeansError
 from kmeans.io import LoadedImage
-from kmeans.pipeline import Compression, compress
+from kmeans.optimise import DEFAULT_LEVEL
+from kmeans.pipeline import FORMAT_NAMES, Compression, compress
 from kmeans.quantization import ColourCounts, count_colours
-from kmeans.settings import MAX_K, Settings
+from kmeans.settings import MAX_K, Settings, check_k
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,14 @@ class Tried:
     k : the K asked for (the palette can be smaller when the image has fewer colours).
     psnr : PSNR in dB over every pixel; ``math.inf`` when the result is lossless.
     delta_e : mean ΔE_OK over the visible pixels.
-    png_bytes : size of the indexed PNG, or None when the search did not need it (the quality
-        search does not encode the K it measures, only the one it returns).
+    file_bytes : size of the file written for this K, or None when the search did not need it
+        (the quality search does not encode the K it measures, only the one it returns).
     """
 
     k: int
     psnr: float
     delta_e: float
-    png_bytes: int | None = None
+    file_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,10 @@ class KSearch:
     Attributes
     ----------
     k : the chosen K.
-    compression : the image quantised with it, ready to write (``compression.png``).
+    compression : the image quantised with it, ready to write (``compression.file(format)``).
     tried : every K measured, in the order tried.
     met : whether the chosen K meets the target; when False it is the closest the search found
-        (K at its largest for quality, K = 1 for a byte budget) and ``reason`` says why.
+        (K at its largest for quality, the smallest K for a byte budget) and ``reason`` says why.
     reason : one sentence when ``met`` is False, else None.
     """
 
@@ -154,7 +157,7 @@ def smallest_k_for_quality(
     """
     if not isinstance(target, QualityTarget):
         raise KMeansError(f"The quality target must be a QualityTarget, not {target!r}.")
-    trial = _Trials(image, settings, progress, encode=False)
+    trial = _Trials(image, settings, progress)
 
     def meets(k: int) -> bool:
         return quality_meets(trial.measure(k), target)
@@ -168,7 +171,7 @@ def smallest_k_for_quality(
         )
         return trial.search(trial.largest_k, met=False, reason=reason)
     failing, meeting = found
-    return trial.search(_bisect(failing, meeting, meets), met=True)
+    return trial.search(first_holding(failing, meeting, meets), met=True)
 
 
 def largest_k_under_bytes(
@@ -177,15 +180,19 @@ def largest_k_under_bytes(
     settings: Settings | None = None,
     *,
     progress: SearchProgress | None = None,
-    optimize_png: bool = True,
+    file_format: str = "png",
+    optimisation: int = DEFAULT_LEVEL,
+    smallest_k: int = 1,
 ) -> KSearch:
-    """The most colours whose indexed PNG is at most ``max_bytes`` long.
+    """The most colours, from ``smallest_k`` up, whose file is at most ``max_bytes`` long.
 
-    Sizes are those of the real file, ``encode_png(..., optimize=optimize_png)``. Every tried K
-    above the one returned broke the budget. When even K = 1 does, ``met`` is False and the
-    result is K = 1, the smallest file.
+    Sizes are those of the real file, ``compression.file(file_format)`` with the given
+    :mod:`~kmeans.optimise` level. Every tried K above the one returned broke the budget. When
+    even ``smallest_k`` does, ``met`` is False and the result is ``smallest_k``, the smallest
+    file in the range searched.
 
-    Parameters are as :func:`smallest_k_for_quality`, with ``max_bytes`` a whole number ≥ 1.
+    Parameters are as :func:`smallest_k_for_quality`, with ``max_bytes`` a whole number ≥ 1,
+    ``file_format`` one of ``png``, ``webp`` or ``gif``, and ``smallest_k`` from 1 to 256.
 
     >>> rgb = np.arange(64 * 3, dtype=np.uint8).reshape(8, 8, 3)
     >>> search = largest_k_under_bytes(rgb, 200)
@@ -196,23 +203,26 @@ def largest_k_under_bytes(
         raise KMeansError(
             f"The byte budget must be a whole number of at least 1, not {max_bytes!r}."
         )
-    trial = _Trials(image, settings, progress, encode=True, optimize_png=optimize_png)
+    check_k(smallest_k)
+    trial = _Trials(image, settings, progress, file_format=file_format, optimisation=optimisation)
+    lowest = min(smallest_k, trial.largest_k)
 
     def too_big(k: int) -> bool:
-        return trial.measure(k).png_bytes > max_bytes
+        return trial.measure(k).file_bytes > max_bytes
 
-    found = _first_power(trial.largest_k, too_big)
+    found = _first_power(trial.largest_k, too_big, lowest)
     if found is None:
         return trial.search(trial.largest_k, met=True)
     fitting, breaking = found
-    if fitting == 0:
-        smallest = trial.measure(1).png_bytes
+    if fitting < lowest:
+        size = trial.measure(lowest).file_bytes
+        colours = "one colour makes" if lowest == 1 else f"{lowest} colours make"
         reason = (
-            f"Even one colour makes a PNG of {smallest:,} bytes, over the budget of "
-            f"{max_bytes:,} bytes."
+            f"Even {colours} a {FORMAT_NAMES[file_format]} of {size:,} bytes, over the budget "
+            f"of {max_bytes:,} bytes."
         )
-        return trial.search(1, met=False, reason=reason)
-    return trial.search(_bisect(fitting, breaking, too_big) - 1, met=True)
+        return trial.search(lowest, met=False, reason=reason)
+    return trial.search(first_holding(fitting, breaking, too_big) - 1, met=True)
 
 
 def quality_meets(tried: Tried, target: QualityTarget) -> bool:
@@ -226,36 +236,43 @@ def quality_meets(tried: Tried, target: QualityTarget) -> bool:
     return psnr_met and delta_e_met
 
 
-def _first_power(largest_k: int, stops: Callable[[int], bool]) -> tuple[int, int] | None:
-    """The bracket (previous K, first K) of the first of 1, 2, 4, …, largest_k where ``stops``.
+def _first_power(
+    largest_k: int, stops: Callable[[int], bool], smallest_k: int = 1
+) -> tuple[int, int] | None:
+    """The bracket (previous K, first K) of the first coarse K (see :func:`_coarse_ks`) that
+    ``stops``.
 
-    The previous K is 0 when K = 1 already stops; None when none does.
+    The previous K is ``smallest_k - 1`` when ``smallest_k`` already stops; None when none does.
     """
-    previous = 0
-    for k in _coarse_ks(largest_k):
+    previous = smallest_k - 1
+    for k in _coarse_ks(largest_k, smallest_k):
         if stops(k):
             return previous, k
         previous = k
     return None
 
 
-def _coarse_ks(largest_k: int) -> list[int]:
-    """1, 2, 4, … below ``largest_k``, then ``largest_k`` itself.
+def _coarse_ks(largest_k: int, smallest_k: int = 1) -> list[int]:
+    """``smallest_k``, the powers of two between it and ``largest_k``, then ``largest_k`` itself.
 
     >>> _coarse_ks(256), _coarse_ks(100)
     ([1, 2, 4, 8, 16, 32, 64, 128, 256], [1, 2, 4, 8, 16, 32, 64, 100])
+    >>> _coarse_ks(256, 3)
+    [3, 4, 8, 16, 32, 64, 128, 256]
     """
-    ks = [1 << power for power in range(largest_k.bit_length()) if 1 << power < largest_k]
-    return [*ks, largest_k]
+    powers = [1 << power for power in range(largest_k.bit_length())]
+    between = [k for k in powers if smallest_k < k < largest_k]
+    return sorted({smallest_k, *between, largest_k})
 
 
-def _bisect(low: int, high: int, stops: Callable[[int], bool]) -> int:
-    """The K in (low, high] where ``stops`` first holds, given it fails at low and holds at high.
+def first_holding(low: int, high: int, stops: Callable[[int], bool]) -> int:
+    """The whole number in (low, high] where ``stops`` first holds, given it fails at low and
+    holds at high: a K here, a codec's quality in :mod:`kmeans.codecs`.
 
     Each step measures the middle and keeps the half whose ends still disagree, so ``high`` is
-    always a K where ``stops`` was seen to hold, and ``low`` one where it was seen to fail.
+    always a value where ``stops`` was seen to hold, and ``low`` one where it was seen to fail.
 
-    >>> _bisect(4, 8, lambda k: k >= 6)
+    >>> first_holding(4, 8, lambda k: k >= 6)
     6
     """
     while high - low > 1:
@@ -276,13 +293,13 @@ class _Trials:
         settings: Settings | None,
         progress: SearchProgress | None,
         *,
-        encode: bool,
-        optimize_png: bool = True,
+        file_format: str | None = None,
+        optimisation: int = DEFAULT_LEVEL,
     ) -> None:
         self.settings = settings
         self.progress = progress
-        self.encode = encode
-        self.optimize_png = optimize_png
+        self.file_format = file_format  # None: measure quality only, write no file
+        self.optimisation = optimisation
         self.colour_counts: ColourCounts = count_colours(image)
         self.source = _as_loaded(image, self.colour_counts)
         limit = MAX_K - 1 if self.colour_counts.has_transparency else MAX_K
@@ -298,13 +315,14 @@ class _Trials:
                 k,
                 self.settings,
                 colours=self.colour_counts,
-                optimize_png=self.optimize_png,
+                optimisation=self.optimisation,
             )
+            size = None if self.file_format is None else len(compression.file(self.file_format))
             tried = Tried(
                 k=k,
                 psnr=compression.psnr,
                 delta_e=compression.perceptual.delta_e,
-                png_bytes=len(compression.png) if self.encode else None,
+                file_bytes=size,
             )
             self.compressions[k] = compression
             self.measured[k] = tried

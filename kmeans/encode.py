@@ -18,6 +18,7 @@ transparent when its palette colour's alpha is below 128, and opaque otherwise.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -150,26 +151,67 @@ def _encode(
     image_format: str,
     **options: object,
 ) -> bytes:
-    rgba_palette = image_format == "PNG"  # GIF has no alpha per palette entry
-    image, transparent_index = _indexed_image(palette, labels, alpha, palette_alpha, rgba_palette)
-    if transparent_index is not None:
-        options["transparency"] = transparent_index
+    alpha_per_entry = image_format == "PNG"  # GIF has no alpha per palette entry
+    pixels = indexed_pixels(
+        palette, labels, alpha, palette_alpha=palette_alpha, alpha_per_entry=alpha_per_entry
+    )
+    if pixels.transparent_index is not None:
+        options["transparency"] = pixels.transparent_index
     buffer = io.BytesIO()
-    image.save(buffer, image_format, **options)
+    _indexed_image(pixels).save(buffer, image_format, **options)
     return buffer.getvalue()
 
 
-def _indexed_image(
+@dataclass(frozen=True)
+class IndexedPixels:
+    """What an indexed file stores: one palette index per pixel and the palette's entries.
+
+    Attributes
+    ----------
+    indices : (H, W) uint8, each pixel's entry.
+    colours : (E, 3) uint8, the entries' colours: the K palette colours, then the shared fully
+        transparent entry when some pixel takes it (E = K + 1).
+    alphas : (E,) uint8 or None, the entries' alphas when some entry is not opaque; None when the
+        file needs no alpha per entry.
+    transparent_index : the shared transparent entry, K, for a file that marks one entry as
+        transparent instead of storing alphas (GIF, or a PNG without ``palette_alpha``); else None.
+    """
+
+    indices: np.ndarray
+    colours: np.ndarray
+    alphas: np.ndarray | None
+    transparent_index: int | None
+
+    @property
+    def rgba(self) -> np.ndarray:
+        """(E, 4) uint8: each entry's colour and alpha (255 where none is stored)."""
+        alphas = np.full(len(self.colours), 255, np.uint8)
+        if self.alphas is not None:
+            alphas = self.alphas
+        elif self.transparent_index is not None:
+            alphas[self.transparent_index] = 0
+        return np.hstack([self.colours, alphas[:, None]])
+
+
+def indexed_pixels(
     palette: np.ndarray,
     labels: np.ndarray,
-    alpha: np.ndarray | None,
-    palette_alpha: np.ndarray | None,
-    rgba_palette: bool,
-) -> tuple[Image.Image, int | None]:
-    """A mode "P" image of the labels, and the transparent index K if it needs one.
+    alpha: np.ndarray | None = None,
+    *,
+    palette_alpha: np.ndarray | None = None,
+    alpha_per_entry: bool = True,
+) -> IndexedPixels:
+    """The indices and palette entries of the labels, with the transparency rules above.
 
-    With ``palette_alpha`` and ``rgba_palette`` every entry's alpha is in the palette itself
-    (PNG's tRNS), the transparent entry's too, so no transparent index is returned.
+    Arguments as for :func:`encode_png`. ``alpha_per_entry`` says whether the file can store an
+    alpha for each entry (PNG's tRNS, lossless WebP); False for GIF's 1-bit transparency. With
+    ``palette_alpha`` and an alpha per entry every entry's alpha, the transparent entry's too,
+    is in ``alphas``, so no ``transparent_index`` is returned.
+
+    >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    >>> pixels = indexed_pixels(palette, np.array([[0, 1]]), np.array([[255, 0]]))
+    >>> pixels.indices.tolist(), pixels.transparent_index, pixels.rgba[-1].tolist()
+    ([[0, 2]], 2, [0, 0, 0, 0])
     """
     colours = _checked_palette(palette)
     K = len(colours)
@@ -179,20 +221,26 @@ def _indexed_image(
     # The one full-size copy: 8-bit indices, which Pillow then uses without copying again.
     indices = labels.astype(np.uint8)
     transparent_index = None
-    transparent = _transparent_pixels(alpha, labels, alphas, one_bit=not rgba_palette)
+    transparent = _transparent_pixels(alpha, labels, alphas, one_bit=not alpha_per_entry)
     if transparent is not None and transparent.any():
         if K == MAX_PALETTE_SIZE:
             raise KMeansError("With transparent pixels the palette can hold at most 255 colours.")
         indices[transparent] = transparent_index = K
         colours = np.vstack([colours, np.zeros((1, 3), dtype=np.uint8)])
         alphas = None if alphas is None else np.append(alphas, np.uint8(0))
-    image = Image.fromarray(indices)
-    if alphas is None or not rgba_palette:
-        image.putpalette(colours.tobytes(), "RGB")
-        return image, transparent_index
-    # An RGBA palette: Pillow writes its colours in PLTE and their alphas in tRNS.
-    image.putpalette(np.hstack([colours, alphas[:, None]]).tobytes(), "RGBA")
-    return image, None
+    if alphas is None or not alpha_per_entry:
+        return IndexedPixels(indices, colours, None, transparent_index)
+    return IndexedPixels(indices, colours, alphas, None)
+
+
+def _indexed_image(pixels: IndexedPixels) -> Image.Image:
+    """A mode "P" image of the pixels; an RGBA palette goes to PLTE and its alphas to tRNS."""
+    image = Image.fromarray(pixels.indices)
+    if pixels.alphas is None:
+        image.putpalette(pixels.colours.tobytes(), "RGB")
+    else:
+        image.putpalette(pixels.rgba.tobytes(), "RGBA")
+    return image
 
 
 def _checked_palette(palette: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The pipeline end to end: image file → pixels → K-Means → indexed PNG → how well it did.
+"""The pipeline end to end: image file → pixels → K-Means → indexed file → how well it did.
 
 The command line and the page both call :func:`compress`, so neither computes anything the
 other lacks.
@@ -13,6 +13,7 @@ sees; compositing over one background would hide errors in alpha that show over 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,39 +22,71 @@ from functools import cached_property
 import numpy as np
 
 from kmeans.closeness import Level, closeness
-from kmeans.encode import encode_png, teaching_sizes
+from kmeans.encode import encode_gif, teaching_sizes
+from kmeans.errors import KMeansError
 from kmeans.io import MAX_PIXELS, LoadedImage, load_image
 from kmeans.metrics import mse, mse_of_colours, psnr_from_mse, ssim
+from kmeans.optimise import DEFAULT_LEVEL, lossless_webp, optimised_png
 from kmeans.quantization import ColourCounts, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
 from kmeans.settings import Settings
 
+#: The files a result can be written as (the optimised PNG, a lossless WebP, a GIF), by name.
+FORMAT_NAMES = {"png": "PNG", "webp": "WebP", "gif": "GIF"}
+FILE_FORMATS = tuple(FORMAT_NAMES)
 #: Pixels per strip when premultiplying: a few MB of int32 at a time, whatever the image size.
 STRIP_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
 class Compression:
-    """An image quantised and written as an indexed PNG, with the numbers that judge it.
+    """An image quantised, its indexed files (PNG, WebP, GIF), and the numbers that judge it.
 
-    The PNG and the metrics are computed when first asked for, so a caller that wants only some
-    of them (the command line writing a GIF, say) does not pay for the rest.
+    The files and the metrics are computed when first asked for, so a caller that wants only
+    some of them (the command line writing a GIF, say) does not pay for the rest. Every file
+    holds the same pixels; ``optimisation`` is the level of
+    :func:`~kmeans.optimise.optimised_png` and :func:`~kmeans.optimise.lossless_webp`.
     """
 
     source: LoadedImage
     result: QuantizeResult
-    optimize_png: bool = True
+    optimisation: int = DEFAULT_LEVEL
 
     @cached_property
     def png(self) -> bytes:
-        result = self.result
-        return encode_png(
-            result.palette,
-            result.labels,
-            result.alpha,
-            palette_alpha=result.palette_alpha,
-            optimize=self.optimize_png,
+        """The indexed PNG, optimised losslessly at ``optimisation``."""
+        return optimised_png(
+            *self._pixels, palette_alpha=self.result.palette_alpha, level=self.optimisation
         )
+
+    @cached_property
+    def webp(self) -> bytes:
+        """The same pixels as a lossless WebP."""
+        return lossless_webp(
+            *self._pixels, palette_alpha=self.result.palette_alpha, level=self.optimisation
+        )
+
+    @cached_property
+    def gif(self) -> bytes:
+        """The same palette and labels as a GIF (whose transparency is on or off, see encode)."""
+        return encode_gif(*self._pixels, palette_alpha=self.result.palette_alpha)
+
+    def file(self, file_format: str) -> bytes:
+        """The bytes of the file in one of ``FILE_FORMATS``."""
+        if file_format not in FILE_FORMATS:
+            raise KMeansError(f"The file format must be png, webp or gif, not {file_format!r}.")
+        return getattr(self, file_format)
+
+    def larger_notice(self, file_format: str) -> str | None:
+        """:func:`larger_notice` for this file; the other lossless format is written only then."""
+        if len(self.file(file_format)) <= self.input_bytes:
+            return None
+        sizes = {name: len(self.file(name)) for name in {file_format, "png", "webp"}}
+        return larger_notice(file_format, sizes, self.input_bytes, self.result.k)
+
+    @property
+    def _pixels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        return self.result.palette, self.result.labels, self.result.alpha
 
     @property
     def input_bytes(self) -> int:
@@ -115,6 +148,34 @@ class Compression:
             return teaching_sizes(self.source.n_pixels, result.k)
         has_transparent_entry = bool((result.image_alpha == 0).any())
         return teaching_sizes(self.source.n_pixels, result.k + has_transparent_entry, channels=4)
+
+
+def larger_notice(file_format: str, sizes: dict[str, int], input_bytes: int, k: int) -> str | None:
+    """One sentence when the ``file_format`` file is larger than the input, naming what is smaller.
+
+    ``sizes`` are the bytes of that file and of any other file of the same pixels (by format);
+    None when the file is not larger than the input.
+
+    >>> print(larger_notice("png", {"png": 1200, "webp": 900}, 1000, 16))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    The PNG is 1,200 bytes, 20% larger than the input's 1,000; the same pixels as a WebP are
+    smaller, 900 bytes.
+    """
+    n_bytes = sizes[file_format]
+    if n_bytes <= input_bytes:
+        return None
+    larger = (
+        f"The {FORMAT_NAMES[file_format]} is {n_bytes:,} bytes, "
+        f"{math.ceil(100 * n_bytes / input_bytes) - 100}% larger than the input's {input_bytes:,}"
+    )
+    smaller = {name: size for name, size in sizes.items() if size < input_bytes}
+    if smaller:
+        name, size = min(smaller.items(), key=lambda item: item[1])
+        return f"{larger}; the same pixels as a {FORMAT_NAMES[name]} are smaller, {size:,} bytes."
+    return (
+        f"{larger}, and no file of these {k} colours is smaller; keep the input, or compare a "
+        "lossy codec at the same closeness."
+    )
 
 
 def ssim_of(source: LoadedImage, image: np.ndarray, image_alpha: np.ndarray | None) -> float:
@@ -183,18 +244,18 @@ def compress(
     progress: ProgressCallback | None = None,
     colours: ColourCounts | None = None,
     max_pixels: int = MAX_PIXELS,
-    optimize_png: bool = True,
+    optimisation: int = DEFAULT_LEVEL,
 ) -> Compression:
-    """Load an image, quantize it to ``k`` colours and encode it as an indexed PNG.
+    """Load an image and quantize it to ``k`` colours, ready to write as an indexed file.
 
     ``settings`` are those of :func:`~kmeans.quantization.quantize` (the defaults when None).
     ``colours`` may pass the image's :func:`~kmeans.quantization.count_colours`, already
-    counted, when several K are tried on one image. ``optimize_png=False`` trades a PNG 1-4%
-    larger for an encode several times faster (see :func:`~kmeans.encode.encode_png`); the
-    reported size is always that of the bytes returned.
+    counted, when several K are tried on one image. ``optimisation`` is the level of
+    :mod:`kmeans.optimise` (0 to 3; 0 is Pillow's zlib alone, the page's quick PNG).
+    The reported size is always that of the bytes returned.
 
     Raises :class:`~kmeans.errors.KMeansError` (one sentence) for an unreadable image or bad K.
     """
     image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=max_pixels)
     result = quantize(colours if colours is not None else image, k, settings, progress=progress)
-    return Compression(image, result, optimize_png)
+    return Compression(image, result, optimisation)

@@ -3,7 +3,7 @@
 The oracle quantises a 64×48 copy of a sample photo at every K from 1 to 256 with
 :func:`kmeans.quantize` (each run counting its own colours), then measures each result
 independently: PSNR from the squared error in NumPy, mean ΔE_OK per pixel rather than per
-distinct colour, and the PNG's size by encoding it. K-Means is only roughly monotone in K, so the
+distinct colour, and the file's size by encoding it. K-Means is only roughly monotone in K, so the
 tests assert what the search promises rather than "the true minimum": the chosen K meets the
 target, every K it tried on the wrong side of it did not, and bisection ended on a neighbour.
 The command line is run through ``main`` on real files, read back with Pillow.
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmeans import KMeansError, encode_png, quantize
+from kmeans import KMeansError, quantize
 from kmeans.autok import (
     KSearch,
     QualityTarget,
@@ -31,6 +31,7 @@ from kmeans.autok import (
 from kmeans.cli import byte_budget, main
 from kmeans.io import LoadedImage
 from kmeans.oklab import srgb_to_oklab
+from kmeans.optimise import lossless_webp, optimised_png
 from tests.helpers import SAMPLES, assert_one_plain_sentence
 
 ALL_K = range(1, 257)
@@ -44,11 +45,12 @@ def small_photo(name: str = "coffee.png", size: tuple[int, int] = (64, 48)) -> n
 
 @dataclass(frozen=True)
 class Truth:
-    """Every K's quality and PNG size, measured without the search."""
+    """Every K's quality and file sizes, measured without the search."""
 
     psnr: dict[int, float]
     delta_e: dict[int, float]
     png_bytes: dict[int, int]
+    webp_bytes: dict[int, int]
 
 
 def numpy_psnr(original: np.ndarray, drawn: np.ndarray) -> float:
@@ -69,14 +71,15 @@ def photo() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def truth(photo: np.ndarray) -> Truth:
-    psnr, delta_e, png_bytes = {}, {}, {}
+    psnr, delta_e, png_bytes, webp_bytes = {}, {}, {}, {}
     for k in ALL_K:
         result = quantize(photo, k)
         drawn = result.palette[result.labels]
         psnr[k] = numpy_psnr(photo, drawn)
         delta_e[k] = per_pixel_delta_e(photo, drawn)
-        png_bytes[k] = len(encode_png(result.palette, result.labels))
-    return Truth(psnr, delta_e, png_bytes)
+        png_bytes[k] = len(optimised_png(result.palette, result.labels))
+        webp_bytes[k] = len(lossless_webp(result.palette, result.labels))
+    return Truth(psnr, delta_e, png_bytes, webp_bytes)
 
 
 def meets(truth: Truth, k: int, target: QualityTarget) -> bool:
@@ -131,7 +134,7 @@ def test_quality_search_reports_the_true_figures_of_every_k_it_tried(
         assert tried.delta_e == pytest.approx(
             truth.delta_e[tried.k], rel=1e-6
         )  # ΔE is kept in float32
-        assert tried.png_bytes is None
+        assert tried.file_bytes is None
     assert len(set(tried_ks(search))) == len(search.tried)  # no K quantised twice
 
 
@@ -187,7 +190,7 @@ def test_byte_search_returns_a_k_that_fits_and_nothing_larger_it_tried_did(
     assert search.k >= last_power_before_breaking
     assert len(search.tried) <= len(POWERS) + 7
     for tried in search.tried:
-        assert tried.png_bytes == truth.png_bytes[tried.k]
+        assert tried.file_bytes == truth.png_bytes[tried.k]
 
 
 def test_a_budget_everything_fits_in_gives_the_largest_k(photo: np.ndarray, truth: Truth) -> None:
@@ -205,6 +208,37 @@ def test_a_budget_even_one_colour_breaks_returns_k_1_and_says_so(photo: np.ndarr
     assert tried_ks(search) == [1]
     assert len(search.compression.png) > 20
     assert_one_plain_sentence(search.reason)
+
+
+def test_a_webp_budget_is_measured_on_the_webp(photo: np.ndarray, truth: Truth) -> None:
+    budget = truth.webp_bytes[64]
+
+    search = largest_k_under_bytes(photo, budget, file_format="webp")
+
+    assert search.met
+    assert len(search.compression.webp) == truth.webp_bytes[search.k] <= budget
+    assert all(truth.webp_bytes[t.k] > budget for t in search.tried if t.k > search.k)
+
+
+def test_the_search_stays_in_the_range_it_is_given(photo: np.ndarray, truth: Truth) -> None:
+    search = largest_k_under_bytes(photo, truth.png_bytes[16], smallest_k=2)
+
+    assert search.met
+    assert min(tried_ks(search)) == 2
+    assert truth.png_bytes[search.k] <= truth.png_bytes[16]
+
+
+def test_when_nothing_in_the_range_fits_it_says_so(photo: np.ndarray, truth: Truth) -> None:
+    budget = truth.png_bytes[2] - 1
+    assert truth.png_bytes[1] <= budget  # K = 1 would fit, but it is outside the range
+
+    search = largest_k_under_bytes(photo, budget, smallest_k=2)
+
+    assert not search.met
+    assert search.k == 2
+    assert tried_ks(search) == [2]
+    assert_one_plain_sentence(search.reason)
+    assert "Even 2 colours make a PNG of" in search.reason
 
 
 def test_transparent_pixels_cap_k_at_255() -> None:
@@ -304,7 +338,7 @@ def test_cli_quality_writes_the_chosen_k_and_reports_what_it_tried(
     assert palette_size == report["k"]
     original = np.asarray(Image.open(photo_file).convert("RGB"))
     assert numpy_psnr(original, pixels) >= 30
-    assert {"k", "psnr", "delta_e", "png_bytes"} == set(report["tried"][0])
+    assert {"k", "psnr", "delta_e", "file_bytes"} == set(report["tried"][0])
     ks = [tried["k"] for tried in report["tried"]]
     assert report["k"] in ks
     assert all(tried["psnr"] < 30 for tried in report["tried"] if tried["k"] < report["k"])
@@ -328,7 +362,16 @@ def test_cli_max_bytes_writes_a_file_within_the_budget(capsys, photo_file: Path)
     assert report["target_met"] is True
     assert report["output_bytes"] == output.stat().st_size <= 4000
     assert read_back(output)[0] == report["k"]
-    assert all(t["png_bytes"] > 4000 for t in report["tried"] if t["k"] > report["k"])
+    assert all(t["file_bytes"] > 4000 for t in report["tried"] if t["k"] > report["k"])
+
+
+def test_cli_max_bytes_measures_the_format_written(capsys, photo_file: Path) -> None:
+    report = run_json(capsys, photo_file, "--max-bytes", "4k", "--format", "gif")
+
+    output = Path(report["output"])
+    assert output.name == "photo-max4000.gif"
+    assert report["output_bytes"] == output.stat().st_size <= 4000
+    assert all(t["file_bytes"] > 4000 for t in report["tried"] if t["k"] > report["k"])
 
 
 def test_cli_unmet_target_writes_the_closest_and_notes_why(capsys, photo_file: Path) -> None:
@@ -336,7 +379,7 @@ def test_cli_unmet_target_writes_the_closest_and_notes_why(capsys, photo_file: P
 
     out = capsys.readouterr().out
     assert "target NOT met" in out
-    assert "note: Even one colour" in out
+    assert "note: Even one colour makes a PNG" in out
     assert read_back(photo_file.with_name("photo-max30.png"))[0] == 1
 
 
@@ -352,7 +395,6 @@ def test_cli_unmet_target_writes_the_closest_and_notes_why(capsys, photo_file: P
         ["--max-bytes", "0"],
         ["--max-bytes", "10x"],
         ["--max-bytes", "0.5"],
-        ["--max-bytes", "10k", "--format", "gif"],
     ],
 )
 def test_cli_bad_choice_of_k_exits_2_with_one_sentence(

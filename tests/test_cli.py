@@ -284,3 +284,108 @@ def test_gif_format_writes_a_gif(tmp_path: Path) -> None:
         assert gif.format == "GIF"
         assert gif.size == (48, 40)
     assert len(np.unique(read_rgb(output).reshape(-1, 3), axis=0)) <= 4
+
+
+# Formats and size -------------------------------------------------------------------------------
+
+
+def make_small_jpeg(path: Path) -> Path:
+    """A noisy photo saved as a rough JPEG: its 64-colour PNG is larger than the input."""
+    make_photo(path.with_suffix(".png"), width=96, height=64)
+    with Image.open(path.with_suffix(".png")) as image:
+        image.save(path, quality=30)
+    path.with_suffix(".png").unlink()
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "pillow_name"), [("png", "PNG"), ("webp", "WEBP"), ("gif", "GIF")])
+def test_format_writes_that_format_with_the_same_pixels(tmp_path: Path, fmt: str, pillow_name):
+    source = make_photo(tmp_path / "photo.png")
+
+    run = run_cli(source, "-k", "8", "--format", fmt, "--json")
+
+    assert run.returncode == 0
+    (report,) = json_reports(run.stdout)
+    output = Path(report["output"])
+    assert output.name == f"photo-k8.{fmt}"
+    assert report["format"] == fmt and report["written"] is True
+    assert report["output_bytes"] == os.path.getsize(output)
+    with Image.open(output) as written:
+        assert written.format == pillow_name
+    reference = run_cli(source, "-k", "8", "-o", tmp_path / "reference.png")
+    assert reference.returncode == 0
+    np.testing.assert_array_equal(read_rgb(output), read_rgb(tmp_path / "reference.png"))
+
+
+def test_optimise_levels_change_only_the_bytes(tmp_path: Path) -> None:
+    source = make_photo(tmp_path / "photo.png", width=120, height=90)
+    sizes = {}
+    for level in ("0", "3"):
+        run = run_cli(source, "-k", "16", "--optimise", level, "-o", tmp_path / f"o{level}.png")
+        assert run.returncode == 0
+        sizes[level] = os.path.getsize(tmp_path / f"o{level}.png")
+    np.testing.assert_array_equal(read_rgb(tmp_path / "o0.png"), read_rgb(tmp_path / "o3.png"))
+    assert sizes["3"] < sizes["0"]
+    bad = run_cli(source, "-k", "16", "--optimise", "7")
+    assert bad.returncode == 2
+
+
+def test_json_gives_the_seconds_and_bytes_of_each_stage(tmp_path: Path) -> None:
+    source = make_photo(tmp_path / "photo.png")
+
+    (report,) = json_reports(run_cli(source, "-k", "4", "--json").stdout)
+
+    stages = report["stages"]
+    assert list(stages) == ["load", "quantize", "encode", "write", "measure"]
+    assert all(stage["seconds"] >= 0 for stage in stages.values())
+    assert stages["load"]["bytes"] == source.stat().st_size
+    assert stages["quantize"]["bytes"] == (48 * 40 * 2 + 24 * 4 + 7) // 8  # 2 bits, 4 colours
+    assert stages["encode"]["bytes"] == report["output_bytes"]
+
+
+def test_a_larger_output_is_written_with_a_note_naming_what_is_smaller(tmp_path: Path) -> None:
+    source = make_small_jpeg(tmp_path / "rough.jpg")
+
+    (report,) = json_reports(run_cli(source, "-k", "64", "--json").stdout)
+
+    assert report["written"] is True and report["output_bytes"] > report["input_bytes"]
+    (note,) = [n for n in report["notices"] if "larger than the input" in n]
+    assert_one_plain_sentence(note)
+
+
+def test_skip_if_larger_writes_nothing_says_why_and_exits_3(tmp_path: Path) -> None:
+    small = make_small_jpeg(tmp_path / "rough.jpg")
+    photo = make_photo(tmp_path / "photo.png")
+
+    run = run_cli(small, photo, "-k", "64", "--skip-if-larger", "--json")
+
+    assert run.returncode == 3
+    skipped, kept = json_reports(run.stdout)
+    assert skipped["ok"] is True and skipped["written"] is False and skipped["output"] is None
+    assert not (tmp_path / "rough-k64.png").exists()
+    assert any("larger than the input" in note for note in skipped["notices"])
+    assert "Not written, because of --skip-if-larger." in skipped["notices"]
+    assert kept["written"] is True and Path(kept["output"]).is_file()
+    human = run_cli(small, "-k", "64", "--skip-if-larger", "--force")
+    assert human.returncode == 3
+    assert "(not written)" in human.stdout and "--skip-if-larger" in human.stdout
+    assert "--skip-if-larger" in run_cli("--help").stdout and "3 none" in run_cli("--help").stdout
+
+
+def test_compare_codecs_reports_each_codec_at_the_same_closeness(tmp_path: Path) -> None:
+    source = make_photo(tmp_path / "photo.png", width=96, height=64)
+
+    (report,) = json_reports(run_cli(source, "-k", "8", "--compare-codecs", "--json").stdout)
+
+    assert set(report["codecs"]) == {"jpeg", "webp", "avif"}
+    assert report["lossless"]["png"] == report["output_bytes"]
+    for entry in report["codecs"].values():
+        if entry["reached"]:
+            assert entry["delta_e"] <= report["delta_e"] + 1e-9
+            assert entry["delta_e_p99"] <= report["delta_e_p99"] + 1e-9
+            assert 1 <= entry["quality"] <= 100 and entry["bytes"] > 0
+        else:
+            assert_one_plain_sentence(entry["reason"])
+    assert_one_plain_sentence(report["verdict"])
+    human = run_cli(source, "-k", "8", "--compare-codecs", "--force")
+    assert "as close: PNG" in human.stdout and "verdict:" in human.stdout
