@@ -30,9 +30,9 @@ from dashboard.store import Store
 from dashboard.work_queue import Progress, WorkQueue
 from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
 from kmeans.codecs import CodecMatch, compare_codecs
-from kmeans.perceptual import PerceptualError, delta_e_ok_of_labels
 from kmeans.oklab import srgb_to_oklab
 from kmeans.optimise import lossless_webp, optimised_png
+from kmeans.perceptual import PerceptualError, delta_e_ok_of_labels
 from kmeans.pipeline import ssim_of
 
 ONE_HOUR = "1h"
