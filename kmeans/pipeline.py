@@ -3,12 +3,15 @@
 The command line and the page both call :func:`compress`, so neither computes anything the
 other lacks.
 
-Images with transparency are judged on **premultiplied RGBA**, ``(r·a/255, g·a/255, b·a/255, a)``
-for the original and for what the PNG draws: the quantity the clustering minimises, in which a
-pixel's colour counts only as much as it shows, and a pixel whose alpha is off counts in full.
-Comparing straight RGB would charge for colours under fully transparent pixels, which nobody
-sees; compositing over one background would hide errors in alpha that show over another.
-``alpha_mse`` reports the alpha channel's error alone.
+Images with transparency are judged **as seen**: the original and what the PNG draws are each
+composited over white and over black, and each pixel counts with the worse of the two, over the
+pixels that either draws (see :func:`composited_mse`, and :mod:`kmeans.perceptual` for ΔE_OK).
+So MSE, PSNR, ΔE_OK and the verdict built from them all charge a shadow's error in alpha alone,
+which shows over a white page, and none of them charges for colours under fully transparent
+pixels, which nobody sees. Comparing straight RGB would do the second; compositing over one
+background would hide errors that show over the other. SSIM, which compares structure, is taken
+on premultiplied RGBA, ``(r·a/255, g·a/255, b·a/255, a)``, the quantity the clustering
+minimises; ``alpha_mse`` reports the alpha channel's error alone.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class Compression:
 
     @cached_property
     def mse(self) -> float:
-        """Mean squared error per channel: RGB, or premultiplied RGBA for a transparent image.
+        """Mean squared error per channel: of RGB, or as seen for a transparent image.
 
         Undithered and opaque, it is measured on the distinct colours K-Means clustered (see
         :func:`~kmeans.metrics.mse_of_colours`), without drawing the full-size image.
@@ -73,7 +76,7 @@ class Compression:
             return mse_of_colours(counted.colours, drawn, counted.counts)
         if self.source.alpha is None:
             return mse(self.source.rgb, self.result.image)
-        return premultiplied_mse(
+        return composited_mse(
             self.source.rgb, self.source.alpha, self.result.image, self.result.image_alpha
         )
 
@@ -134,30 +137,40 @@ def ssim_of(source: LoadedImage, image: np.ndarray, image_alpha: np.ndarray | No
     return sum(scores) / 4
 
 
-def premultiplied_mse(
+def composited_mse(
     rgb: np.ndarray, alpha: np.ndarray, other_rgb: np.ndarray, other_alpha: np.ndarray
 ) -> float:
-    """Mean squared difference of premultiplied RGBA over every pixel and all 4 channels.
+    """Mean squared error per channel of two images as seen, in 0–255 units.
 
-    Exact: the products c·a are integers, so the sums are taken in integers and divided once.
+    Each pixel of both images is composited, as a browser blends it, over black and over white:
+    a channel c of alpha a shows ``c·a/255`` over black and ``c·a/255 + 255 − a`` over white.
+    With p = c·a, the two images differ there by ``(p − p′)/255`` and ``((p − p′) − 255·(a −
+    a′))/255``. Each pixel counts with the larger of its two squared errors (summed over the
+    three channels), and the mean is over the pixels either image draws (alpha > 0), 0.0 if
+    none. Over any grey g the difference ``((p − p′) − g·(a − a′))/255`` is linear in g, so its
+    square is largest at g = 0 or 255: no grey background shows more than this. The sums are of
+    integers, exact, and taken in strips of rows.
 
-    Colours under fully transparent pixels do not count; a shadow's alpha off by 10 does:
+    Colours under fully transparent pixels do not count; a black shadow's alpha off by 10 shows
+    as 10 levels in each channel over white:
 
     >>> white, black = np.full((1, 1, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8)
     >>> hidden = np.zeros((1, 1), np.uint8)
-    >>> premultiplied_mse(white, hidden, black, hidden)
+    >>> composited_mse(white, hidden, black, hidden)
     0.0
     >>> shadow, lighter = np.full((1, 1), 100, np.uint8), np.full((1, 1), 90, np.uint8)
-    >>> premultiplied_mse(black, shadow, black, lighter)
-    25.0
+    >>> composited_mse(black, shadow, black, lighter)
+    100.0
     """
-    total_colour = total_alpha = 0
+    total = drawn = 0
     for rows in _row_strips(*alpha.shape):
         a, b = alpha[rows].astype(np.int32), other_alpha[rows].astype(np.int32)
-        colour = rgb[rows] * a[:, :, None] - other_rgb[rows] * b[:, :, None]  # int32
-        total_colour += np.einsum("ijk,ijk->", colour, colour, dtype=np.int64)
-        total_alpha += np.square(a - b, dtype=np.int64).sum()
-    return (float(total_colour) / 255**2 + float(total_alpha)) / (4 * alpha.size)
+        over_black = rgb[rows] * a[:, :, None] - other_rgb[rows] * b[:, :, None]  # int32
+        over_white = over_black - 255 * (a - b)[:, :, None]  # at most 2·255² in size
+        squared = [np.einsum("ijk,ijk->ij", d, d, dtype=np.int64) for d in (over_black, over_white)]
+        total += int(np.maximum(*squared).sum())
+        drawn += int(np.count_nonzero((a > 0) | (b > 0)))
+    return total / 255**2 / (3 * drawn) if drawn else 0.0
 
 
 def _premultiplied_plane(rgb: np.ndarray, alpha: np.ndarray, channel: int) -> np.ndarray:

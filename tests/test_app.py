@@ -34,6 +34,7 @@ from tests.helpers import (
     sample_rgb,
     upload,
 )
+from tests.oracles import independent_delta_e
 
 WORDS = {level.word for level in LEVELS}
 
@@ -149,36 +150,6 @@ def test_exact_k_and_presets_stay_in_step(app, downloads):
     app.button_group(key="k_preset").set_value(64).run()
     assert app.number_input(key="k").value == 64
     assert metric(app, "Colours used") == "64"
-
-
-def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ΔE_OK from Ottosson's published formulas, for the oracle."""
-
-    def oklab(rgb):
-        v = rgb / 255
-        linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-        lms = np.cbrt(
-            linear
-            @ np.array(
-                [
-                    [0.4122214708, 0.5363325363, 0.0514459929],
-                    [0.2119034982, 0.6806995451, 0.1073969566],
-                    [0.0883024619, 0.2817188376, 0.6299787005],
-                ]
-            ).T
-        )
-        return (
-            lms
-            @ np.array(
-                [
-                    [0.2104542553, 0.7936177850, -0.0040720468],
-                    [1.9779984951, -2.4285922050, 0.4505937099],
-                    [0.0259040371, 0.7827717662, -0.8086757660],
-                ]
-            ).T
-        )
-
-    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
 
 
 def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[int, ...]]:
