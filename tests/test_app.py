@@ -23,6 +23,7 @@ from tests.helpers import (
     HOSTILE_NAME,
     ROOT,
     SAMPLES,
+    banded_shadow_logo,
     jpeg_bytes,
     metric,
     no_errors,
@@ -32,9 +33,10 @@ from tests.helpers import (
     png_header_only,
     read_config,
     sample_rgb,
+    saved_as,
     upload,
 )
-from tests.oracles import independent_delta_e
+from tests.oracles import drawn_by_either, independent_delta_e, seen_delta_e
 
 WORDS = {level.word for level in LEVELS}
 
@@ -615,8 +617,6 @@ def decoded_data_url(url: str) -> np.ndarray:
 
 def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
-    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
-
     assert component_args(app, "split_view")["overlay"] is None
     app.toggle(key="heat").set_value(True).run()
     args = component_args(app, "split_view")
@@ -625,13 +625,39 @@ def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     heat_alpha = decoded_data_url(args["overlay"])[..., 3]
     # The sample is smaller than the display width, so the original is shown as it is.
     error = independent_delta_e(sample_rgb("astronaut.png").astype(float), shown.astype(float))
+    assert_heat_paints(heat_alpha, error)
+    assert (heat_alpha > 0).any() and (heat_alpha == 0).any()
+
+
+def assert_heat_paints(heat_alpha: np.ndarray, error: np.ndarray) -> None:
+    """The heatmap's opacity is the overlay's colour scale at each pixel's ``error``."""
+    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
+
     step = np.rint(np.clip(error / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(int)
     expected = (230 * np.sqrt(np.linspace(0, 1, HEAT_STEPS))).astype(np.uint8)[step]
     # float32 against float64 may round a pixel lying on a step's edge either way: one step.
     off = np.abs(heat_alpha.astype(int) - expected)
     assert (off <= expected.max() - expected[-2] + 1).all()
     assert (off == 0).mean() > 0.999
-    assert (heat_alpha > 0).any() and (heat_alpha == 0).any()
+
+
+def test_where_it_differs_paints_a_banded_shadow_as_seen():
+    """A logo whose shadow keeps 11 of its 156 alpha levels at K=16: its colour is right and its
+    alpha is not, which shows over a white page. The heatmap paints what is seen there."""
+    logo = banded_shadow_logo()
+    app = upload(open_page(), "logo.png", saved_as(Image.fromarray(logo), "PNG"), "image/png")
+    assert no_errors(app)
+    heading, _ = headline(app)
+    assert heading.endswith("· 16 colours") and not heading.startswith("### Looks the same")
+    app.toggle(key="heat").set_value(True).run()
+    args = component_args(app, "split_view")
+    shown = decoded_data_url(args["after"])
+    heat_alpha = decoded_data_url(args["overlay"])[..., 3]
+    # The logo is smaller than the display width, so it is shown as it is.
+    assert_heat_paints(heat_alpha, seen_delta_e(logo, shown))
+    shadow = (logo[..., 3] > 0) & (logo[..., 3] < 255)
+    assert (heat_alpha[shadow] > 0).mean() > 0.5
+    assert (heat_alpha[~drawn_by_either(logo, shown)] == 0).all()
 
 
 def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():

@@ -23,7 +23,7 @@ from kmeans.core import distinct_colours
 from kmeans.encode import encode_gif, encode_png
 from kmeans.pipeline import compress
 from kmeans.quantization import count_colours, quantize
-from tests.helpers import png_chunks
+from tests.helpers import banded_shadow_logo, png_chunks
 from tests.oracles import composited, drawn_by_either, seen_delta_e
 
 ORANGE = (230, 120, 20)
@@ -39,22 +39,6 @@ def drop_shadow_logo(size: int = 128) -> np.ndarray:
     rgba = np.zeros((size, size, 4), dtype=np.uint8)
     rgba[:, :, 3] = np.roll(np.rint(blurred * 160 / 255), (8, 8), axis=(0, 1))
     rgba[24:88, 24:88] = (*ORANGE, 255)
-    return rgba
-
-
-#: A logo's flat colours, one band each, so that at K=16 the shadow keeps only about 11 levels.
-LOGO_COLOURS = [ORANGE, (20, 90, 200), (240, 200, 30), (200, 30, 60), (30, 160, 80)]
-
-
-def banded_shadow_logo(size: int = 160) -> np.ndarray:
-    """A five-colour flat logo over a Gaussian-blurred black shadow of alpha 0..156."""
-    mask = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(mask).rounded_rectangle((40, 40, 110, 110), 12, fill=255)
-    blurred = np.asarray(mask.filter(ImageFilter.GaussianBlur(14)), dtype=np.float64)
-    rgba = np.zeros((size, size, 4), dtype=np.uint8)
-    rgba[:, :, 3] = np.roll(np.rint(blurred * 156 / 255), (12, 12), axis=(0, 1))
-    for band, colour in enumerate(LOGO_COLOURS):
-        rgba[30 + 12 * band : 42 + 12 * band, 30:90] = (*colour, 255)
     return rgba
 
 
