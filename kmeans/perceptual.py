@@ -13,17 +13,15 @@ sees:
 
 **Transparency.** A person never sees an image's alpha, only the image drawn over something: a
 shadow's error in alpha alone is a difference over a white page and none over black. So an image
-with alpha is judged *as seen*: the original and the reconstruction are each composited, the
-way a browser blends them, over white and over black,
-``seen = c·α + background·(1 − α)`` with α = alpha/255 (in sRGB values, 0–255), and each pixel's
-ΔE_OK is the **worse of the two backgrounds** (:func:`delta_e_seen`). The mean, the percentile
-and the hue windows are all taken over that one per-pixel value, the same map the page's
-heatmap paints, and the hue windows sort pixels by the original's colour as seen over that
-worse background. A pixel counts once, with weight 1, if either image draws it (alpha > 0);
-pixels transparent in both are the background in both, identical, and are left out, so a logo
-scores the same whatever the empty canvas around it. Per pixel, because a logo's parts are seen
-over whichever background shows their error: a black shadow over white, a white glow over
-black.
+with alpha is judged *as seen*: the original and the reconstruction are each composited over
+white and over black, as a browser blends them and the screen shows them (:func:`composited`),
+and each pixel's ΔE_OK is the **worse of the two backgrounds**. The mean, the percentile and
+the hue windows are all taken over that one per-pixel value, the same map the page's heatmap
+paints, and the hue windows sort pixels by the original's colour as seen over that worse
+background. A pixel counts once, with weight 1, if either image draws it (alpha > 0); pixels
+transparent in both are the background in both, identical, and are left out, so a logo scores
+the same whatever the empty canvas around it. Per pixel, because a logo's parts are seen over
+whichever background shows their error: a black shadow over white, a white glow over black.
 
 Like the metrics, they read images in strips of rows (``kmeans.metrics.STRIP_PIXELS`` values at
 a time), so memory stays bounded whatever the image size.
@@ -389,10 +387,10 @@ class _Pair(NamedTuple):
         def pixels(plane: np.ndarray | None) -> np.ndarray | None:
             if plane is None:
                 return None
-            flat = plane[top : top + rows].reshape(rows * plane.shape[1], *plane.shape[2:])
-            return flat if chosen is None else flat[chosen]
+            return plane[top : top + rows].reshape(rows * plane.shape[1], *plane.shape[2:])
 
-        return _Pair(*(pixels(plane) for plane in self))
+        flat = _Pair(*(pixels(plane) for plane in self))
+        return flat if chosen is None else flat.chosen(chosen)
 
     def drawn(self) -> np.ndarray | None:
         """Which pixels count: those either image draws (alpha > 0); None when all do."""
@@ -401,25 +399,57 @@ class _Pair(NamedTuple):
         return (self.alpha > 0) | (self.reconstructed_alpha > 0)
 
     def delta_e(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N,) float32 ΔE_OK of a pair of colour lists, as seen, and the originals' Oklab."""
+        """(N,) float32 ΔE_OK of a pair of colour lists, as seen, and the originals' Oklab.
+
+        A pixel opaque in both looks the same over any background, so its colours are compared
+        as they are; one hidden in both is the background in both, 0 (its Oklab, black, has no
+        hue and the pixel weighs nothing). Only the rest need drawing over white and black.
+        """
         if self.alpha is None:
             return _delta_e_of_colours(self.original, self.reconstructed)
-        over_white, white_lab = _delta_e_of_colours(*self.composited(255.0))
-        over_black, black_lab = _delta_e_of_colours(*self.composited(0.0))
+        delta_e, lab = np.zeros(len(self.alpha), np.float32), np.zeros((len(self.alpha), 3))
+        opaque = (self.alpha == 255) & (self.reconstructed_alpha == 255)
+        delta_e[opaque], lab[opaque] = _delta_e_of_colours(
+            self.original[opaque], self.reconstructed[opaque]
+        )
+        see_through = self.drawn() & ~opaque
+        delta_e[see_through], lab[see_through] = self.chosen(see_through).over_worse_background()
+        return delta_e, lab
+
+    def chosen(self, mask: np.ndarray) -> _Pair:
+        """The colour lists' entries where ``mask`` is True."""
+        return _Pair(*(None if plane is None else plane[mask] for plane in self))
+
+    def over_worse_background(self) -> tuple[np.ndarray, np.ndarray]:
+        """ΔE_OK over white or over black, whichever is larger, and the original's Oklab there."""
+        over_white, white_lab = _delta_e_of_colours(*self.composited(255))
+        over_black, black_lab = _delta_e_of_colours(*self.composited(0))
         black_worse = over_black > over_white
         return (
             np.where(black_worse, over_black, over_white),
             np.where(black_worse[:, None], black_lab, white_lab),
         )
 
-    def composited(self, background: float) -> tuple[np.ndarray, np.ndarray]:
-        """Both colour lists drawn over a grey ``background``: ``c·α + background·(1 − α)``."""
+    def composited(self, background: int) -> tuple[np.ndarray, np.ndarray]:
+        """Both colour lists drawn over a grey ``background``, as the screen shows them."""
+        return (
+            composited(self.original, self.alpha, background),
+            composited(self.reconstructed, self.reconstructed_alpha, background),
+        )
 
-        def drawn(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-            opacity = alpha[:, None] / 255.0
-            return colours * opacity + background * (1.0 - opacity)
 
-        return drawn(self.original, self.alpha), drawn(self.reconstructed, self.reconstructed_alpha)
+def composited(colours: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
+    """Colours of some opacity drawn over a grey ``background``, as 8-bit sRGB colours.
+
+    ``round(c·α + background·(1 − α))`` with α = alpha/255: the blend a browser makes, in sRGB
+    values, and the bytes the screen then shows. For 8-bit colours the exact value is a whole
+    number of 255ths, never half-way between two integers, so the rounding has no ties.
+
+    >>> composited(np.array([[0, 0, 0], [255, 0, 0]]), np.array([100, 128]), 255).tolist()
+    [[155, 155, 155], [255, 127, 127]]
+    """
+    opacity = np.asarray(alpha)[:, None] / 255.0
+    return np.rint(colours * opacity + background * (1.0 - opacity)).astype(np.uint8)
 
 
 def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -142,14 +142,15 @@ def composited_mse(
 ) -> float:
     """Mean squared error per channel of two images as seen, in 0–255 units.
 
-    Each pixel of both images is composited, as a browser blends it, over black and over white:
-    a channel c of alpha a shows ``c·a/255`` over black and ``c·a/255 + 255 − a`` over white.
-    With p = c·a, the two images differ there by ``(p − p′)/255`` and ``((p − p′) − 255·(a −
-    a′))/255``. Each pixel counts with the larger of its two squared errors (summed over the
-    three channels), and the mean is over the pixels either image draws (alpha > 0), 0.0 if
-    none. Over any grey g the difference ``((p − p′) − g·(a − a′))/255`` is linear in g, so its
-    square is largest at g = 0 or 255: no grey background shows more than this. The sums are of
-    integers, exact, and taken in strips of rows.
+    Each pixel of both images is composited over black and over white as the screen shows it
+    (:func:`~kmeans.perceptual.composited`); it counts with the larger of its two squared
+    errors, summed over the three channels, and the mean is over the pixels either image draws
+    (alpha > 0), 0.0 if none. Before rounding, a channel c of alpha a shows ``c·a/255 +
+    g·(1 − a/255)`` over a grey g, so the two images differ there by an amount linear in g: no
+    grey background shows a larger error than white or black does.
+
+    Over black a channel shows ``round(c·a/255)``, and over white exactly ``255 − a`` more, so
+    everything is in integers, exact, and taken in strips of rows.
 
     Colours under fully transparent pixels do not count; a black shadow's alpha off by 10 shows
     as 10 levels in each channel over white:
@@ -165,12 +166,15 @@ def composited_mse(
     total = drawn = 0
     for rows in _row_strips(*alpha.shape):
         a, b = alpha[rows].astype(np.int32), other_alpha[rows].astype(np.int32)
-        over_black = rgb[rows] * a[:, :, None] - other_rgb[rows] * b[:, :, None]  # int32
-        over_white = over_black - 255 * (a - b)[:, :, None]  # at most 2·255² in size
-        squared = [np.einsum("ijk,ijk->ij", d, d, dtype=np.int64) for d in (over_black, over_white)]
-        total += int(np.maximum(*squared).sum())
+        # 255 is odd, so (x + 127) // 255 rounds x / 255 with no ties, as composited() does.
+        over_black = (rgb[rows] * a[:, :, None] + 127) // 255 - (
+            other_rgb[rows] * b[:, :, None] + 127
+        ) // 255
+        over_white = over_black - (a - b)[:, :, None]
+        squared = [np.einsum("ijk,ijk->ij", d, d) for d in (over_black, over_white)]
+        total += int(np.maximum(*squared).sum(dtype=np.int64))
         drawn += int(np.count_nonzero((a > 0) | (b > 0)))
-    return total / 255**2 / (3 * drawn) if drawn else 0.0
+    return total / (3 * drawn) if drawn else 0.0
 
 
 def _premultiplied_plane(rgb: np.ndarray, alpha: np.ndarray, channel: int) -> np.ndarray:

@@ -104,10 +104,10 @@ def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def composited(rgba: np.ndarray, background: float) -> np.ndarray:
-    """An RGBA image drawn over a flat grey ``background``, as float sRGB values 0–255."""
+    """An RGBA image drawn over a flat grey ``background``, rounded to bytes as screens show it."""
     rgba = rgba.astype(np.float64)
     opacity = rgba[..., 3:] / 255
-    return rgba[..., :3] * opacity + background * (1 - opacity)
+    return np.rint(rgba[..., :3] * opacity + background * (1 - opacity))
 
 
 def seen_delta_e(original: np.ndarray, redrawn: np.ndarray) -> np.ndarray:
