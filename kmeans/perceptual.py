@@ -50,7 +50,7 @@ HUE_WINDOW_DEGREES = 30
 HUE_STEP_DEGREES = 15
 #: Number of hue windows around the circle; every hue falls in exactly two of them.
 HUE_WINDOWS = 360 // HUE_STEP_DEGREES
-#: Share of the image's pixels (of its alpha weight, with transparency) that a hue window needs
+#: Share of the image's pixels (of those drawn, with transparency) that a hue window needs
 #: before it can be the lost hue, so that a few stray pixels cannot decide it.
 MIN_HUE_SHARE = 0.0005
 

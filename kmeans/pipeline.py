@@ -31,7 +31,7 @@ from kmeans.quantization import ColourCounts, QuantizeResult, quantize
 from kmeans.result import ProgressCallback
 from kmeans.settings import Settings
 
-#: Pixels per strip when premultiplying: a few MB of int32 at a time, whatever the image size.
+#: Pixels per strip when compositing: a few MB of int32 at a time, whatever the image size.
 STRIP_PIXELS = 1 << 18
 
 

@@ -14,7 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 from skimage.metrics import structural_similarity
 
 import kmeans
@@ -23,7 +23,7 @@ from kmeans.core import distinct_colours
 from kmeans.encode import encode_gif, encode_png
 from kmeans.pipeline import compress
 from kmeans.quantization import count_colours, quantize
-from tests.helpers import banded_shadow_logo, png_chunks
+from tests.helpers import banded_shadow_logo, png_chunks, shadow_alpha
 from tests.oracles import composited, drawn_by_either, seen_delta_e
 
 ORANGE = (230, 120, 20)
@@ -33,11 +33,8 @@ ORANGE = (230, 120, 20)
 
 def drop_shadow_logo(size: int = 128) -> np.ndarray:
     """An opaque orange square over a blurred black shadow (alpha 0..160), on transparency."""
-    mask = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(mask).rounded_rectangle((30, 30, 100, 100), 12, fill=255)
-    blurred = np.asarray(mask.filter(ImageFilter.GaussianBlur(8)), dtype=np.float64)
     rgba = np.zeros((size, size, 4), dtype=np.uint8)
-    rgba[:, :, 3] = np.roll(np.rint(blurred * 160 / 255), (8, 8), axis=(0, 1))
+    rgba[:, :, 3] = np.roll(shadow_alpha(size, (30, 30, 100, 100), 8, 160), 8, axis=(0, 1))
     rgba[24:88, 24:88] = (*ORANGE, 255)
     return rgba
 
