@@ -59,12 +59,12 @@ def checkout(baseline: str, folder: Path) -> Path:
 
 
 class Worker:
-    """One checkout's ``quantize`` in a process of its own."""
+    """One checkout's ``quantize`` (or the ``code`` given) in a process of its own."""
 
-    def __init__(self, tree: Path, folder: Path):
+    def __init__(self, tree: Path, folder: Path, code: str = WORKER):
         self.folder = folder
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER],
+            [sys.executable, "-c", code],
             cwd=tree,
             env={**os.environ, "PYTHONPATH": str(tree)},
             stdin=subprocess.PIPE,
@@ -78,7 +78,11 @@ class Worker:
         if photo.name not in self.files:
             self.files[photo.name] = self.folder / f"{photo.name}.npy"
             np.save(self.files[photo.name], photo.rgb)
-        self.process.stdin.write(f"{self.files[photo.name]} {k}\n")
+        return self.ask(self.files[photo.name], k)
+
+    def ask(self, *words: object) -> dict:
+        """One line of ``words`` to the worker, and its JSON answer."""
+        self.process.stdin.write(" ".join(map(str, words)) + "\n")
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())
 
@@ -90,16 +94,17 @@ class Worker:
 class Revisions:
     """``this`` tree's worker, and the baseline's when one is given; closes them on exit."""
 
-    def __init__(self, baseline: str | None):
-        self.baseline = baseline
+    def __init__(self, baseline: str | None, code: str = WORKER):
+        self.baseline, self.code = baseline, code
         self.workers: dict[str, Worker] = {}
 
     def __enter__(self) -> dict[str, Worker]:
         self._temporary = tempfile.TemporaryDirectory()
-        folder = Path(self._temporary.name)
+        self.folder = Path(self._temporary.name)
         if self.baseline is not None:
-            self.workers["baseline"] = Worker(checkout(self.baseline, folder), folder)
-        self.workers["this"] = Worker(REPO, folder)
+            tree = checkout(self.baseline, self.folder)
+            self.workers["baseline"] = Worker(tree, self.folder, self.code)
+        self.workers["this"] = Worker(REPO, self.folder, self.code)
         return self.workers
 
     def __exit__(self, *exc: object) -> None:

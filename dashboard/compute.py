@@ -32,7 +32,7 @@ from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colou
 from kmeans.codecs import CodecMatch, compare_codecs
 from kmeans.oklab import srgb_to_oklab
 from kmeans.optimise import lossless_webp, optimised_png
-from kmeans.perceptual import PerceptualError, delta_e_ok_of_labels
+from kmeans.perceptual import PerceptualError, delta_e_ok, delta_e_ok_of_labels
 from kmeans.pipeline import ssim_of
 
 ONE_HOUR = "1h"
@@ -226,8 +226,8 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
         indices, palette = png_pixels((digest, k, settings), _png)
         with full_size_work()():
             return ssim_of(photo, palette[indices], None)
-    with full_size_work()(), Image.open(io.BytesIO(_png)) as file:
-        drawn = np.asarray(file.convert("RGBA"))
+    with full_size_work()():
+        drawn = images.decoded_rgba(_png)
         return ssim_of(photo, drawn[..., :3], drawn[..., 3])
 
 
@@ -241,10 +241,17 @@ def highlight_overlay_of(
 
 @st.cache_data(max_entries=8, ttl=ONE_HOUR, show_spinner=False)
 def heat_overlay_of(digest: str, k: int, settings: Settings, _data: bytes, _run: PhotoRun) -> bytes:
-    """Where it differs, as a see-through PNG: made when someone turns it on, once per run."""
+    """Where it differs, as a see-through PNG: made when someone turns it on, once per run.
+
+    With transparency, the ΔE_OK of each pixel as seen, over white and over black, the worse:
+    the same measure as the numbers (see :mod:`kmeans.perceptual`).
+    """
     original = original_at_display_size(digest, _data)
-    palette = srgb_to_oklab(_run.palette)
-    return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, _run.display.labels()))
+    if original.alpha is None:
+        palette = srgb_to_oklab(_run.palette)
+        return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, _run.display.labels()))
+    shown = images.decoded_rgba(_run.display.shown)
+    return heat_overlay(delta_e_ok(original.rgb, shown[..., :3], original.alpha, shown[..., 3]))
 
 
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)

@@ -76,6 +76,12 @@ def swatch_strip(colours: np.ndarray, shares: np.ndarray, height: int = 40) -> b
     return png_bytes(np.repeat(colours, widths, axis=0)[None, :, :].repeat(height, axis=0))
 
 
+def decoded_rgba(data: bytes) -> np.ndarray:
+    """An image file's pixels as (H, W, 4) uint8 RGBA."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
 def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
     """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
     with Image.open(io.BytesIO(png)) as redrawn:

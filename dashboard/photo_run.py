@@ -34,17 +34,25 @@ class DisplayOriginal:
 
     rgb: np.ndarray  # (h, w, 3) uint8
     oklab: np.ndarray  # (3, h, w) float32: the L, a and b planes
+    alpha: np.ndarray | None = None  # (h, w) uint8, for a photo with transparency
 
 
 def display_original(photo: LoadedImage) -> DisplayOriginal:
     """What every run of this photo is compared with on screen; read-only, to be shared."""
-    rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
+    alpha = None
+    if photo.alpha is None:
+        rgb = np.asarray(images.scaled(Image.fromarray(photo.rgb), SHOWN_WIDTH))
+    else:
+        # Scaled as RGBA, which Pillow averages premultiplied, so hidden colours do not bleed in.
+        rgba = np.asarray(images.scaled(images.full_image(photo.rgb, photo.alpha), SHOWN_WIDTH))
+        rgb, alpha = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
+        alpha.flags.writeable = False
     # Planes of float32: ample for a heatmap, and read a plane at a time at every new K.
     oklab = np.ascontiguousarray(
         srgb_to_oklab(rgb.reshape(-1, 3)).T.reshape(3, *rgb.shape[:2]), dtype=np.float32
     )
     rgb.flags.writeable = oklab.flags.writeable = False
-    return DisplayOriginal(rgb, oklab)
+    return DisplayOriginal(rgb, oklab, alpha)
 
 
 @dataclass(frozen=True)

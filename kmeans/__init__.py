@@ -44,6 +44,10 @@ colour counts
 ΔE_OK, just noticeable
     100 × the distance in Oklab (:mod:`kmeans.perceptual`); 2 is just noticeable
     (:data:`kmeans.closeness.JUST_NOTICEABLE`).
+as seen
+    How an image with transparency is measured: it and its redrawing are composited over white
+    and over black, and each pixel counts with the worse (:mod:`kmeans.perceptual`,
+    :func:`~kmeans.pipeline.composited_mse`).
 KMeansError
     What every refused input raises: one sentence for the person who gave it.
 """

@@ -94,8 +94,9 @@ class Tried:
     Attributes
     ----------
     k : the K asked for (the palette can be smaller when the image has fewer colours).
-    psnr : PSNR in dB over every pixel; ``math.inf`` when the result is lossless.
-    delta_e : mean ΔE_OK over the visible pixels.
+    psnr : PSNR in dB (``math.inf`` when the result is lossless) and
+    delta_e : mean ΔE_OK, both of :class:`~kmeans.pipeline.Compression`: over every pixel, or
+        for an image with transparency as seen, over white and over black.
     file_bytes : size of the file written for this K, or None when the search did not need it
         (the quality search does not encode the K it measures, only the one it returns).
     """

@@ -10,6 +10,8 @@ chosen from two numbers that do follow what the eye sees:
   about 2.5 levels, 30 dB about 8.
 
 Each word has a limit on both; the verdict is the best word whose limits both numbers meet.
+For an image with transparency both are measured as seen, over white and over black (see
+:mod:`kmeans.pipeline`), so a shadow banded in alpha alone is judged like the bands it shows.
 
 =================  ==============  ===========  ==========================================
 word               mean ΔE_OK ≤    PSNR ≥       what a person sees

@@ -11,6 +11,18 @@ sees:
   (chroma ≥ ``VIVID_CHROMA``), grouped into overlapping hue windows, the largest mean ΔE_OK. A
   small red flower painted green barely moves the mean, but its hue window shows it.
 
+**Transparency.** A person never sees an image's alpha, only the image drawn over something: a
+shadow's error in alpha alone is a difference over a white page and none over black. So an image
+with alpha is judged *as seen*: the original and the reconstruction are each composited over
+white and over black, as a browser blends them and the screen shows them (:func:`composited`),
+and each pixel's ΔE_OK is the **worse of the two backgrounds**. The mean, the percentile and
+the hue windows are all taken over that one per-pixel value, the same map the page's heatmap
+paints, and the hue windows sort pixels by the original's colour as seen over that worse
+background. A pixel counts once, with weight 1, if either image draws it (alpha > 0); pixels
+transparent in both are the background in both, identical, and are left out, so a logo scores
+the same whatever the empty canvas around it. Per pixel, because a logo's parts are seen over
+whichever background shows their error: a black shadow over white, a white glow over black.
+
 Like the metrics, they read images in strips of rows (``kmeans.metrics.STRIP_PIXELS`` values at
 a time), so memory stays bounded whatever the image size.
 """
@@ -18,6 +30,7 @@ a time), so memory stays bounded whatever the image size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +50,7 @@ HUE_WINDOW_DEGREES = 30
 HUE_STEP_DEGREES = 15
 #: Number of hue windows around the circle; every hue falls in exactly two of them.
 HUE_WINDOWS = 360 // HUE_STEP_DEGREES
-#: Share of the image's pixels (of its alpha weight, with transparency) that a hue window needs
+#: Share of the image's pixels (of those drawn, with transparency) that a hue window needs
 #: before it can be the lost hue, so that a few stray pixels cannot decide it.
 MIN_HUE_SHARE = 0.0005
 
@@ -68,7 +81,12 @@ class PerceptualError:
     lost_hue: float
 
 
-def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
+def delta_e_ok(
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    alpha: np.ndarray | None = None,
+    reconstructed_alpha: np.ndarray | None = None,
+) -> np.ndarray:
     """Per-pixel ΔE_OK: ``100 · ‖Oklab(original) − Oklab(reconstructed)‖``, an (H, W) float32 map.
 
     Each colour goes sRGB → linear light → Oklab (:mod:`kmeans.oklab`, Ottosson 2020), and ΔE_OK
@@ -79,6 +97,10 @@ def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
     ----------
     original, reconstructed : np.ndarray
         (H, W, 3) sRGB images in 0–255, uint8 (read through a lookup table) or float.
+    alpha, reconstructed_alpha : np.ndarray or None
+        (H, W) uint8 opacity of each image, both or neither. With them, each pixel's ΔE_OK is
+        that of the two images as seen: composited over white and over black, the worse of the
+        two (see the module's docstring).
 
     Returns
     -------
@@ -94,15 +116,19 @@ def delta_e_ok(original: np.ndarray, reconstructed: np.ndarray) -> np.ndarray:
     [[100.0, 100.0]]
     >>> delta_e_ok(white, white).tolist()
     [[0.0, 0.0]]
+
+    A black shadow drawn at alpha 90 instead of 100 is the same colour, but over white it is
+    lighter (165 against 155); a hidden pixel is the background in both:
+
+    >>> shadow, drawn = np.array([[100, 0]], np.uint8), np.array([[90, 0]], np.uint8)
+    >>> [round(float(value), 2) for value in delta_e_ok(black, black, shadow, drawn)[0]]
+    [3.24, 0.0]
     """
-    original, reconstructed = _check_colour_images(original, reconstructed)
-    height, width = original.shape[:2]
+    pair = _checked_pair(original, reconstructed, alpha, reconstructed_alpha)
+    height, width = pair.original.shape[:2]
     out = np.empty((height, width), np.float32)
     for top, rows in strips(height, width * 3):
-        delta_e, _ = _delta_e_of_colours(
-            original[top : top + rows].reshape(-1, 3),
-            reconstructed[top : top + rows].reshape(-1, 3),
-        )
+        delta_e, _ = pair.strip(top, rows).delta_e()
         out[top : top + rows] = delta_e.reshape(rows, width)
     return out
 
@@ -139,12 +165,15 @@ def delta_e_ok_of_labels(
 
 
 def perceptual_error(
-    original: np.ndarray, reconstructed: np.ndarray, alpha: np.ndarray | None = None
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    alpha: np.ndarray | None = None,
+    reconstructed_alpha: np.ndarray | None = None,
 ) -> PerceptualError:
     """Mean ΔE_OK, its 99th percentile and the lost hue of a reconstruction, pixel by pixel.
 
     The same three numbers as :func:`perceptual_error_of_colours` with every pixel as one colour
-    of weight 1 (or alpha/255), so ``delta_e_p99`` equals
+    of weight 1, so ``delta_e_p99`` equals
     ``np.percentile(delta_e_ok(original, reconstructed), 99, method="inverted_cdf")`` exactly.
 
     Memory stays bounded: the image is read in strips of rows, twice. The first pass sums the
@@ -156,11 +185,11 @@ def perceptual_error(
     ----------
     original, reconstructed : np.ndarray
         (H, W, 3) sRGB images in 0–255, uint8 or float.
-    alpha : np.ndarray or None
-        (H, W) uint8 opacity of the original. When given, every pixel counts with weight
-        alpha/255 in the mean, the percentile and the hue windows (including the
-        ``MIN_HUE_SHARE`` of the total weight a window needs), so fully transparent pixels,
-        whose colour nobody sees, do not count at all. A wholly transparent image scores 0.
+    alpha, reconstructed_alpha : np.ndarray or None
+        (H, W) uint8 opacity of each image, both or neither. With them, the images are judged as
+        seen (see the module's docstring): each pixel's ΔE_OK is the worse of over white and over
+        black, and only the pixels that either image draws (alpha > 0) count, each with weight
+        1. Two wholly transparent images score 0.
 
     Returns
     -------
@@ -185,29 +214,26 @@ def perceptual_error(
     >>> round(error.delta_e, 2), round(error.delta_e_p99, 2), round(error.lost_hue, 2)
     (3.25, 51.98, 51.98)
     """
-    original, reconstructed = _check_colour_images(original, reconstructed)
-    height, width = original.shape[:2]
-    alpha = _check_alpha(alpha, (height, width))
+    pair = _checked_pair(original, reconstructed, alpha, reconstructed_alpha)
+    height, width = pair.original.shape[:2]
     codes = np.empty(height * width, np.uint8)
     code_weights = np.zeros(256)
-    total, delta_e_sum, hue_sums = 0.0, 0.0, np.zeros((2, HUE_WINDOWS))
+    total, delta_e_sum, hue_sums = 0, 0.0, np.zeros((2, HUE_WINDOWS))
     for top, rows in strips(height, width * 3):
-        weights = None if alpha is None else alpha[top : top + rows].reshape(-1)
-        delta_e, lab = _delta_e_of_colours(
-            original[top : top + rows].reshape(-1, 3),
-            reconstructed[top : top + rows].reshape(-1, 3),
-        )
-        total += delta_e.size if weights is None else float(weights.sum(dtype=np.int64))
+        pixels = pair.strip(top, rows)
+        weights = pixels.drawn()
+        delta_e, lab = pixels.delta_e()
+        total += delta_e.size if weights is None else int(np.count_nonzero(weights))
         # float32 sums would drift on millions of pixels: accumulate in float64.
         wide = delta_e.astype(np.float64)
-        delta_e_sum += float(wide.sum() if weights is None else np.dot(wide, weights))
+        delta_e_sum += float(wide.sum() if weights is None else wide[weights].sum())
         hue_sums += _hue_sums(delta_e, lab, weights)
         strip_codes = _coarse_code(delta_e)
         codes[top * width : (top + rows) * width] = strip_codes
         code_weights += np.bincount(strip_codes, weights=weights, minlength=256)
     if total == 0:
         return PerceptualError(0.0, 0.0, 0.0)
-    p99 = _percentile_within_code(original, reconstructed, alpha, codes, code_weights, total)
+    p99 = _percentile_within_code(pair, codes, code_weights, total)
     return _summary(total, delta_e_sum, hue_sums, p99)
 
 
@@ -239,9 +265,13 @@ def perceptual_error_of_colours(
     Parameters
     ----------
     colours : np.ndarray
-        (U, 3) distinct sRGB colours of the original, 0–255, normally uint8.
+        (U, 3) distinct sRGB colours of the original, 0–255, normally uint8; or (U, 4) straight
+        RGBA colours, judged as seen (see the module's docstring): ΔEᵢ is the worse of over
+        white and over black, and a colour that neither it nor what it became draws (alpha 0)
+        weighs nothing.
     reconstructed_colours : np.ndarray
-        (U, 3) what each colour became, uint8 or float (a palette of float centroids is fine).
+        (U, 3) or (U, 4), like ``colours``: what each colour became, uint8 or float (a palette
+        of float centroids is fine).
     weights : np.ndarray
         (U,) non-negative weight of each colour, normally its pixel count.
 
@@ -263,11 +293,20 @@ def perceptual_error_of_colours(
 
     >>> round(perceptual_error_of_colours(colours, became, np.array([98, 2])).delta_e_p99, 2)
     51.98
+
+    A black shadow at alpha 100 drawn at 90 differs over white, by as much as any colour would
+    that went from grey 155 to 165:
+
+    >>> shadow = np.array([[0, 0, 0, 100]], np.uint8)
+    >>> drawn = np.array([[0, 0, 0, 90]], np.uint8)
+    >>> round(perceptual_error_of_colours(shadow, drawn, np.ones(1)).delta_e, 2)
+    3.24
     """
-    colours, reconstructed_colours, weights = _check_colours(
-        colours, reconstructed_colours, weights
-    )
-    delta_e, lab = _delta_e_of_colours(colours, reconstructed_colours)
+    pair, weights = _checked_colours(colours, reconstructed_colours, weights)
+    delta_e, lab = pair.delta_e()
+    drawn = pair.drawn()
+    if drawn is not None:
+        weights = weights * drawn
     total = float(weights.sum())
     if total == 0:
         return PerceptualError(0.0, 0.0, 0.0)
@@ -333,6 +372,86 @@ def _oklab_of(rgb: np.ndarray) -> np.ndarray:
     return srgb_to_oklab(rgb)
 
 
+class _Pair(NamedTuple):
+    """An original and its reconstruction, as images or as lists of colours, and their
+    opacities: both None for opaque ones."""
+
+    original: np.ndarray
+    reconstructed: np.ndarray
+    alpha: np.ndarray | None = None
+    reconstructed_alpha: np.ndarray | None = None
+
+    def strip(self, top: int, rows: int, chosen: np.ndarray | None = None) -> _Pair:
+        """Rows ``top`` to ``top + rows`` as lists of pixels, only the ``chosen`` ones if given."""
+
+        def pixels(plane: np.ndarray | None) -> np.ndarray | None:
+            if plane is None:
+                return None
+            return plane[top : top + rows].reshape(rows * plane.shape[1], *plane.shape[2:])
+
+        flat = _Pair(*(pixels(plane) for plane in self))
+        return flat if chosen is None else flat.chosen(chosen)
+
+    def drawn(self) -> np.ndarray | None:
+        """Which pixels count: those either image draws (alpha > 0); None when all do."""
+        if self.alpha is None:
+            return None
+        return (self.alpha > 0) | (self.reconstructed_alpha > 0)
+
+    def delta_e(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) float32 ΔE_OK of a pair of colour lists, as seen, and the originals' Oklab.
+
+        A pixel opaque in both looks the same over any background, so its colours are compared
+        as they are; one hidden in both is the background in both, 0 (its Oklab, black, has no
+        hue and the pixel weighs nothing). Only the rest need drawing over white and black.
+        """
+        if self.alpha is None:
+            return _delta_e_of_colours(self.original, self.reconstructed)
+        delta_e, lab = np.zeros(len(self.alpha), np.float32), np.zeros((len(self.alpha), 3))
+        opaque = (self.alpha == 255) & (self.reconstructed_alpha == 255)
+        delta_e[opaque], lab[opaque] = _delta_e_of_colours(
+            self.original[opaque], self.reconstructed[opaque]
+        )
+        see_through = self.drawn() & ~opaque
+        delta_e[see_through], lab[see_through] = self.chosen(see_through).over_worse_background()
+        return delta_e, lab
+
+    def chosen(self, mask: np.ndarray) -> _Pair:
+        """The colour lists' entries where ``mask`` is True."""
+        return _Pair(*(None if plane is None else plane[mask] for plane in self))
+
+    def over_worse_background(self) -> tuple[np.ndarray, np.ndarray]:
+        """ΔE_OK over white or over black, whichever is larger, and the original's Oklab there."""
+        over_white, white_lab = _delta_e_of_colours(*self.composited(255))
+        over_black, black_lab = _delta_e_of_colours(*self.composited(0))
+        black_worse = over_black > over_white
+        return (
+            np.where(black_worse, over_black, over_white),
+            np.where(black_worse[:, None], black_lab, white_lab),
+        )
+
+    def composited(self, background: int) -> tuple[np.ndarray, np.ndarray]:
+        """Both colour lists drawn over a grey ``background``, as the screen shows them."""
+        return (
+            composited(self.original, self.alpha, background),
+            composited(self.reconstructed, self.reconstructed_alpha, background),
+        )
+
+
+def composited(colours: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
+    """Colours of some opacity drawn over a grey ``background``, as 8-bit sRGB colours.
+
+    ``round(c·α + background·(1 − α))`` with α = alpha/255: the blend a browser makes, in sRGB
+    values, and the bytes the screen then shows. For 8-bit colours the exact value is a whole
+    number of 255ths, never half-way between two integers, so the rounding has no ties.
+
+    >>> composited(np.array([[0, 0, 0], [255, 0, 0]]), np.array([100, 128]), 255).tolist()
+    [[155, 155, 155], [255, 127, 127]]
+    """
+    opacity = np.asarray(alpha)[:, None] / 255.0
+    return np.rint(colours * opacity + background * (1.0 - opacity)).astype(np.uint8)
+
+
 def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
     """(N,) float32 ΔE_OK between two (N, 3) lists of colours, and the originals' Oklab."""
     lab = _oklab_of(original)
@@ -382,48 +501,51 @@ def _coarse_code(delta_e: np.ndarray) -> np.ndarray:
 
 
 def _percentile_within_code(
-    original: np.ndarray,
-    reconstructed: np.ndarray,
-    alpha: np.ndarray | None,
-    codes: np.ndarray,
-    code_weights: np.ndarray,
-    total: float,
+    pair: _Pair, codes: np.ndarray, code_weights: np.ndarray, total: float
 ) -> float:
     """The exact 99th percentile, recomputing ΔE_OK only for pixels with the code that holds it."""
     code_cumulative = np.cumsum(code_weights)
     code = _rank_index(code_cumulative, total)
     weight_below = code_cumulative[code - 1] if code else 0.0
-    width = original.shape[1]
+    width = pair.original.shape[1]
     values, weights = [], []
-    for top, rows in strips(original.shape[0], width * 3):
+    for top, rows in strips(pair.original.shape[0], width * 3):
         chosen = codes[top * width : (top + rows) * width] == code
         if not chosen.any():
             continue
-        delta_e, _ = _delta_e_of_colours(
-            original[top : top + rows].reshape(-1, 3)[chosen],
-            reconstructed[top : top + rows].reshape(-1, 3)[chosen],
-        )
-        values.append(delta_e)
-        weights.append(
-            np.ones(delta_e.size) if alpha is None else alpha[top : top + rows].reshape(-1)[chosen]
-        )
+        pixels = pair.strip(top, rows, chosen)
+        values.append(pixels.delta_e()[0])
+        drawn = pixels.drawn()
+        weights.append(np.ones(chosen.sum()) if drawn is None else drawn)
     values, weights = np.concatenate(values), np.concatenate(weights)
     order = np.argsort(values, kind="stable")
-    # Weights are whole numbers (counts or alpha bytes), so these sums are exact.
+    # Weights are whole numbers (counts, or 1 for each drawn pixel), so these sums are exact.
     cumulative = weight_below + np.cumsum(weights[order], dtype=np.float64)
     return float(values[order[_rank_index(cumulative, total)]])
 
 
-def _check_colour_images(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
+def _checked_pair(
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    alpha: np.ndarray | None,
+    reconstructed_alpha: np.ndarray | None,
+) -> _Pair:
     original, reconstructed = check_images(original, reconstructed)
     if original.ndim != 3 or original.shape[2] != 3:
         raise KMeansError(f"Expected (H, W, 3) RGB images, got shape {original.shape}.")
-    return original, reconstructed
-
-
-def _check_alpha(alpha: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    if (alpha is None) != (reconstructed_alpha is None):
+        raise KMeansError("Give the alpha of both images, or of neither.")
     if alpha is None:
-        return None
+        return _Pair(original, reconstructed)
+    return _Pair(
+        original,
+        reconstructed,
+        _check_alpha(alpha, original.shape[:2]),
+        _check_alpha(reconstructed_alpha, original.shape[:2]),
+    )
+
+
+def _check_alpha(alpha: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     alpha = np.asarray(alpha)
     if alpha.shape != shape or alpha.dtype != np.uint8:
         raise KMeansError(
@@ -432,18 +554,20 @@ def _check_alpha(alpha: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray
     return alpha
 
 
-def _check_colours(
+def _checked_colours(
     colours: np.ndarray, reconstructed: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, ...]:
+) -> tuple[_Pair, np.ndarray]:
     colours, reconstructed = np.asarray(colours), np.asarray(reconstructed)
     weights = np.asarray(weights, dtype=np.float64)
-    if colours.ndim != 2 or colours.shape[1] != 3 or colours.shape != reconstructed.shape:
+    if colours.ndim != 2 or colours.shape[1] not in (3, 4) or colours.shape != reconstructed.shape:
         raise KMeansError(
-            f"Expected two (U, 3) colour lists, got shapes {colours.shape} and "
+            f"Expected two (U, 3) or (U, 4) colour lists, got shapes {colours.shape} and "
             f"{reconstructed.shape}."
         )
     if weights.shape != colours.shape[:1]:
         raise KMeansError(f"Expected {len(colours)} weights, got shape {weights.shape}.")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise KMeansError("Weights must be finite and non-negative.")
-    return colours, reconstructed, weights
+    if colours.shape[1] == 3:
+        return _Pair(colours, reconstructed), weights
+    return _Pair(colours[:, :3], reconstructed[:, :3], colours[:, 3], reconstructed[:, 3]), weights

@@ -3,12 +3,15 @@
 The command line and the page both call :func:`compress`, so neither computes anything the
 other lacks.
 
-Images with transparency are judged on **premultiplied RGBA**, ``(r·a/255, g·a/255, b·a/255, a)``
-for the original and for what the PNG draws: the quantity the clustering minimises, in which a
-pixel's colour counts only as much as it shows, and a pixel whose alpha is off counts in full.
-Comparing straight RGB would charge for colours under fully transparent pixels, which nobody
-sees; compositing over one background would hide errors in alpha that show over another.
-``alpha_mse`` reports the alpha channel's error alone.
+Images with transparency are judged **as seen**: the original and what the PNG draws are each
+composited over white and over black, and each pixel counts with the worse of the two, over the
+pixels that either draws (see :func:`composited_mse`, and :mod:`kmeans.perceptual` for ΔE_OK).
+So MSE, PSNR, ΔE_OK and the verdict built from them all charge a shadow's error in alpha alone,
+which shows over a white page, and none of them charges for colours under fully transparent
+pixels, which nobody sees. Comparing straight RGB would do the second; compositing over one
+background would hide errors that show over the other. SSIM, which compares structure, is taken
+on premultiplied RGBA, ``(r·a/255, g·a/255, b·a/255, a)``, the quantity the clustering
+minimises; ``alpha_mse`` reports the alpha channel's error alone.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from kmeans.settings import Settings
 #: The files a result can be written as (the optimised PNG, a lossless WebP, a GIF), by name.
 FORMAT_NAMES = {"png": "PNG", "webp": "WebP", "gif": "GIF"}
 FILE_FORMATS = tuple(FORMAT_NAMES)
-#: Pixels per strip when premultiplying: a few MB of int32 at a time, whatever the image size.
+#: Pixels per strip when compositing: a few MB of int32 at a time, whatever the image size.
 STRIP_PIXELS = 1 << 18
 
 
@@ -94,7 +97,7 @@ class Compression:
 
     @cached_property
     def mse(self) -> float:
-        """Mean squared error per channel: RGB, or premultiplied RGBA for a transparent image.
+        """Mean squared error per channel: of RGB, or as seen for a transparent image.
 
         Undithered and opaque, it is measured on the distinct colours K-Means clustered (see
         :func:`~kmeans.metrics.mse_of_colours`), without drawing the full-size image.
@@ -106,7 +109,7 @@ class Compression:
             return mse_of_colours(counted.colours, drawn, counted.counts)
         if self.source.alpha is None:
             return mse(self.source.rgb, self.result.image)
-        return premultiplied_mse(
+        return composited_mse(
             self.source.rgb, self.source.alpha, self.result.image, self.result.image_alpha
         )
 
@@ -195,30 +198,44 @@ def ssim_of(source: LoadedImage, image: np.ndarray, image_alpha: np.ndarray | No
     return sum(scores) / 4
 
 
-def premultiplied_mse(
+def composited_mse(
     rgb: np.ndarray, alpha: np.ndarray, other_rgb: np.ndarray, other_alpha: np.ndarray
 ) -> float:
-    """Mean squared difference of premultiplied RGBA over every pixel and all 4 channels.
+    """Mean squared error per channel of two images as seen, in 0–255 units.
 
-    Exact: the products c·a are integers, so the sums are taken in integers and divided once.
+    Each pixel of both images is composited over black and over white as the screen shows it
+    (:func:`~kmeans.perceptual.composited`); it counts with the larger of its two squared
+    errors, summed over the three channels, and the mean is over the pixels either image draws
+    (alpha > 0), 0.0 if none. Before rounding, a channel c of alpha a shows ``c·a/255 +
+    g·(1 − a/255)`` over a grey g, so the two images differ there by an amount linear in g: no
+    grey background shows a larger error than white or black does.
 
-    Colours under fully transparent pixels do not count; a shadow's alpha off by 10 does:
+    Over black a channel shows ``round(c·a/255)``, and over white exactly ``255 − a`` more, so
+    everything is in integers, exact, and taken in strips of rows.
+
+    Colours under fully transparent pixels do not count; a black shadow's alpha off by 10 shows
+    as 10 levels in each channel over white:
 
     >>> white, black = np.full((1, 1, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8)
     >>> hidden = np.zeros((1, 1), np.uint8)
-    >>> premultiplied_mse(white, hidden, black, hidden)
+    >>> composited_mse(white, hidden, black, hidden)
     0.0
     >>> shadow, lighter = np.full((1, 1), 100, np.uint8), np.full((1, 1), 90, np.uint8)
-    >>> premultiplied_mse(black, shadow, black, lighter)
-    25.0
+    >>> composited_mse(black, shadow, black, lighter)
+    100.0
     """
-    total_colour = total_alpha = 0
+    total = drawn = 0
     for rows in _row_strips(*alpha.shape):
         a, b = alpha[rows].astype(np.int32), other_alpha[rows].astype(np.int32)
-        colour = rgb[rows] * a[:, :, None] - other_rgb[rows] * b[:, :, None]  # int32
-        total_colour += np.einsum("ijk,ijk->", colour, colour, dtype=np.int64)
-        total_alpha += np.square(a - b, dtype=np.int64).sum()
-    return (float(total_colour) / 255**2 + float(total_alpha)) / (4 * alpha.size)
+        # 255 is odd, so (x + 127) // 255 rounds x / 255 with no ties, as composited() does.
+        over_black = (rgb[rows] * a[:, :, None] + 127) // 255 - (
+            other_rgb[rows] * b[:, :, None] + 127
+        ) // 255
+        over_white = over_black - (a - b)[:, :, None]
+        squared = [np.einsum("ijk,ijk->ij", d, d) for d in (over_black, over_white)]
+        total += int(np.maximum(*squared).sum(dtype=np.int64))
+        drawn += int(np.count_nonzero((a > 0) | (b > 0)))
+    return total / (3 * drawn) if drawn else 0.0
 
 
 def _premultiplied_plane(rgb: np.ndarray, alpha: np.ndarray, channel: int) -> np.ndarray:

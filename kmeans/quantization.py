@@ -116,25 +116,28 @@ class QuantizeResult:
 
     @cached_property
     def perceptual(self) -> PerceptualError:
-        """Mean and 99th-percentile ΔE_OK and lost hue of the visible pixels (see metrics).
+        """Mean and 99th-percentile ΔE_OK and lost hue, as seen (see :mod:`kmeans.perceptual`).
 
         Without dithering it is measured on the distinct colours, each weighted by its pixel
         count: exact, and far faster than pixel by pixel, because every pixel of a colour is
-        redrawn the same way. Dithered pixels of one colour differ, so they are measured one
-        by one. With soft transparency each pixel counts by its alpha (a faint shadow pixel
-        hardly at all), and colours are compared as drawn, unpremultiplied.
+        redrawn the same way (with its palette colour's alpha, under soft transparency).
+        Dithered pixels of one colour differ, so they are measured one by one, as is a wholly
+        transparent image, whose counted colours are hidden ones. With transparency, the
+        original and the redrawing are compared as seen over white and over black, the worse.
         """
         counted = self.colour_counts
-        if self.settings.dither == "none":
-            colours, weights = counted.colours, counted.counts.astype(np.float64)
-            if colours.shape[1] == 4:
-                weights = weights * colours[:, 3] / 255
-                colours = colours[:, :3]
-            return perceptual_error_of_colours(colours, self.palette[self.colour_labels], weights)
-        if counted.visible is None:
+        # Alpha, yet every pixel counted and none soft: not one pixel is opaque.
+        wholly_transparent = counted.alpha is not None and not (
+            counted.soft_alpha or counted.has_transparency
+        )
+        if self.settings.dither == "none" and not wholly_transparent:
+            drawn = self.palette[self.colour_labels]
+            if counted.soft_alpha:
+                drawn = np.column_stack([drawn, self.palette_alpha[self.colour_labels]])
+            return perceptual_error_of_colours(counted.colours, drawn, counted.counts)
+        if counted.alpha is None:
             return perceptual_error(counted.rgb, self.image)
-        weight = counted.alpha if counted.soft_alpha else counted.visible * np.uint8(255)
-        return perceptual_error(counted.rgb, self.image, weight.reshape(self.labels.shape))
+        return perceptual_error(counted.rgb, self.image, counted.alpha, self.image_alpha)
 
 
 def quantize(

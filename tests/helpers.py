@@ -20,7 +20,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageDraw, ImageFilter
 from streamlit.testing.v1 import AppTest
 
 from dashboard.serving import (  # noqa: F401  (the tests take the server's tools from here too)
@@ -134,6 +134,27 @@ BLOCK_PALETTE = np.array(
     ],
     dtype=np.uint8,
 )
+
+
+def shadow_alpha(size: int, box: tuple[int, ...], blur: float, darkest: int) -> np.ndarray:
+    """A soft drop shadow's alpha: a rounded ``box`` Gaussian-blurred, darkest at ``darkest``."""
+    mask = Image.new("L", (size, size), 0)
+    ImageDraw.Draw(mask).rounded_rectangle(box, 12, fill=255)
+    blurred = np.asarray(mask.filter(ImageFilter.GaussianBlur(blur)), dtype=np.float64)
+    return np.rint(blurred * darkest / 255).astype(np.uint8)
+
+
+#: A logo's flat colours, one band each, so that at K=16 the shadow keeps only about 11 levels.
+LOGO_COLOURS = [(230, 120, 20), (20, 90, 200), (240, 200, 30), (200, 30, 60), (30, 160, 80)]
+
+
+def banded_shadow_logo(size: int = 160) -> np.ndarray:
+    """A five-colour flat logo over a Gaussian-blurred black shadow of alpha 0..156."""
+    rgba = np.zeros((size, size, 4), dtype=np.uint8)
+    rgba[:, :, 3] = np.roll(shadow_alpha(size, (40, 40, 110, 110), 14, 156), 12, axis=(0, 1))
+    for band, colour in enumerate(LOGO_COLOURS):
+        rgba[30 + 12 * band : 42 + 12 * band, 30:90] = (*colour, 255)
+    return rgba
 
 
 BLOCK_INDICES = np.kron(np.arange(8).reshape(2, 4), np.ones((16, 16), dtype=int)).astype(np.uint8)

@@ -71,3 +71,51 @@ def jittered(C0: np.ndarray, seed: int) -> np.ndarray:
     to its own colour, so no cluster starts empty.
     """
     return C0 + np.random.default_rng(seed).uniform(-0.25, 0.25, C0.shape)
+
+
+def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ΔE_OK from Ottosson's published formulas, for the oracle."""
+
+    def oklab(rgb):
+        v = rgb / 255
+        linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+        lms = np.cbrt(
+            linear
+            @ np.array(
+                [
+                    [0.4122214708, 0.5363325363, 0.0514459929],
+                    [0.2119034982, 0.6806995451, 0.1073969566],
+                    [0.0883024619, 0.2817188376, 0.6299787005],
+                ]
+            ).T
+        )
+        return (
+            lms
+            @ np.array(
+                [
+                    [0.2104542553, 0.7936177850, -0.0040720468],
+                    [1.9779984951, -2.4285922050, 0.4505937099],
+                    [0.0259040371, 0.7827717662, -0.8086757660],
+                ]
+            ).T
+        )
+
+    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
+
+
+def composited(rgba: np.ndarray, background: float) -> np.ndarray:
+    """An RGBA image drawn over a flat grey ``background``, rounded to bytes as screens show it."""
+    rgba = rgba.astype(np.float64)
+    opacity = rgba[..., 3:] / 255
+    return np.rint(rgba[..., :3] * opacity + background * (1 - opacity))
+
+
+def seen_delta_e(original: np.ndarray, redrawn: np.ndarray) -> np.ndarray:
+    """Per-pixel ΔE_OK of two RGBA images over black and over white, the worse of the two."""
+    over = [independent_delta_e(composited(original, g), composited(redrawn, g)) for g in (0, 255)]
+    return np.maximum(*over)
+
+
+def drawn_by_either(original: np.ndarray, redrawn: np.ndarray) -> np.ndarray:
+    """The pixels that either RGBA image draws: those the measures as seen count."""
+    return (original[..., 3] > 0) | (redrawn[..., 3] > 0)

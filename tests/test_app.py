@@ -23,6 +23,7 @@ from tests.helpers import (
     HOSTILE_NAME,
     ROOT,
     SAMPLES,
+    banded_shadow_logo,
     jpeg_bytes,
     metric,
     no_errors,
@@ -32,8 +33,10 @@ from tests.helpers import (
     png_header_only,
     read_config,
     sample_rgb,
+    saved_as,
     upload,
 )
+from tests.oracles import drawn_by_either, independent_delta_e, seen_delta_e
 
 WORDS = {level.word for level in LEVELS}
 
@@ -149,36 +152,6 @@ def test_exact_k_and_presets_stay_in_step(app, downloads):
     app.button_group(key="k_preset").set_value(64).run()
     assert app.number_input(key="k").value == 64
     assert metric(app, "Colours used") == "64"
-
-
-def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ΔE_OK from Ottosson's published formulas, for the oracle."""
-
-    def oklab(rgb):
-        v = rgb / 255
-        linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-        lms = np.cbrt(
-            linear
-            @ np.array(
-                [
-                    [0.4122214708, 0.5363325363, 0.0514459929],
-                    [0.2119034982, 0.6806995451, 0.1073969566],
-                    [0.0883024619, 0.2817188376, 0.6299787005],
-                ]
-            ).T
-        )
-        return (
-            lms
-            @ np.array(
-                [
-                    [0.2104542553, 0.7936177850, -0.0040720468],
-                    [1.9779984951, -2.4285922050, 0.4505937099],
-                    [0.0259040371, 0.7827717662, -0.8086757660],
-                ]
-            ).T
-        )
-
-    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
 
 
 def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -644,8 +617,6 @@ def decoded_data_url(url: str) -> np.ndarray:
 
 def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     """The heatmap is made only when turned on; it must still be the ΔE of every pixel."""
-    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
-
     assert component_args(app, "split_view")["overlay"] is None
     app.toggle(key="heat").set_value(True).run()
     args = component_args(app, "split_view")
@@ -654,13 +625,39 @@ def test_where_it_differs_paints_the_oklab_error_of_each_shown_pixel(app):
     heat_alpha = decoded_data_url(args["overlay"])[..., 3]
     # The sample is smaller than the display width, so the original is shown as it is.
     error = independent_delta_e(sample_rgb("astronaut.png").astype(float), shown.astype(float))
+    assert_heat_paints(heat_alpha, error)
+    assert (heat_alpha > 0).any() and (heat_alpha == 0).any()
+
+
+def assert_heat_paints(heat_alpha: np.ndarray, error: np.ndarray) -> None:
+    """The heatmap's opacity is the overlay's colour scale at each pixel's ``error``."""
+    from dashboard.overlays import HEAT_FULL, HEAT_STEPS
+
     step = np.rint(np.clip(error / HEAT_FULL, 0, 1) * (HEAT_STEPS - 1)).astype(int)
     expected = (230 * np.sqrt(np.linspace(0, 1, HEAT_STEPS))).astype(np.uint8)[step]
     # float32 against float64 may round a pixel lying on a step's edge either way: one step.
     off = np.abs(heat_alpha.astype(int) - expected)
     assert (off <= expected.max() - expected[-2] + 1).all()
     assert (off == 0).mean() > 0.999
-    assert (heat_alpha > 0).any() and (heat_alpha == 0).any()
+
+
+def test_where_it_differs_paints_a_banded_shadow_as_seen():
+    """A logo whose shadow keeps 11 of its 156 alpha levels at K=16: its colour is right and its
+    alpha is not, which shows over a white page. The heatmap paints what is seen there."""
+    logo = banded_shadow_logo()
+    app = upload(open_page(), "logo.png", saved_as(Image.fromarray(logo), "PNG"), "image/png")
+    assert no_errors(app)
+    heading, _ = headline(app)
+    assert heading.endswith("· 16 colours") and not heading.startswith("### Looks the same")
+    app.toggle(key="heat").set_value(True).run()
+    args = component_args(app, "split_view")
+    shown = decoded_data_url(args["after"])
+    heat_alpha = decoded_data_url(args["overlay"])[..., 3]
+    # The logo is smaller than the display width, so it is shown as it is.
+    assert_heat_paints(heat_alpha, seen_delta_e(logo, shown))
+    shadow = (logo[..., 3] > 0) & (logo[..., 3] < 255)
+    assert (heat_alpha[shadow] > 0).mean() > 0.5
+    assert (heat_alpha[~drawn_by_either(logo, shown)] == 0).all()
 
 
 def test_the_close_up_window_found_on_one_pixel_a_cell_is_as_bad_as_the_worst():

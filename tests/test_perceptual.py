@@ -9,6 +9,7 @@ from PIL import Image
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 from kmeans import KMeansError, metrics, perceptual
+from kmeans.closeness import JUST_NOTICEABLE
 from kmeans.oklab import linear_to_oklab, srgb_to_oklab
 from kmeans.perceptual import (
     HUE_STEP_DEGREES,
@@ -24,6 +25,7 @@ from kmeans.perceptual import (
     perceptual_error_of_colours,
 )
 from tests.helpers import SAMPLE_PHOTOS, sample_rgb
+from tests.oracles import composited, drawn_by_either, independent_delta_e
 
 #: The standard (IEC 61966-2-1) matrix from CIE XYZ (D65) to linear sRGB.
 XYZ_TO_LINEAR_SRGB = np.array(
@@ -84,10 +86,11 @@ def reference_lost_hue(original: np.ndarray, delta_e: np.ndarray, weights: np.nd
 
 def distinct_pairs(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
     """Distinct colours of a palette[labels] image, what each became, and their pixel counts."""
-    keys = original.reshape(-1, 3).astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    channels = original.shape[-1]
+    keys = original.reshape(-1, channels).astype(np.int64) @ (256 ** np.arange(channels))
     _, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    colours = original.reshape(-1, 3)[first]
-    became = reconstructed.reshape(-1, 3)[first]
+    colours = original.reshape(-1, channels)[first]
+    became = reconstructed.reshape(-1, channels)[first]
     return colours, became, counts
 
 
@@ -359,18 +362,79 @@ def test_vivid_hue_windows_match_window_masks_on_random_colours():
 # --- Transparency ----------------------------------------------------------------------------
 
 
-def test_alpha_weights_match_numpy_weighted_statistics(photo):
+def see_through(image: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alphas for an original and its redrawing: every level, a fifth hidden, the redrawing's
+    off by up to 20 levels."""
+    rng = np.random.default_rng(seed)
+    shape = image.shape[:2]
+    alpha = rng.integers(0, 256, shape, dtype=np.uint8)
+    alpha[rng.random(shape) < 0.2] = 0
+    off = rng.integers(-20, 21, shape)
+    return alpha, np.clip(alpha.astype(int) + off, 0, 255).astype(np.uint8)
+
+
+def test_transparent_images_are_measured_as_seen_over_white_and_black(photo):
     reduced = crude_quantise(photo)
-    rng = np.random.default_rng(2)
-    alpha = rng.integers(0, 256, photo.shape[:2], dtype=np.uint8)
-    heatmap = delta_e_ok(photo, reduced)
-    error = perceptual_error(photo, reduced, alpha=alpha)
-    weights = alpha.astype(np.float64)
-    assert error.delta_e == pytest.approx(np.average(heatmap, weights=weights), rel=1e-9)
-    assert error.delta_e_p99 == np.percentile(
-        heatmap.ravel(), 99, weights=weights.ravel(), method="inverted_cdf"
+    alpha, drawn_alpha = see_through(photo, 2)
+    original, redrawn = np.dstack([photo, alpha]), np.dstack([reduced, drawn_alpha])
+    over = {
+        g: independent_delta_e(composited(original, g), composited(redrawn, g)) for g in (0, 255)
+    }
+    heatmap = np.maximum(over[0], over[255])
+    counted = drawn_by_either(original, redrawn)
+    np.testing.assert_allclose(
+        delta_e_ok(photo, reduced, alpha, drawn_alpha), heatmap, rtol=1e-6, atol=1e-4
     )
-    assert error.lost_hue == pytest.approx(reference_lost_hue(photo, heatmap, weights), rel=1e-9)
+    error = perceptual_error(photo, reduced, alpha, drawn_alpha)
+    assert error.delta_e == pytest.approx(heatmap[counted].mean(), rel=1e-6)
+    p99 = np.percentile(heatmap[counted], 99, method="inverted_cdf")
+    assert error.delta_e_p99 == pytest.approx(p99, rel=1e-5)
+    # Hue is that of the original as seen over the background where the error shows most.
+    seen = np.where(
+        (over[0] > over[255])[..., None], composited(original, 0), composited(original, 255)
+    )
+    lost = reference_lost_hue(seen[counted], heatmap[counted], np.ones(counted.sum()))
+    assert error.lost_hue == pytest.approx(lost, rel=1e-5)
+
+
+@pytest.mark.parametrize("strip_pixels", [3, 3 * 7, 3 * 1001])
+def test_the_numbers_as_seen_are_those_of_the_heatmap_across_strips(monkeypatch, strip_pixels):
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (23, 17, 3), dtype=np.uint8)
+    other = np.clip(image + rng.integers(-40, 41, image.shape), 0, 255).astype(np.uint8)
+    alpha, drawn_alpha = see_through(image, 4)
+    monkeypatch.setattr(metrics, "STRIP_PIXELS", strip_pixels)
+    heatmap = delta_e_ok(image, other, alpha, drawn_alpha)[(alpha > 0) | (drawn_alpha > 0)]
+    error = perceptual_error(image, other, alpha, drawn_alpha)
+    assert error.delta_e_p99 == np.percentile(heatmap, 99, method="inverted_cdf")
+    assert error.delta_e == pytest.approx(heatmap.mean(dtype=np.float64), rel=1e-9)
+
+
+def test_distinct_rgba_colours_give_the_per_pixel_numbers(photo):
+    reduced = crude_quantise(photo)
+    levels = np.random.default_rng(5).integers(0, 4, photo.shape[:2]).astype(np.uint8)
+    alpha, drawn_alpha = levels * 85, levels * 30  # few levels, so that colours repeat
+    original, redrawn = np.dstack([photo, alpha]), np.dstack([reduced, drawn_alpha])
+    per_pixel = perceptual_error(photo, reduced, alpha, drawn_alpha)
+    error = perceptual_error_of_colours(*distinct_pairs(original, redrawn))
+    assert error.delta_e_p99 == per_pixel.delta_e_p99
+    assert error.delta_e == pytest.approx(per_pixel.delta_e, rel=1e-9)
+    assert error.lost_hue == pytest.approx(per_pixel.lost_hue, rel=1e-9)
+
+
+@pytest.mark.parametrize(("colour", "background"), [(0, 255), (255, 0)])
+def test_an_error_in_alpha_alone_counts_as_the_grey_it_shows(colour, background):
+    """A black shadow drawn too light, or a white glow too faint: the colour is right, and
+    yet over white (over black) the picture shows another grey."""
+    alpha = np.arange(1, 256, dtype=np.uint8)[None]
+    lighter = (alpha * 0.8).astype(np.uint8)
+    flat = np.full((1, 255, 3), colour, np.uint8)
+    error = perceptual_error(flat, flat, alpha, lighter)
+    greys = (composited(np.dstack([flat, a]), background) for a in (alpha, lighter))
+    opaque = perceptual_error(*greys)
+    assert error.delta_e == pytest.approx(opaque.delta_e, rel=1e-6)
+    assert error.delta_e_p99 == pytest.approx(opaque.delta_e_p99, rel=1e-6)
+    assert error.delta_e > 2 * JUST_NOTICEABLE
 
 
 def test_transparent_pixels_do_not_count():
@@ -379,28 +443,33 @@ def test_transparent_pixels_do_not_count():
     painted = with_blob(field, 500, GREEN)
     alpha = np.full((100, 100), 255, np.uint8)
     alpha.reshape(-1)[:500] = 0  # the repainted blob is invisible
-    assert perceptual_error(original, painted, alpha) == PerceptualError(0.0, 0.0, 0.0)
-    visible = perceptual_error(original, painted, np.full((100, 100), 255, np.uint8))
+    assert perceptual_error(original, painted, alpha, alpha) == PerceptualError(0.0, 0.0, 0.0)
+    opaque = np.full((100, 100), 255, np.uint8)
+    visible = perceptual_error(original, painted, opaque, opaque)
     assert visible == perceptual_error(original, painted)
     assert visible.lost_hue == pytest.approx(RED_TO_GREEN, abs=0.01)
 
 
-def test_half_transparent_pixels_count_half():
-    original = np.array([[RED, RED, (128, 128, 128)]], np.uint8)
-    painted = np.array([[GREEN, RED, (128, 128, 128)]], np.uint8)
-    alpha = np.array([[255, 255, 255]], np.uint8)
-    half = np.array([[128, 255, 255]], np.uint8)
-    full_error = perceptual_error(original, painted, alpha)
-    half_error = perceptual_error(original, painted, half)
-    assert full_error.delta_e == pytest.approx(RED_TO_GREEN / 3, abs=0.01)
-    assert half_error.delta_e == pytest.approx(RED_TO_GREEN * 128 / (128 + 510), abs=0.01)
-    assert half_error.lost_hue == pytest.approx(RED_TO_GREEN * 128 / (128 + 255), abs=0.01)
+def test_empty_canvas_around_a_logo_changes_nothing(photo):
+    reduced = crude_quantise(photo)
+    alpha, drawn_alpha = see_through(photo, 6)
+    error = perceptual_error(photo, reduced, alpha, drawn_alpha)
+
+    def padded(image: np.ndarray) -> np.ndarray:
+        widths = ((40, 40), (40, 40)) + ((0, 0),) * (image.ndim - 2)
+        return np.pad(image, widths, constant_values=77)
+
+    hidden = np.pad(alpha, 40), np.pad(drawn_alpha, 40)
+    on_canvas = perceptual_error(padded(photo), padded(reduced), *hidden)
+    assert on_canvas.delta_e == pytest.approx(error.delta_e, rel=1e-9)
+    assert on_canvas.delta_e_p99 == error.delta_e_p99
+    assert on_canvas.lost_hue == pytest.approx(error.lost_hue, rel=1e-9)
 
 
 def test_wholly_transparent_image_scores_zero():
     field = grass(10)
     alpha = np.zeros((10, 10), np.uint8)
-    assert perceptual_error(field, 255 - field, alpha) == PerceptualError(0.0, 0.0, 0.0)
+    assert perceptual_error(field, 255 - field, alpha, alpha) == PerceptualError(0.0, 0.0, 0.0)
 
 
 # --- Refused input ---------------------------------------------------------------------------
@@ -412,10 +481,13 @@ def test_bad_shapes_are_refused():
         perceptual_error(rgb[..., 0], rgb[..., 0])
     with pytest.raises(KMeansError, match="differ in shape"):
         delta_e_ok(rgb, rgb[:3])
+    alpha = np.zeros((4, 5), np.uint8)
     with pytest.raises(KMeansError, match="alpha"):
-        perceptual_error(rgb, rgb, np.zeros((4, 4), np.uint8))
+        perceptual_error(rgb, rgb, np.zeros((4, 4), np.uint8), alpha)
     with pytest.raises(KMeansError, match="alpha"):
-        perceptual_error(rgb, rgb, np.zeros((4, 5), np.float64))
+        perceptual_error(rgb, rgb, alpha, np.zeros((4, 5), np.float64))
+    with pytest.raises(KMeansError, match="both images"):
+        perceptual_error(rgb, rgb, alpha)
     colours = np.zeros((3, 3), np.uint8)
     with pytest.raises(KMeansError, match="weights"):
         perceptual_error_of_colours(colours, colours, np.ones(2))

@@ -14,15 +14,17 @@ import subprocess
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 from skimage.metrics import structural_similarity
 
 import kmeans
+from kmeans.closeness import JUST_NOTICEABLE
 from kmeans.core import distinct_colours
 from kmeans.encode import encode_gif, encode_png
 from kmeans.pipeline import compress
 from kmeans.quantization import count_colours, quantize
-from tests.helpers import png_chunks
+from tests.helpers import banded_shadow_logo, png_chunks, shadow_alpha
+from tests.oracles import composited, drawn_by_either, seen_delta_e
 
 ORANGE = (230, 120, 20)
 
@@ -31,11 +33,8 @@ ORANGE = (230, 120, 20)
 
 def drop_shadow_logo(size: int = 128) -> np.ndarray:
     """An opaque orange square over a blurred black shadow (alpha 0..160), on transparency."""
-    mask = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(mask).rounded_rectangle((30, 30, 100, 100), 12, fill=255)
-    blurred = np.asarray(mask.filter(ImageFilter.GaussianBlur(8)), dtype=np.float64)
     rgba = np.zeros((size, size, 4), dtype=np.uint8)
-    rgba[:, :, 3] = np.roll(np.rint(blurred * 160 / 255), (8, 8), axis=(0, 1))
+    rgba[:, :, 3] = np.roll(shadow_alpha(size, (30, 30, 100, 100), 8, 160), 8, axis=(0, 1))
     rgba[24:88, 24:88] = (*ORANGE, 255)
     return rgba
 
@@ -99,6 +98,12 @@ def premultiplied_mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((premultiplied(a) - premultiplied(b)) ** 2))
 
 
+def seen_mse(a: np.ndarray, b: np.ndarray) -> float:
+    """MSE per channel over the drawn pixels, each as seen over black or white, the worse."""
+    over = [np.sum((composited(a, g) - composited(b, g)) ** 2, axis=-1) for g in (0, 255)]
+    return float(np.maximum(*over)[drawn_by_either(a, b)].mean() / 3)
+
+
 def alpha_mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a[..., 3].astype(np.float64) - b[..., 3]) ** 2))
 
@@ -130,14 +135,38 @@ def test_soft_alpha_is_reproduced(name, space):
     original = SOFT_IMAGES[name]()
     compression = compress(png_of(original), 16, kmeans.Settings(space=space))
     back = read_rgba(compression.png)
-    error = premultiplied_mse(original, back)
     assert alpha_mse(original, back) < alpha_mse(original, one_bit(original)) / 5
-    # The reported numbers are those of the file written.
-    assert compression.mse == pytest.approx(error, rel=1e-9)
+    # The reported numbers are those of the file written, as seen.
+    assert compression.mse == pytest.approx(seen_mse(original, back), rel=1e-9)
+    assert compression.psnr == pytest.approx(10 * np.log10(255**2 / seen_mse(original, back)))
     assert compression.alpha_mse == pytest.approx(alpha_mse(original, back), rel=1e-9)
     np.testing.assert_array_equal(compression.result.image_alpha, back[:, :, 3])
     visible = back[:, :, 3] > 0
     np.testing.assert_array_equal(compression.result.image[visible], back[visible][:, :3])
+
+
+def test_a_banded_shadow_does_not_look_the_same():
+    """At K=16 the shadow keeps about 11 of its 156 levels: bands that show on a white page."""
+    logo = banded_shadow_logo()
+    compression = compress(png_of(logo), 16)
+    back = read_rgba(compression.png)
+    assert len(np.unique(back[shadow_only(logo)][:, 3])) <= 12
+    seen = seen_delta_e(logo, back)[drawn_by_either(logo, back)]
+    assert np.percentile(seen, 99) > JUST_NOTICEABLE  # the bands' edges
+    assert compression.perceptual.delta_e == pytest.approx(seen.mean(), rel=1e-5)
+    assert compression.closeness.word != "looks the same"
+
+
+@pytest.mark.parametrize("name", [*SOFT_IMAGES, "banded shadow"])
+@pytest.mark.parametrize("dither", ["none", "floyd-steinberg"])
+def test_delta_e_is_that_of_the_file_as_seen(name, dither):
+    original = {**SOFT_IMAGES, "banded shadow": banded_shadow_logo}[name]()
+    compression = compress(png_of(original), 8, kmeans.Settings(dither=dither))
+    back = read_rgba(compression.png)
+    seen = seen_delta_e(original, back)[drawn_by_either(original, back)]
+    assert compression.perceptual.delta_e == pytest.approx(seen.mean(), rel=1e-5)
+    p99 = np.percentile(seen, 99, method="inverted_cdf")
+    assert compression.perceptual.delta_e_p99 == pytest.approx(p99, rel=1e-5)
 
 
 @pytest.mark.parametrize("name", SOFT_IMAGES)
