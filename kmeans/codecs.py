@@ -124,14 +124,29 @@ def encode_lossy(
     return buffer.getvalue()
 
 
-def closeness_of(rgb: np.ndarray, data: bytes, alpha: np.ndarray | None = None) -> PerceptualError:
+def closeness_of(
+    rgb: np.ndarray,
+    data: bytes,
+    alpha: np.ndarray | None = None,
+    measured: np.ndarray | None = None,
+) -> PerceptualError:
     """Mean and 99th-percentile ΔE_OK of a lossy file against ``rgb``, read back by Pillow.
 
-    With ``alpha`` each pixel counts by the original's alpha, as the K-colour result is judged.
+    With ``alpha`` both images are judged as seen, as the K-colour result is
+    (:func:`~kmeans.perceptual.perceptual_error`). ``measured``, a boolean mask, leaves the
+    other pixels out: they count as transparent in both images.
     """
     with Image.open(io.BytesIO(data)) as image:
-        decoded = np.asarray(image.convert("RGB"))
-    return perceptual_error(rgb, decoded, alpha)
+        decoded = np.asarray(image.convert("RGB" if alpha is None else "RGBA"))
+    if alpha is None and measured is None:
+        return perceptual_error(rgb, decoded)
+    if alpha is None:
+        shown = measured.astype(np.uint8) * np.uint8(255)
+        return perceptual_error(rgb, decoded, shown, shown)
+    alphas = alpha, decoded[..., 3]
+    if measured is not None:
+        alphas = tuple(np.where(measured, a, 0).astype(np.uint8) for a in alphas)
+    return perceptual_error(rgb, np.ascontiguousarray(decoded[..., :3]), *alphas)
 
 
 def same_closeness(
@@ -167,7 +182,7 @@ def same_closeness(
     sampled = _sample(rgb, alpha) if sample else None
     if sampled is None:
         return whole.match(_lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, whole.meets))
-    on_sample = _Trials(*sampled[:2], codec, target, progress, weights=sampled[2])
+    on_sample = _Trials(*sampled[:2], codec, target, progress, measured=sampled[2])
     first = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, on_sample.meets)
     if first is None:  # never on the sample: the whole image decides, from its best quality
         if not whole.meets(HIGHEST_QUALITY):
@@ -277,18 +292,18 @@ class _Trials:
         codec: str,
         target: PerceptualError,
         progress: Callable[[str], None] | None,
-        weights: np.ndarray | None = None,
+        measured: np.ndarray | None = None,
     ) -> None:
         self.rgb, self.alpha, self.codec, self.target = rgb, alpha, codec, target
-        self.weights = weights  # how much each pixel counts, when not by its alpha
+        self.measured_pixels = measured  # the pixels that count, when not all of them
         self.progress = progress
         self.measured: dict[int, tuple[bytes, PerceptualError]] = {}
 
     def measure(self, quality: int) -> tuple[bytes, PerceptualError]:
         if quality not in self.measured:
             data = encode_lossy(self.rgb, self.codec, quality, self.alpha)
-            weights = self.alpha if self.weights is None else self.weights
-            self.measured[quality] = data, closeness_of(self.rgb, data, weights)
+            error = closeness_of(self.rgb, data, self.alpha, self.measured_pixels)
+            self.measured[quality] = data, error
             if self.progress is not None:
                 error = self.measured[quality][1]
                 self.progress(
@@ -370,9 +385,9 @@ def _sample(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
     """``SAMPLE_TILES`` block-aligned tiles joined in a grid, or None for a small image.
 
-    Returns the joined colours and alpha, and each pixel's weight for measuring: its alpha, but
-    0 within ``JOIN_MARGIN`` of a join between tiles. Where two tiles meet the sample has an edge
-    the image does not, and the codecs' errors there are not the image's.
+    Returns the joined colours and alpha, and which pixels to measure: all but those within
+    ``JOIN_MARGIN`` of a join between tiles. Where two tiles meet the sample has an edge the
+    image does not, and the codecs' errors there are not the image's.
     """
     height, width = rgb.shape[:2]
     if height * width <= 2 * SAMPLE_TILES * TILE * TILE or min(height, width) < 2 * TILE:
@@ -393,9 +408,7 @@ def _sample(
     inside = np.arange(TILE)
     inside = (inside >= JOIN_MARGIN) & (inside < TILE - JOIN_MARGIN)
     keep = np.tile(inside, rows)[:, None] & np.tile(inside, columns)[None, :]
-    sampled_alpha = None if alpha is None else tiled(alpha)
-    weights = keep * np.uint8(255) if sampled_alpha is None else np.where(keep, sampled_alpha, 0)
-    return tiled(rgb), sampled_alpha, weights.astype(np.uint8)
+    return tiled(rgb), None if alpha is None else tiled(alpha), keep
 
 
 def _starts(length: int, count: int) -> list[int]:

@@ -15,10 +15,11 @@ from PIL import Image
 
 import kmeans
 from kmeans.codecs import CODECS, compare_codecs, same_closeness, verdict
-from kmeans.metrics import PerceptualError
 from kmeans.oklab import srgb_to_oklab
+from kmeans.perceptual import PerceptualError
 from kmeans.samples import illustration, ladybird, pixel_art
 from tests.helpers import SAMPLES, assert_one_plain_sentence
+from tests.oracles import drawn_by_either, seen_delta_e
 
 PILLOW_NAMES = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 
@@ -105,6 +106,39 @@ def test_jpeg_cannot_store_transparency() -> None:
 
     assert not match.reached
     assert match.reason == "JPEG cannot store transparency."
+
+
+def soft_edged_photo() -> tuple[np.ndarray, np.ndarray]:
+    """The small photo with a soft vignette of see-through edges, and its alpha."""
+    rgb = small_photo()
+    yy, xx = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
+    distance = np.hypot((yy - 32) / 32, (xx - 48) / 48)
+    alpha = np.clip((1.1 - distance) * 400, 0, 255).astype(np.uint8)
+    return rgb, alpha
+
+
+def seen_error(original_rgba: np.ndarray, data: bytes) -> tuple[float, float]:
+    """The oracle's mean and p99 ΔE_OK of a file as seen over white and black."""
+    with Image.open(io.BytesIO(data)) as image:
+        decoded = np.asarray(image.convert("RGBA"))
+    counted = drawn_by_either(original_rgba, decoded)
+    delta_e = seen_delta_e(original_rgba, decoded)[counted]
+    return float(delta_e.mean()), float(np.percentile(delta_e, 99, method="inverted_cdf"))
+
+
+@pytest.mark.parametrize("codec", ["webp", "avif"])
+def test_with_transparency_the_smallest_quality_is_judged_as_seen(codec: str) -> None:
+    rgb, alpha = soft_edged_photo()
+    rgba = np.dstack([rgb, alpha])
+    target = kmeans.quantize(rgba, 16).perceptual
+    files = {q: pillow_file(rgba, codec, q) for q in range(1, 101)}
+    meeting = [q for q, data in files.items() if meets(seen_error(rgba, data), target)]
+
+    match = same_closeness(rgb, target, codec, alpha=alpha)
+
+    assert meeting, "the codec reaches this image's closeness at some quality"
+    assert match.quality == min(meeting)
+    assert match.data == files[match.quality]
 
 
 def test_on_a_large_image_the_file_meets_both_bounds_on_every_pixel() -> None:
