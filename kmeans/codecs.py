@@ -55,7 +55,7 @@ from PIL import Image
 
 from kmeans.autok import first_holding
 from kmeans.errors import KMeansError
-from kmeans.perceptual import PerceptualError, perceptual_error
+from kmeans.perceptual import Original, PerceptualError, perceptual_error
 
 #: The lossy codecs compared, by the name Pillow saves them under.
 CODECS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}
@@ -116,8 +116,7 @@ def encode_lossy(
     >>> data[:2] == b"\\xff\\xd8"
     True
     """
-    if codec not in CODECS:
-        raise KMeansError(f"The codec must be jpeg, webp or avif, not {codec!r}.")
+    _check_codec(codec)
     pixels = rgb if alpha is None else np.dstack([rgb, alpha])
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, CODECS[codec].upper(), quality=int(quality))
@@ -136,17 +135,19 @@ def closeness_of(
     (:func:`~kmeans.perceptual.perceptual_error`). ``measured``, a boolean mask, leaves the
     other pixels out: they count as transparent in both images.
     """
-    with Image.open(io.BytesIO(data)) as image:
-        decoded = np.asarray(image.convert("RGB" if alpha is None else "RGBA"))
-    if alpha is None and measured is None:
-        return perceptual_error(rgb, decoded)
     if alpha is None:
-        shown = measured.astype(np.uint8) * np.uint8(255)
-        return perceptual_error(rgb, decoded, shown, shown)
-    alphas = alpha, decoded[..., 3]
+        return Original(rgb, measured).perceptual_error(_decoded(data, "RGB"))
+    seen = _decoded(data, "RGBA")
+    alphas = alpha, seen[..., 3]
     if measured is not None:
         alphas = tuple(np.where(measured, a, 0).astype(np.uint8) for a in alphas)
-    return perceptual_error(rgb, np.ascontiguousarray(decoded[..., :3]), *alphas)
+    return perceptual_error(rgb, np.ascontiguousarray(seen[..., :3]), *alphas)
+
+
+def _decoded(data: bytes, mode: str) -> np.ndarray:
+    """The pixels of a file, as Pillow reads them, in ``mode`` (``RGB`` or ``RGBA``)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image if image.mode == mode else image.convert(mode))
 
 
 def same_closeness(
@@ -172,17 +173,23 @@ def same_closeness(
     sample : bisect on a sample of tiles first when the image is large (see the module's
         docstring); False bisects on the whole image, exactly and more slowly.
     """
-    if codec not in CODECS:
-        raise KMeansError(f"The codec must be jpeg, webp or avif, not {codec!r}.")
-    if alpha is not None and (alpha == 255).all():
-        alpha = None
-    if codec == "jpeg" and alpha is not None:
+    _check_codec(codec)
+    return _search(_Prepared.of(rgb, alpha, sample), target, codec, progress)
+
+
+def _search(
+    prepared: _Prepared,
+    target: PerceptualError,
+    codec: str,
+    progress: Callable[[str], None] | None,
+) -> CodecMatch:
+    """:func:`same_closeness` on an image prepared for it."""
+    if codec == "jpeg" and prepared.whole.alpha is not None:
         return CodecMatch(codec, None, None, 0.0, 0.0, "JPEG cannot store transparency.")
-    whole = _Trials(rgb, alpha, codec, target, progress)
-    sampled = _sample(rgb, alpha) if sample else None
-    if sampled is None:
+    whole = _Trials(prepared.whole, codec, target, progress)
+    if prepared.sample is None:
         return whole.match(_lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, whole.meets))
-    on_sample = _Trials(*sampled[:2], codec, target, progress, measured=sampled[2])
+    on_sample = _Trials(prepared.sample, codec, target, progress)
     first = _lowest_meeting(LOWEST_QUALITY, HIGHEST_QUALITY, on_sample.meets)
     if first is None:  # never on the sample: the whole image decides, from its best quality
         if not whole.meets(HIGHEST_QUALITY):
@@ -214,13 +221,14 @@ def compare_codecs(
     searching side by side take about half the time of one after the other. ``progress`` is
     called from the calling thread only (a page's progress bar can be updated from no other).
     """
+    for codec in codecs:
+        _check_codec(codec)
+    prepared = _Prepared.of(rgb, alpha)
     measured: queue.SimpleQueue[str] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=2) as pool:
         # The slowest encoder first, so that it is not the one left running alone at the end.
         searches = {
-            codec: pool.submit(
-                same_closeness, rgb, target, codec, alpha=alpha, progress=measured.put
-            )
+            codec: pool.submit(_search, prepared, target, codec, measured.put)
             for codec in sorted(codecs, key=SLOWEST_FIRST.index)
         }
         done = 0
@@ -268,6 +276,11 @@ def verdict(k_colour_bytes: int, matches: tuple[CodecMatch, ...]) -> str:
     return f"{sentence}, and {unreachable}." if missing else f"{sentence}."
 
 
+def _check_codec(codec: str) -> None:
+    if codec not in CODECS:
+        raise KMeansError(f"The codec must be jpeg, webp or avif, not {codec!r}.")
+
+
 def _a(name: str) -> str:
     """The name with its article: 'a JPEG', 'an AVIF'."""
     return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
@@ -282,28 +295,67 @@ def _joined(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+@dataclass(frozen=True)
+class _Picture:
+    """An image whose files the search measures: the whole image, or the sample of a large one.
+
+    An opaque one is converted to Oklab once (:class:`~kmeans.perceptual.Original`), for every
+    quality of every codec.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    measured: np.ndarray | None  # the pixels that count, when not all of them
+    original: Original | None
+
+    @classmethod
+    def of(
+        cls, rgb: np.ndarray, alpha: np.ndarray | None, measured: np.ndarray | None = None
+    ) -> _Picture:
+        original = Original(rgb, measured) if alpha is None else None
+        return cls(rgb, alpha, measured, original)
+
+    def closeness(self, data: bytes) -> PerceptualError:
+        """:func:`closeness_of` a file of this image."""
+        if self.original is not None:
+            return self.original.perceptual_error(_decoded(data, "RGB"))
+        return closeness_of(self.rgb, data, self.alpha, self.measured)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The whole image and, for a large one, the sample: made once for every codec."""
+
+    whole: _Picture
+    sample: _Picture | None
+
+    @classmethod
+    def of(cls, rgb: np.ndarray, alpha: np.ndarray | None, sample: bool = True) -> _Prepared:
+        if alpha is not None and (alpha == 255).all():
+            alpha = None
+        sampled = _sample(rgb, alpha) if sample else None
+        return cls(_Picture.of(rgb, alpha), None if sampled is None else _Picture.of(*sampled))
+
+
 class _Trials:
     """One image and one codec: each quality encoded, decoded and measured at most once."""
 
     def __init__(
         self,
-        rgb: np.ndarray,
-        alpha: np.ndarray | None,
+        picture: _Picture,
         codec: str,
         target: PerceptualError,
         progress: Callable[[str], None] | None,
-        measured: np.ndarray | None = None,
     ) -> None:
-        self.rgb, self.alpha, self.codec, self.target = rgb, alpha, codec, target
-        self.measured_pixels = measured  # the pixels that count, when not all of them
+        self.picture, self.codec, self.target = picture, codec, target
         self.progress = progress
         self.measured: dict[int, tuple[bytes, PerceptualError]] = {}
 
     def measure(self, quality: int) -> tuple[bytes, PerceptualError]:
         if quality not in self.measured:
-            data = encode_lossy(self.rgb, self.codec, quality, self.alpha)
-            error = closeness_of(self.rgb, data, self.alpha, self.measured_pixels)
-            self.measured[quality] = data, error
+            picture = self.picture
+            data = encode_lossy(picture.rgb, self.codec, quality, picture.alpha)
+            self.measured[quality] = data, picture.closeness(data)
             if self.progress is not None:
                 error = self.measured[quality][1]
                 self.progress(

@@ -77,35 +77,79 @@ def linear_to_srgb(values: np.ndarray) -> np.ndarray:
 LINEAR_OF_BYTE = srgb_to_linear(np.arange(256))
 
 
-def _transformed(colours: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``colours @ matrix.T`` for (..., 3) colours, in NumPy's own loop rather than BLAS.
+def srgb_to_oklab_planes(rgb: np.ndarray) -> np.ndarray:
+    """(N, 3) sRGB colours in 0–255 to (3, N) Oklab planes L, a and b, each contiguous, float64.
 
-    A product with an inner size of 3 gains nothing from BLAS, and OpenBLAS's threaded product
-    stalls when the other core is busy (another visitor's work, on a server); ``einsum`` also
-    gives each colour the same bits whatever the number of colours converted with it.
+    The form the per-pixel measures use (:mod:`kmeans.perceptual`): no (N, 3) array is built,
+    and each colour's values depend on that colour alone, to the last bit, whatever N is.
+
+    >>> srgb_to_oklab_planes(np.array([[255, 255, 255], [0, 0, 0]], np.uint8)).round(4).tolist()
+    [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
     """
-    return np.einsum("...j,kj->...k", colours, matrix)
+    rgb = np.asarray(rgb)
+    linear = np.empty((3, len(rgb)))
+    for channel, plane in enumerate(linear):
+        if rgb.dtype == np.uint8:
+            np.take(LINEAR_OF_BYTE, rgb[:, channel], out=plane)
+        else:
+            plane[:] = srgb_to_linear(rgb[:, channel])
+    return _linear_planes_to_oklab(linear)
 
 
 def srgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB colours in 0–255 to (..., 3) Oklab (L, a, b) in float64."""
     rgb = np.asarray(rgb)
-    linear = LINEAR_OF_BYTE[rgb] if rgb.dtype == np.uint8 else srgb_to_linear(rgb)
-    return linear_to_oklab(linear)
+    return _as_colours(srgb_to_oklab_planes(rgb.reshape(-1, 3)), rgb.shape)
 
 
 def linear_to_oklab(linear: np.ndarray) -> np.ndarray:
     """(..., 3) linear-light RGB in 0–1 to (..., 3) Oklab."""
-    lms = np.cbrt(_transformed(np.asarray(linear, dtype=np.float64), _LINEAR_TO_LMS))
-    return _transformed(lms, _LMS_TO_LAB)
+    linear = np.asarray(linear, dtype=np.float64)
+    return _as_colours(_linear_planes_to_oklab(_as_planes(linear)), linear.shape)
 
 
 def oklab_to_linear(lab: np.ndarray) -> np.ndarray:
     """(..., 3) Oklab to (..., 3) linear-light RGB (not clipped: out-of-gamut values stay)."""
-    lms = _transformed(np.asarray(lab, dtype=np.float64), _LAB_TO_LMS)
-    return _transformed(lms**3, _LMS_TO_LINEAR)
+    lab = np.asarray(lab, dtype=np.float64)
+    lms = _mixed(_as_planes(lab), _LAB_TO_LMS)
+    return _as_colours(_mixed(lms**3, _LMS_TO_LINEAR), lab.shape)
 
 
 def oklab_to_srgb(lab: np.ndarray) -> np.ndarray:
     """(..., 3) Oklab to (..., 3) sRGB in 0–255 (float64, not clipped or rounded)."""
     return linear_to_srgb(oklab_to_linear(lab))
+
+
+def _linear_planes_to_oklab(linear: np.ndarray) -> np.ndarray:
+    """(3, N) linear-light planes to (3, N) Oklab planes."""
+    lms = _mixed(linear, _LINEAR_TO_LMS)
+    np.cbrt(lms, out=lms)
+    return _mixed(lms, _LMS_TO_LAB)
+
+
+def _mixed(planes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``matrix @ planes`` for (3, N) float64 planes: each output plane three multiply-adds.
+
+    A product with an inner size of 3 gains nothing from BLAS, and OpenBLAS's threaded product
+    stalls when the other core is busy (another visitor's work, on a server). NumPy's
+    element-wise loops on whole planes run at memory speed, and give each colour the same bits
+    whatever the number of colours converted with it.
+    """
+    out = np.empty_like(planes)
+    term = np.empty_like(planes[0])
+    for row, plane in zip(matrix, out, strict=True):
+        np.multiply(planes[0], row[0], out=plane)
+        for source, coefficient in zip(planes[1:], row[1:], strict=True):
+            np.multiply(source, coefficient, out=term)
+            plane += term
+    return out
+
+
+def _as_planes(colours: np.ndarray) -> np.ndarray:
+    """(..., 3) colours as (3, N) contiguous planes."""
+    return np.ascontiguousarray(colours.reshape(-1, 3).T)
+
+
+def _as_colours(planes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(3, N) planes back to contiguous colours of ``shape`` (..., 3)."""
+    return np.ascontiguousarray(planes.T).reshape(shape)

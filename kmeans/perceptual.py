@@ -29,6 +29,7 @@ a time), so memory stays bounded whatever the image size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -36,7 +37,7 @@ import numpy as np
 
 from kmeans.errors import KMeansError
 from kmeans.metrics import check_images, strips
-from kmeans.oklab import srgb_to_oklab
+from kmeans.oklab import srgb_to_oklab_planes
 
 #: ΔE_OK is this many times the Oklab distance, so that 2 is a just-noticeable difference.
 DELTA_E_SCALE = 100.0
@@ -53,6 +54,8 @@ HUE_WINDOWS = 360 // HUE_STEP_DEGREES
 #: Share of the image's pixels (of those drawn, with transparency) that a hue window needs
 #: before it can be the lost hue, so that a few stray pixels cannot decide it.
 MIN_HUE_SHARE = 0.0005
+#: Pixels up to which :class:`Original` keeps the original's Oklab (24 bytes a pixel).
+KEPT_OKLAB_PIXELS = 6_000_000
 
 # Non-negative float32 values sort like their bit patterns read as integers; the exponent and
 # the top three mantissa bits (bits >> 20) give 8 steps an octave, and this offset maps the range
@@ -216,25 +219,18 @@ def perceptual_error(
     """
     pair = _checked_pair(original, reconstructed, alpha, reconstructed_alpha)
     height, width = pair.original.shape[:2]
-    codes = np.empty(height * width, np.uint8)
-    code_weights = np.zeros(256)
-    total, delta_e_sum, hue_sums = 0, 0.0, np.zeros((2, HUE_WINDOWS))
-    for top, rows in strips(height, width * 3):
+    spans = list(strips(height, width * 3))
+    tally = _Tally(height * width)
+    for top, rows in spans:
         pixels = pair.strip(top, rows)
-        weights = pixels.drawn()
         delta_e, lab = pixels.delta_e()
-        total += delta_e.size if weights is None else int(np.count_nonzero(weights))
-        # float32 sums would drift on millions of pixels: accumulate in float64.
-        wide = delta_e.astype(np.float64)
-        delta_e_sum += float(wide.sum() if weights is None else wide[weights].sum())
-        hue_sums += _hue_sums(delta_e, lab, weights)
-        strip_codes = _coarse_code(delta_e)
-        codes[top * width : (top + rows) * width] = strip_codes
-        code_weights += np.bincount(strip_codes, weights=weights, minlength=256)
-    if total == 0:
-        return PerceptualError(0.0, 0.0, 0.0)
-    p99 = _percentile_within_code(pair, codes, code_weights, total)
-    return _summary(total, delta_e_sum, hue_sums, p99)
+        tally.add(delta_e, _hue_steps(lab), pixels.drawn())
+
+    def recomputed(span: int, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        pixels = pair.strip(*spans[span], chosen)
+        return pixels.delta_e()[0], pixels.drawn()
+
+    return tally.error(recomputed)
 
 
 def perceptual_error_of_colours(
@@ -313,7 +309,71 @@ def perceptual_error_of_colours(
     order = np.argsort(delta_e, kind="stable")
     cumulative = np.cumsum(weights[order])
     p99 = float(delta_e[order[_rank_index(cumulative, total)]])
-    return _summary(total, float(np.dot(delta_e, weights)), _hue_sums(delta_e, lab, weights), p99)
+    hue_sums = _hue_sums(_hue_steps(lab), delta_e.astype(np.float64), weights)
+    return _summary(total, float(np.dot(delta_e, weights)), hue_sums, p99)
+
+
+class Original:
+    """An opaque original, prepared once to be measured against many reconstructions of it.
+
+    :func:`perceptual_error` converts both images to Oklab at every call. A search that measures
+    many files of one photo (:mod:`kmeans.codecs`) prepares the photo instead: each pixel's hue
+    step is found once, and the Oklab of images of up to ``KEPT_OKLAB_PIXELS`` pixels is kept,
+    so that each measurement converts only the reconstruction. The numbers are those of
+    :func:`perceptual_error` on the same images, the 99th percentile exactly (each pixel's ΔE_OK
+    comes from the same element-wise functions of its two colours) and the means to rounding.
+
+    Memory: 1 byte a pixel, and 24 more (float64 L, a and b) up to ``KEPT_OKLAB_PIXELS``
+    pixels, at most 144 MB; past that the original is converted again, strip by strip, at each
+    measurement.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) sRGB image in 0–255, uint8 or float.
+    measured : (H, W) booleans, the pixels that count (the others are left out); None for all.
+
+    Examples
+    --------
+    >>> grey = np.full((4, 4, 3), 128, np.uint8)
+    >>> Original(grey).perceptual_error(grey + 10) == perceptual_error(grey, grey + 10)
+    True
+    """
+
+    def __init__(self, rgb: np.ndarray, measured: np.ndarray | None = None) -> None:
+        self.rgb = _checked_pair(rgb, rgb, None, None).original
+        self.measured = None if measured is None else _check_mask(measured, self.rgb.shape[:2])
+        self.pixels = self.pixels_of(self.rgb)
+        self.spans = list(strips(len(self.pixels), 3))
+        self.steps = np.empty(len(self.pixels), np.uint8)
+        self.oklab: list[np.ndarray] | None = None
+        if len(self.pixels) <= KEPT_OKLAB_PIXELS:
+            self.oklab = []
+        for start, count in self.spans:
+            lab = srgb_to_oklab_planes(self.pixels[start : start + count])
+            self.steps[start : start + count] = _hue_steps(lab)
+            if self.oklab is not None:
+                self.oklab.append(lab)
+
+    def pixels_of(self, image: np.ndarray) -> np.ndarray:
+        """(N, 3) colours of the pixels that count, in order."""
+        flat = image.reshape(-1, 3)
+        return flat if self.measured is None else flat[self.measured.reshape(-1)]
+
+    def perceptual_error(self, reconstructed: np.ndarray) -> PerceptualError:
+        """:func:`perceptual_error` of ``reconstructed``, an (H, W, 3) image like the original."""
+        other = self.pixels_of(_checked_pair(self.rgb, reconstructed, None, None).reconstructed)
+
+        def delta_e(span: int, chosen: slice | np.ndarray = slice(None)) -> np.ndarray:
+            start, count = self.spans[span]
+            theirs = other[start : start + count][chosen]
+            if self.oklab is None:
+                return _delta_e_of_colours(self.pixels[start : start + count][chosen], theirs)[0]
+            return _delta_e_of_oklab(self.oklab[span][:, chosen], srgb_to_oklab_planes(theirs))
+
+        tally = _Tally(len(self.pixels))
+        for span, (start, count) in enumerate(self.spans):
+            tally.add(delta_e(span), self.steps[start : start + count], None)
+        return tally.error(lambda span, chosen: (delta_e(span, chosen), None))
 
 
 def hue_windows(hue_degrees: np.ndarray) -> np.ndarray:
@@ -343,7 +403,7 @@ def vivid_hue_windows(lab: np.ndarray) -> np.ndarray:
     np.False_
     """
     lab = np.asarray(lab, dtype=np.float64)
-    vivid = _is_vivid(lab)
+    vivid = _is_vivid(lab.T)
     windows = hue_windows(np.degrees(np.arctan2(lab[:, 2], lab[:, 1])))
     masks = np.zeros((HUE_WINDOWS, len(lab)), dtype=bool)
     columns = np.arange(len(lab))
@@ -353,23 +413,14 @@ def vivid_hue_windows(lab: np.ndarray) -> np.ndarray:
 
 
 def _is_vivid(lab: np.ndarray) -> np.ndarray:
-    """Whether each Oklab colour's chroma √(a² + b²) reaches ``VIVID_CHROMA``."""
-    return np.sqrt(np.square(lab[:, 1]) + np.square(lab[:, 2])) >= VIVID_CHROMA
+    """Whether each colour of (3, N) Oklab planes has a chroma √(a² + b²) of ``VIVID_CHROMA``."""
+    return np.sqrt(np.square(lab[1]) + np.square(lab[2])) >= VIVID_CHROMA
 
 
 def _hue_step(hue_degrees: np.ndarray) -> np.ndarray:
     """Which HUE_STEP_DEGREES step of the circle each hue falls in, 0 … HUE_WINDOWS − 1."""
     # % 360 can round a tiny negative angle up to 360.0 itself, hence the final % HUE_WINDOWS.
     return (np.floor(hue_degrees % 360 / HUE_STEP_DEGREES).astype(np.intp)) % HUE_WINDOWS
-
-
-def _oklab_of(rgb: np.ndarray) -> np.ndarray:
-    """Oklab of (N, 3) sRGB colours, the same to the last bit whatever N is."""
-    if len(rgb) == 1:
-        # A single row may go to another inner loop whose last bit can differ; doubling it keeps
-        # each colour's Oklab identical on every path, so per-pixel and per-colour results agree.
-        return srgb_to_oklab(np.repeat(rgb, 2, axis=0))[:1]
-    return srgb_to_oklab(rgb)
 
 
 class _Pair(NamedTuple):
@@ -399,7 +450,8 @@ class _Pair(NamedTuple):
         return (self.alpha > 0) | (self.reconstructed_alpha > 0)
 
     def delta_e(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N,) float32 ΔE_OK of a pair of colour lists, as seen, and the originals' Oklab.
+        """(N,) float32 ΔE_OK of a pair of colour lists, as seen, and the originals' Oklab
+        as (3, N) planes.
 
         A pixel opaque in both looks the same over any background, so its colours are compared
         as they are; one hidden in both is the background in both, 0 (its Oklab, black, has no
@@ -407,13 +459,13 @@ class _Pair(NamedTuple):
         """
         if self.alpha is None:
             return _delta_e_of_colours(self.original, self.reconstructed)
-        delta_e, lab = np.zeros(len(self.alpha), np.float32), np.zeros((len(self.alpha), 3))
+        delta_e, lab = np.zeros(len(self.alpha), np.float32), np.zeros((3, len(self.alpha)))
         opaque = (self.alpha == 255) & (self.reconstructed_alpha == 255)
-        delta_e[opaque], lab[opaque] = _delta_e_of_colours(
+        delta_e[opaque], lab[:, opaque] = _delta_e_of_colours(
             self.original[opaque], self.reconstructed[opaque]
         )
         see_through = self.drawn() & ~opaque
-        delta_e[see_through], lab[see_through] = self.chosen(see_through).over_worse_background()
+        delta_e[see_through], lab[:, see_through] = self.chosen(see_through).over_worse_background()
         return delta_e, lab
 
     def chosen(self, mask: np.ndarray) -> _Pair:
@@ -427,7 +479,7 @@ class _Pair(NamedTuple):
         black_worse = over_black > over_white
         return (
             np.where(black_worse, over_black, over_white),
-            np.where(black_worse[:, None], black_lab, white_lab),
+            np.where(black_worse, black_lab, white_lab),
         )
 
     def composited(self, background: int) -> tuple[np.ndarray, np.ndarray]:
@@ -453,24 +505,43 @@ def composited(colours: np.ndarray, alpha: np.ndarray, background: int) -> np.nd
 
 
 def _delta_e_of_colours(original: np.ndarray, reconstructed: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(N,) float32 ΔE_OK between two (N, 3) lists of colours, and the originals' Oklab."""
-    lab = _oklab_of(original)
-    squared = np.square(lab - _oklab_of(reconstructed))
-    distance = np.sqrt(squared[:, 0] + squared[:, 1] + squared[:, 2])
-    return (DELTA_E_SCALE * distance).astype(np.float32), lab
+    """(N,) float32 ΔE_OK between two (N, 3) lists of colours, and the originals' Oklab planes."""
+    lab = srgb_to_oklab_planes(original)
+    return _delta_e_of_oklab(lab, srgb_to_oklab_planes(reconstructed)), lab
 
 
-def _hue_sums(delta_e: np.ndarray, lab: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """(2, HUE_WINDOWS): weight, and weighted ΔE_OK sum, of the vivid colours in each hue step."""
+def _delta_e_of_oklab(lab: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """(N,) float32 ΔE_OK between two (3, N) Oklab planes; ``other`` is overwritten.
+
+    Element-wise: each value depends on its two colours alone, so a pixel's ΔE_OK is the same
+    to the last bit in a strip, alone, or as a distinct colour.
+    """
+    squared = other
+    squared -= lab
+    np.square(squared, out=squared)
+    distance = squared[0] + squared[1]
+    distance += squared[2]
+    np.sqrt(distance, out=distance)
+    distance *= DELTA_E_SCALE
+    return distance.astype(np.float32)
+
+
+def _hue_steps(lab: np.ndarray) -> np.ndarray:
+    """(N,) uint8 hue step of each colour of (3, N) Oklab planes; ``HUE_WINDOWS`` if not vivid."""
     vivid = _is_vivid(lab)
-    steps = _hue_step(np.degrees(np.arctan2(lab[vivid, 2], lab[vivid, 1])))
-    vivid_weights = None if weights is None else weights[vivid]
-    vivid_delta_e = delta_e[vivid].astype(np.float64)
-    weighted_delta_e = vivid_delta_e if weights is None else vivid_delta_e * vivid_weights
+    steps = np.full(lab.shape[1], HUE_WINDOWS, np.uint8)
+    steps[vivid] = _hue_step(np.degrees(np.arctan2(lab[2, vivid], lab[1, vivid])))
+    return steps
+
+
+def _hue_sums(steps: np.ndarray, delta_e: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(2, HUE_WINDOWS): weight, and weighted float64 ΔE_OK sum, of the vivid colours in each
+    hue step (the step ``HUE_WINDOWS``, not vivid, is dropped)."""
+    weighted_delta_e = delta_e if weights is None else delta_e * weights
     return np.stack(
         [
-            np.bincount(steps, weights=vivid_weights, minlength=HUE_WINDOWS),
-            np.bincount(steps, weights=weighted_delta_e, minlength=HUE_WINDOWS),
+            np.bincount(steps, weights=weights, minlength=HUE_WINDOWS + 1)[:HUE_WINDOWS],
+            np.bincount(steps, weights=weighted_delta_e, minlength=HUE_WINDOWS + 1)[:HUE_WINDOWS],
         ]
     )
 
@@ -500,28 +571,57 @@ def _coarse_code(delta_e: np.ndarray) -> np.ndarray:
     return (np.clip(bits, _CODE_OFFSET, _CODE_OFFSET + 255) - _CODE_OFFSET).astype(np.uint8)
 
 
-def _percentile_within_code(
-    pair: _Pair, codes: np.ndarray, code_weights: np.ndarray, total: float
-) -> float:
-    """The exact 99th percentile, recomputing ΔE_OK only for pixels with the code that holds it."""
-    code_cumulative = np.cumsum(code_weights)
-    code = _rank_index(code_cumulative, total)
-    weight_below = code_cumulative[code - 1] if code else 0.0
-    width = pair.original.shape[1]
-    values, weights = [], []
-    for top, rows in strips(pair.original.shape[0], width * 3):
-        chosen = codes[top * width : (top + rows) * width] == code
-        if not chosen.any():
-            continue
-        pixels = pair.strip(top, rows, chosen)
-        values.append(pixels.delta_e()[0])
-        drawn = pixels.drawn()
-        weights.append(np.ones(chosen.sum()) if drawn is None else drawn)
-    values, weights = np.concatenate(values), np.concatenate(weights)
-    order = np.argsort(values, kind="stable")
-    # Weights are whole numbers (counts, or 1 for each drawn pixel), so these sums are exact.
-    cumulative = weight_below + np.cumsum(weights[order], dtype=np.float64)
-    return float(values[order[_rank_index(cumulative, total)]])
+class _Tally:
+    """The first pass over an image's pixels, and the exact 99th percentile from a second.
+
+    The first pass sums the mean and the hue windows and keeps one byte per pixel, a coarse
+    code that never decreases as ΔE_OK grows, with the weight of each code; that tells which
+    code holds the 99th percentile. The second recomputes ΔE_OK only for the pixels with that
+    code and picks the exact value.
+    """
+
+    def __init__(self, n_pixels: int) -> None:
+        self.codes = np.empty(n_pixels, np.uint8)
+        self.code_weights = np.zeros(256)
+        self.total, self.delta_e_sum, self.hue_sums = 0, 0.0, np.zeros((2, HUE_WINDOWS))
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, delta_e: np.ndarray, steps: np.ndarray, weights: np.ndarray | None) -> None:
+        """The next span of pixels: their ΔE_OK, hue steps and which count (None: all)."""
+        start = self.spans[-1][1] if self.spans else 0
+        self.spans.append((start, start + len(delta_e)))
+        self.total += delta_e.size if weights is None else int(np.count_nonzero(weights))
+        # float32 sums would drift on millions of pixels: accumulate in float64.
+        wide = delta_e.astype(np.float64)
+        self.delta_e_sum += float(wide.sum() if weights is None else wide[weights].sum())
+        self.hue_sums += _hue_sums(steps, wide, weights)
+        codes = _coarse_code(delta_e)
+        self.codes[start : start + len(codes)] = codes
+        self.code_weights += np.bincount(codes, weights=weights, minlength=256)
+
+    def error(
+        self, recomputed: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+    ) -> PerceptualError:
+        """The result. ``recomputed(span, chosen)`` gives the ΔE_OK of the ``chosen`` pixels of
+        the span added ``span``-th, and which of them count (None: all)."""
+        if self.total == 0:
+            return PerceptualError(0.0, 0.0, 0.0)
+        code_cumulative = np.cumsum(self.code_weights)
+        code = _rank_index(code_cumulative, self.total)
+        weight_below = code_cumulative[code - 1] if code else 0.0
+        values, weights = [], []
+        for span, (start, stop) in enumerate(self.spans):
+            chosen = self.codes[start:stop] == code
+            if chosen.any():
+                delta_e, counted = recomputed(span, chosen)
+                values.append(delta_e)
+                weights.append(np.ones(len(delta_e)) if counted is None else counted)
+        values, weights = np.concatenate(values), np.concatenate(weights)
+        order = np.argsort(values, kind="stable")
+        # Weights are whole numbers (1 for each counted pixel), so these sums are exact.
+        cumulative = weight_below + np.cumsum(weights[order], dtype=np.float64)
+        p99 = float(values[order[_rank_index(cumulative, self.total)]])
+        return _summary(self.total, self.delta_e_sum, self.hue_sums, p99)
 
 
 def _checked_pair(
@@ -543,6 +643,16 @@ def _checked_pair(
         _check_alpha(alpha, original.shape[:2]),
         _check_alpha(reconstructed_alpha, original.shape[:2]),
     )
+
+
+def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.shape != shape or mask.dtype != bool:
+        raise KMeansError(
+            f"Expected the measured pixels as a {shape} boolean array, got {mask.dtype} of "
+            f"shape {mask.shape}."
+        )
+    return mask
 
 
 def _check_alpha(alpha: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -10,7 +10,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 from kmeans import KMeansError, metrics, perceptual
 from kmeans.closeness import JUST_NOTICEABLE
-from kmeans.oklab import linear_to_oklab, srgb_to_oklab
+from kmeans.oklab import linear_to_oklab, srgb_to_oklab, srgb_to_oklab_planes
 from kmeans.perceptual import (
     HUE_STEP_DEGREES,
     HUE_WINDOW_DEGREES,
@@ -497,11 +497,14 @@ def test_bad_shapes_are_refused():
         perceptual_error_of_colours(colours, colours[:2], np.ones(3))
 
 
-def test_oklab_of_one_colour_is_bit_identical_to_oklab_among_many():
-    # NumPy hands a one-row product to another BLAS routine whose last bit differs; if the metric
-    # let that through, a p99 recomputed for a lone pixel could differ from the map's value.
+def test_delta_e_of_one_colour_is_bit_identical_to_delta_e_among_many():
+    # A p99 recomputed for a lone pixel must be the map's value to the last bit, so a colour's
+    # Oklab and ΔE_OK cannot depend on how many colours are converted with it.
     rng = np.random.default_rng(7)
-    colours = rng.integers(0, 256, (300, 3), dtype=np.uint8)
-    together = perceptual._oklab_of(colours)
-    alone = np.concatenate([perceptual._oklab_of(colours[i : i + 1]) for i in range(300)])
+    colours, became = rng.integers(0, 256, (2, 300, 1, 3), dtype=np.uint8)
+    together = delta_e_ok(colours, became)
+    alone = np.concatenate([delta_e_ok(colours[i : i + 1], became[i : i + 1]) for i in range(300)])
     assert np.array_equal(alone, together)
+    planes = srgb_to_oklab_planes(colours[:, 0])
+    one_by_one = [srgb_to_oklab_planes(colours[i, :1]) for i in range(300)]
+    assert np.array_equal(np.concatenate(one_by_one, axis=1), planes)
