@@ -8,6 +8,8 @@
 * ``astronaut-12mp``: ``astronaut.png`` (512×512) resized with Pillow's Lanczos filter to
   4000×3000. Stretched to 4:3 and, being an upscale, smoother than a real 12 MP photo, but with
   a realistic pixel count and number of distinct colours (Lanczos makes many in-between ones).
+* ``coffee-4mp``: ``coffee.png`` (400×300) resized with Lanczos to 2309×1732, 4:3 kept: the
+  4 MP photo of the codec comparison's time target.
 * ``blue-beetle``, ``yellow-beetle``, ``mosaic``: other vivid families, for work on the seeding.
 """
 
@@ -28,6 +30,7 @@ SAMPLE_DIR = REPO / "assets" / "samples"
 SAMPLES = ("astronaut", "coffee", "chelsea")
 LADYBIRD_SIZE = (2400, 1700)  # 4 MP
 LARGE_SIZE = (4000, 3000)  # 12 MP
+COFFEE_SIZE = (2309, 1732)  # 4 MP
 BEETLE_SIZE = (1600, 1200)
 BLUE, YELLOW = (30, 70, 215), (225, 190, 20)
 
@@ -96,12 +99,17 @@ def sky_photo() -> Photo:
     return Photo(f"sky-{height * width // 1_000_000}mp", description, rgb)
 
 
+def upscaled(name: str, size: tuple[int, int]) -> Photo:
+    """A sample resized with Pillow's Lanczos filter to ``size``: a photo's pixel count."""
+    source = Image.open(SAMPLE_DIR / f"{name}.png").convert("RGB")
+    rgb = np.asarray(source.resize(size, Image.Resampling.LANCZOS))
+    width, height = size
+    description = f"{name}.png, Lanczos to {width}×{height} ({width * height / 1e6:.0f} MP)"
+    return Photo(f"{name}-{round(width * height / 1e6)}mp", description, rgb)
+
+
 def large_photo() -> Photo:
-    source = Image.open(SAMPLE_DIR / "astronaut.png").convert("RGB")
-    rgb = np.asarray(source.resize(LARGE_SIZE, Image.Resampling.LANCZOS))
-    width, height = LARGE_SIZE
-    description = f"astronaut.png, Lanczos to {width}×{height} ({width * height / 1e6:.0f} MP)"
-    return Photo(f"astronaut-{width * height // 1_000_000}mp", description, rgb)
+    return upscaled("astronaut", LARGE_SIZE)
 
 
 def beetle(name: str, seed: int, shell: tuple[int, int, int]) -> Photo:
@@ -126,6 +134,7 @@ BUILDERS = {
     "ladybird-1mp": lambda: ladybird_photo((1200, 900)),
     "sky-1mp": sky_photo,
     "astronaut-12mp": large_photo,
+    "coffee-4mp": lambda: upscaled("coffee", COFFEE_SIZE),
     "blue-beetle": lambda: beetle("blue-beetle", 1, BLUE),
     "yellow-beetle": lambda: beetle("yellow-beetle", 2, YELLOW),
     "mosaic": mosaic,

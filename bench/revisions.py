@@ -75,10 +75,14 @@ class Worker:
 
     def quantize(self, photo: Photo, k: int) -> dict:
         """{"seconds", "cpu", "mse", "lost_hue"} of one ``quantize(photo.rgb, k)``."""
+        return self.ask(self.photo_file(photo), k)
+
+    def photo_file(self, photo: Photo) -> Path:
+        """The photo's pixels saved for the worker to read (``np.load``), once."""
         if photo.name not in self.files:
             self.files[photo.name] = self.folder / f"{photo.name}.npy"
             np.save(self.files[photo.name], photo.rgb)
-        return self.ask(self.files[photo.name], k)
+        return self.files[photo.name]
 
     def ask(self, *words: object) -> dict:
         """One line of ``words`` to the worker, and its JSON answer."""
