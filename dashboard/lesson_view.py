@@ -11,6 +11,8 @@ laptop.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 
@@ -24,6 +26,10 @@ from kmeans.palette import hex_codes
 from kmeans.settings import parse_hex_colour
 
 STARTS = {"random": "random", "k-means++": "kmeans++"}
+#: The step button, and the keys that press it: → and space, what a presenter's clicker sends.
+STEP_BUTTON, STEP_KEYS = "step_button", ("ArrowRight", " ")
+#: The lesson's picture; what the visitor does in it (a key, a swatch) comes back under this key.
+PICTURE = "lesson_plot"
 SPEEDS = {"slow": 2.0, "medium": 1.0, "fast": 0.3}
 LESSON_CSS = """
 <style>
@@ -128,6 +134,7 @@ def controls(photo: Photo) -> None:
 
 def lesson_body() -> None:
     lesson: Lesson = st.session_state["lesson"]
+    act_on_picture(lesson)
     if st.session_state.pop("play_toggled", False):
         st.rerun()  # the whole page, so that the fragment starts or stops its timer
     if st.session_state.get("playing") and not lesson.finished:
@@ -165,7 +172,7 @@ def lesson_body() -> None:
     buttons[3].button(
         "Step",
         width="stretch",
-        key="step_button",
+        key=STEP_BUTTON,
         icon=":material/arrow_forward:",
         on_click=lesson.step,
         disabled=lesson.finished,
@@ -201,21 +208,37 @@ def toggle_play() -> None:
 
 
 def keyboard_shortcuts() -> None:
-    """→ or space presses the step button: a clicker in the teacher's hand works too."""
+    """The step keys press the step button: a clicker in the teacher's hand works too."""
     st.html(
-        """<script>
-        if (!window.kmeansLessonKeys) {
+        f"""<script>
+        if (!window.kmeansLessonKeys) {{
           window.kmeansLessonKeys = true;
-          window.parent.document.addEventListener('keydown', (e) => {
+          window.parent.document.addEventListener('keydown', (e) => {{
             const typing = ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName);
-            if (typing || !['ArrowRight', ' '].includes(e.key)) return;
-            const step = window.parent.document.querySelector('.st-key-step_button button');
-            if (step && !step.disabled) { e.preventDefault(); step.click(); }
-          });
-        }
+            if (typing || !{json.dumps(STEP_KEYS)}.includes(e.key)) return;
+            const step = window.parent.document.querySelector('.st-key-{STEP_BUTTON} button');
+            if (step && !step.disabled) {{ e.preventDefault(); step.click(); }}
+          }});
+        }}
         </script>""",
         unsafe_allow_javascript=True,
     )
+
+
+def act_on_picture(lesson: Lesson) -> None:
+    """What the visitor did in the picture since the last run: a step key, or a swatch clicked
+    (which locks that colour). Each act is acted on once, not at every rerun."""
+    done = st.session_state.get(PICTURE)
+    if not done:  # a picture newly drawn: it counts its acts from one again
+        st.session_state["lesson_event"] = None
+        return
+    if done["event"] == st.session_state.get("lesson_event"):
+        return
+    st.session_state["lesson_event"] = done["event"]
+    if "lock" in done:
+        lock_colour(parse_hex_colour(done["lock"]))
+    elif not lesson.finished:
+        lesson.step()
 
 
 def sentence(lesson: Lesson) -> str:
@@ -283,7 +306,7 @@ def show_state(lesson: Lesson) -> None:
     errors = [typical_error(s.inertia, n) for s in lesson.steps]
     shown = plotted_points(n)
     changed = changed_pixels(lesson)
-    clicked = lesson_plot(
+    lesson_plot(
         points=lesson.pixels[shown],
         points_id=f"{st.session_state['lesson_key'][0]}:{len(shown)}",
         step_id=f"{st.session_state['lesson_key']}:{len(lesson.steps)}",
@@ -299,9 +322,10 @@ def show_state(lesson: Lesson) -> None:
         error_caption=(
             f"Typical error now: {errors[-1]:.1f} levels" if errors else "Its error, step by step:"
         ),
+        step_keys=STEP_KEYS,
         height=LESSON_PLOT_HEIGHT,
+        key=PICTURE,
     )
-    lock_clicked_swatch(clicked)
 
 
 def plotted_points(n: int) -> np.ndarray:
@@ -332,14 +356,6 @@ def lock_colour(colour: tuple[int, int, int]) -> None:
     if colour not in locked:
         st.session_state["locked"] = (*locked, colour)
     st.rerun()
-
-
-def lock_clicked_swatch(clicked: dict | None) -> None:
-    """A click on a palette swatch locks that colour (once per click, not at every rerun)."""
-    if not clicked or clicked.get("click") == st.session_state.get("lesson_lock_click"):
-        return
-    st.session_state["lesson_lock_click"] = clicked["click"]
-    lock_colour(parse_hex_colour(clicked["lock"]))
 
 
 def lock_controls(lesson: Lesson, locked: tuple) -> None:

@@ -23,6 +23,7 @@ from tests.helpers import (
     HOSTILE_NAME,
     ROOT,
     SAMPLES,
+    component_args,
     jpeg_bytes,
     metric,
     no_errors,
@@ -359,19 +360,6 @@ def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
     np.testing.assert_allclose(errors, expected, rtol=1e-6)
     (sentence,) = [c.value for c in app.caption if "lowered the typical error" in c.value]
     assert "colour histogram" in sentence
-
-
-def component_args(app: AppTest, name: str) -> dict:
-    """What the page hands its one component called ``name``: JSON arguments and byte arrays."""
-    (component,) = [
-        element.proto
-        for element in app.get("component_instance")
-        if element.proto.component_name.endswith(name)
-    ]
-    return {
-        **json.loads(component.json_args),
-        **{a.key: a.bytes for a in component.special_args},
-    }
 
 
 def cluster_plot_args(app: AppTest) -> dict:

@@ -118,10 +118,11 @@ def lesson_plot(
     shares: np.ndarray | None = None,
     errors: list[float] = (),
     error_caption: str = "",
+    step_keys: tuple[str, ...] = (),
     height: int = 420,
     key: str = "lesson_plot",
 ) -> dict | None:
-    """Draw the lesson's step; return the last palette colour clicked, or None.
+    """Draw the lesson's step; return what the visitor last did in the picture, or None.
 
     Parameters
     ----------
@@ -149,12 +150,16 @@ def lesson_plot(
         Each team's share of the pixels: the width of its swatch.
     errors : list of float
         The typical colour error after each step, drawn as a curve from zero.
+    step_keys : tuple of str
+        Keys (``KeyboardEvent.key`` names) that ask for the next step while the picture has
+        the focus, as they do on the page around it.
 
     Returns
     -------
     dict or None
-        ``{"lock": "#rrggbb", "click": n}`` after the visitor clicks a swatch (n counts the
-        clicks, so a second click on the same colour is a new event), or None.
+        ``{"lock": "#rrggbb", "event": n}`` after the visitor clicks a swatch, ``{"step": True,
+        "event": n}`` after they press a step key; ``n`` counts the visitor's acts, so a second
+        click on the same colour is a new value. None before the first.
     """
     K = len(centroids)
     return _draw(
@@ -171,6 +176,7 @@ def lesson_plot(
         photo_caption=photo_caption,
         errors=[round(float(e), 3) for e in errors],
         error_caption=error_caption,
+        step_keys=list(step_keys),
         height=height,
         key=key,
     )

@@ -5,15 +5,28 @@
 // scene or receives a whole figure again.
 "use strict";
 
-// A software WebGL renderer (a laptop without a GPU) spends much of a frame on multisampling;
-// the plot's 2-pixel dots and thin axes do not need it, so WebGL here is asked for none.
-const getContext = HTMLCanvasElement.prototype.getContext;
-HTMLCanvasElement.prototype.getContext = function (kind, options) {
-  const webgl = typeof kind === "string" && kind.includes("webgl");
-  return getContext.call(this, kind, webgl ? { ...options, antialias: false } : options);
-};
-
 const $ = (id) => document.getElementById(id);
+
+// A software WebGL renderer (a laptop without a GPU) spends much of a frame on multisampling,
+// which the plot's 2-pixel dots and thin axes do not need. So each canvas made while the plot
+// is built asks its own WebGL context for none; no other canvas, and no prototype, is touched.
+function withoutMultisampling(build) {
+  const create = document.createElement;
+  document.createElement = function (tag, options) {
+    const element = create.call(document, tag, options);
+    if (String(tag).toLowerCase() === "canvas") {
+      const getContext = element.getContext.bind(element);
+      element.getContext = (kind, attributes) =>
+        getContext(kind, String(kind).includes("webgl") ? { ...attributes, antialias: false } : attributes);
+    }
+    return element;
+  };
+  try {
+    return build();
+  } finally {
+    document.createElement = create;
+  }
+}
 const plot = $("plot");
 const curve = $("curve");
 const FONT = { family: '"Source Sans Pro", system-ui, sans-serif', size: 18, color: "#31333f" };
@@ -27,21 +40,30 @@ const CONFIG = { displaylogo: false, displayModeBar: false, responsive: true, pl
 const LOCK_ICON = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="currentColor" '
   + 'd="M12 2a5 5 0 0 0-5 5v3H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-8a2 2 0 0 0-2-2h-1V7a5 5 0 0 0-5-5z'
   + 'm-3 8V7a3 3 0 0 1 6 0v3H9z"/></svg>';
-let pointsId = null;
-let stepId = null;              // the step shown: only a new update glides
-let xyz = null;                 // {x, y, z} of the plotted points
-let ownColours = null;          // each point's own colour, shown before the first assignment
-let drawn = null;               // the centroids as drawn now, [[r, g, b], ...]
-let glide = null;               // the running glide's requestAnimationFrame id
-let clicks = 0;
-let photoUrl = null;
-let lastArgs = null;
-let renders = 0;                // so that a step's late callbacks know a newer one came
-let lessonHeight = null;        // the lesson's height, fixed when it is first drawn
-let frameHeight = null;         // the height drawn at: the lesson's, or the one asked for
+// Everything the frame remembers between two renders, in one place.
+const state = {
+  pointsId: null,     // names the plotted points: a new id rebuilds the plot
+  stepId: null,       // the step shown: only a new update glides
+  xyz: null,          // {x, y, z} of the plotted points
+  ownColours: null,   // each point's own colour, shown before the first assignment
+  drawn: null,        // the centroids as drawn now, [[r, g, b], ...]
+  glide: null,        // the running glide's requestAnimationFrame id
+  events: 0,          // clicks and key presses reported to Python, so each is a new value
+  photoUrl: null,
+  lastArgs: null,
+  renders: 0,         // so that a step's late callbacks know a newer one came
+  lessonHeight: null, // the lesson's height, fixed when it is first drawn
+  frameHeight: null,  // the height drawn at: the lesson's, or the one asked for
+};
 
 function send(type, data) {
   window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
+}
+
+// Tells Python what the visitor did; the count makes a repeat of the same act a new value.
+function report(what) {
+  state.events += 1;
+  send("streamlit:setComponentValue", { value: { ...what, event: state.events }, dataType: "json" });
 }
 
 const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));
@@ -69,7 +91,7 @@ function centroidSize(k) {
 // symbol's outline filled in, and squares are the cheapest for software WebGL to draw.
 function pointTrace(colours) {
   return {
-    type: "scatter3d", mode: "markers", ...xyz, name: `${xyz.x.length.toLocaleString("en")} pixels`,
+    type: "scatter3d", mode: "markers", ...state.xyz, name: `${state.xyz.x.length.toLocaleString("en")} pixels`,
     marker: { size: 2, symbol: "square", color: colours, opacity: 0.55 },
     hovertemplate: "R %{x}, G %{y}, B %{z}<extra>pixel</extra>",
   };
@@ -79,7 +101,7 @@ function changedTrace(changed) {
   const x = [], y = [], z = [];
   if (changed) {
     for (let i = 0; i < changed.length; i++) {
-      if (changed[i]) { x.push(xyz.x[i]); y.push(xyz.y[i]); z.push(xyz.z[i]); }
+      if (changed[i]) { x.push(state.xyz.x[i]); y.push(state.xyz.y[i]); z.push(state.xyz.z[i]); }
     }
   }
   return {
@@ -165,10 +187,10 @@ const GREYED = "#d0d0d0";  // the pixels of the other colours, while one is high
 // Each point's own colour, or its team's; with a highlight, grey but for that team's points.
 function pointColours(args) {
   const teams = args.teams, highlight = args.highlight;
-  if (!teams) return ownColours;
+  if (!teams) return state.ownColours;
   const fills = args.centroids.map(hex);
   return Array.from(teams, (team, i) =>
-    highlight !== null && team !== highlight ? GREYED : args.colour_by_team ? fills[team] : ownColours[i]);
+    highlight !== null && team !== highlight ? GREYED : args.colour_by_team ? fills[team] : state.ownColours[i]);
 }
 
 function drawPlot(args, centroids, trailFrom) {
@@ -178,19 +200,19 @@ function drawPlot(args, centroids, trailFrom) {
     trailTrace(trailFrom, centroids),
     centroidTrace(centroids, args.locked),
   ];
-  drawn = centroids;
-  $("key-points").textContent = `${xyz.x.length.toLocaleString("en")} pixels`;
+  state.drawn = centroids;
+  $("key-points").textContent = `${state.xyz.x.length.toLocaleString("en")} pixels`;
   $("key-trail").hidden = !trailFrom;
   $("key-changed").hidden = !data[1].x.length;
-  const layout = fittedLayout(args.photo ? LAYOUT : TAB_LAYOUT, plot.clientWidth, frameHeight);
-  return Plotly.react(plot, data, layout, CONFIG);
+  const layout = fittedLayout(args.photo ? LAYOUT : TAB_LAYOUT, plot.clientWidth, state.frameHeight);
+  return withoutMultisampling(() => Plotly.react(plot, data, layout, CONFIG));
 }
 
 // Moves only the trail and the centroids: the points stay as they are.
 function moveCentroids(args, centroids) {
   const trail = trailTrace(args.previous, centroids);
   const balls = centroidTrace(centroids, args.locked);
-  drawn = centroids;
+  state.drawn = centroids;
   $("key-trail").hidden = false;
   return Plotly.restyle(
     plot,
@@ -207,18 +229,18 @@ function glideCentroids(args) {
     const at = from.map((c, j) => lerp(c, to[j], ease(t)));
     showSwatches(args, at);
     moveCentroids(args, at).then(() => {
-      if (glide === null) return;  // a newer step took over
-      glide = t < 1 ? requestAnimationFrame(frame) : null;
+      if (state.glide === null) return;  // a newer step took over
+      state.glide = t < 1 ? requestAnimationFrame(frame) : null;
     });
   };
-  glide = requestAnimationFrame(frame);
+  state.glide = requestAnimationFrame(frame);
 }
 
 // --- the photo, the palette and the error curve -----------------------------------------
 function showPhoto(args) {
   const url = URL.createObjectURL(new Blob([args.photo], { type: "image/png" }));
   const img = $("photo");
-  img.onload = () => { if (photoUrl && photoUrl !== url) URL.revokeObjectURL(photoUrl); photoUrl = url; };
+  img.onload = () => { if (state.photoUrl && state.photoUrl !== url) URL.revokeObjectURL(state.photoUrl); state.photoUrl = url; };
   img.src = url;
   $("photo-caption").textContent = args.photo_caption;
 }
@@ -229,10 +251,7 @@ function showSwatches(args, centroids) {
   while (box.children.length < centroids.length) {
     const button = document.createElement("button");
     button.type = "button";
-    button.addEventListener("click", () => {
-      clicks += 1;
-      send("streamlit:setComponentValue", { value: { lock: button.dataset.hex, click: clicks }, dataType: "json" });
-    });
+    button.addEventListener("click", () => report({ lock: button.dataset.hex }));
     box.appendChild(button);
   }
   centroids.forEach((c, j) => {
@@ -286,18 +305,18 @@ function heightToFill(asked) {
 }
 
 function render(args) {
-  if (args.photo) lessonHeight ??= heightToFill(args.height);
-  frameHeight = args.photo ? lessonHeight : args.height;
-  document.documentElement.style.setProperty("--height", `${frameHeight}px`);
-  if (args.points_id !== pointsId) {
-    pointsId = args.points_id;
-    [xyz, ownColours] = decodePoints(args.points);
-    drawn = null;
+  if (args.photo) state.lessonHeight ??= heightToFill(args.height);
+  state.frameHeight = args.photo ? state.lessonHeight : args.height;
+  document.documentElement.style.setProperty("--height", `${state.frameHeight}px`);
+  if (args.points_id !== state.pointsId) {
+    state.pointsId = args.points_id;
+    [state.xyz, state.ownColours] = decodePoints(args.points);
+    state.drawn = null;
   }
-  if (glide !== null) { cancelAnimationFrame(glide); glide = null; }
-  const thisRender = ++renders;
-  const gliding = args.previous && drawn && args.step_id !== stepId;
-  stepId = args.step_id;
+  if (state.glide !== null) { cancelAnimationFrame(state.glide); state.glide = null; }
+  const thisRender = ++state.renders;
+  const gliding = args.previous && state.drawn && args.step_id !== state.stepId;
+  state.stepId = args.step_id;
   // Without a photo this is the 3D tab's plot: no photo, palette or error curve beside it.
   const plotOnly = !args.photo;
   $("lesson").classList.toggle("plot-only", plotOnly);
@@ -309,8 +328,8 @@ function render(args) {
     // The points take their new colours at once; once that is on screen, the centroids
     // glide to their new places, trailing a line.
     drawPlot(args, args.previous, null).then(() => {
-      if (thisRender !== renders) return;
-      glide = requestAnimationFrame(() => { glide = requestAnimationFrame(() => glideCentroids(args)); });
+      if (thisRender !== state.renders) return;
+      state.glide = requestAnimationFrame(() => { state.glide = requestAnimationFrame(() => glideCentroids(args)); });
     });
   } else {
     if (!plotOnly) showSwatches(args, args.centroids);
@@ -321,21 +340,20 @@ function render(args) {
 
 window.addEventListener("message", (event) => {
   if (event.data?.type !== "streamlit:render") return;
-  lastArgs = event.data.args;
-  render(lastArgs);
+  state.lastArgs = event.data.args;
+  render(state.lastArgs);
 });
 
-// → or space steps the lesson even when the plot has the focus, as on the page around it.
+// The keys Python says step the lesson step it even when the plot has the focus, as on the
+// page around it: the frame tells Python, which takes the step.
 window.addEventListener("keydown", (event) => {
-  if (!["ArrowRight", " "].includes(event.key)) return;
-  try {
-    const step = window.parent.document.querySelector(".st-key-step_button button");
-    if (step && !step.disabled) { event.preventDefault(); step.click(); }
-  } catch (error) { /* a parent on another origin: the page's own keys still work */ }
+  if (!(state.lastArgs?.step_keys || []).includes(event.key)) return;
+  event.preventDefault();
+  report({ step: true });
 });
 
 new ResizeObserver(() => {
-  if (lastArgs) send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
+  if (state.lastArgs) send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
 }).observe(document.body);
 
 send("streamlit:componentReady", { apiVersion: 1 });

@@ -226,6 +226,7 @@ stage.addEventListener("click", (event) => {
   if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
   clearTimeout(pendingClick);
   pendingClick = setTimeout(() => {
+    pendingClick = null;
     const round = (v) => Math.round(v * 1e5) / 1e5;
     send("streamlit:setComponentValue", { value: { x: round(fx), y: round(fy) }, dataType: "json" });
   }, DOUBLE_CLICK_MS);
@@ -233,6 +234,7 @@ stage.addEventListener("click", (event) => {
 
 stage.addEventListener("dblclick", (event) => {
   clearTimeout(pendingClick);
+  pendingClick = null;
   const p = stagePoint(event);
   if (Math.abs(view.scale * dpr() - 1) < 1e-3) fit();
   else zoomAbout(p.x, p.y, actualScale());
