@@ -18,6 +18,7 @@ from dashboard import (
     compute,
     layout,
     lesson_view,
+    palette_view,
     result_view,
     sidebar,
     tuning,
@@ -48,6 +49,7 @@ st.text(
     f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
     f"{photo.facts.n_bytes:,} bytes"
 )
+sidebar.show_link_note(photo)
 k = sidebar.choose_k()
 sidebar.write_url(photo, k, settings)
 
@@ -64,34 +66,38 @@ for notice in run.notices:
 
 result_view.show_headline(run, photo)
 result_tab, clusters_tab, compare_tab = st.tabs(
-    ["Result", "Colours in 3D", "Compare K values"],
+    [result_view.RESULT_TAB, "Colours in 3D", "Compare K values"],
     key="view",
     on_change="rerun",
 )
+run_key = (photo.digest, k, settings)
 # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
 if result_tab.open:
     with result_tab:
-        versus_k = st.session_state.get("versus")
+        # What the split view shows is read first: the table and the close-up that set it
+        # are drawn below it.
+        picked = palette_view.picked_colour(run, run_key)
+        window = result_view.close_up_window(photo, run)
+        versus_k = result_view.split_against(photo, settings, k)
         versus = (
             compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
-            if versus_k and versus_k != k
+            if versus_k
             else None
         )
-        highlight = st.session_state.get("highlight")
-        result_view.show_comparison_view(
-            run,
-            compute.shown_original(photo.digest, photo.data),
-            None
-            if highlight is None
-            else lambda: compute.highlight_overlay_of(photo.digest, k, settings, highlight, run),
-            lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
-            versus,
-        )
+        heat = result_view.show_view_controls(versus)
+        if heat:
+            overlay = compute.heat_overlay_of(photo.digest, k, settings, photo.data, run)
+        elif picked is not None:
+            overlay = compute.highlight_overlay_of(photo.digest, k, settings, picked, run)
+        else:
+            overlay = None
+        original = compute.shown_original(photo.digest, photo.data)
+        result_view.show_comparison_view(run, original, overlay, window, photo, versus)
         zoom_column, palette_column = st.columns(2, gap="large")
         with zoom_column:
-            result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
+            result_view.show_zoom(photo, run, run_key, window)
         with palette_column:
-            result_view.show_palette(run, result_view.download_stem(photo.name))
+            palette_view.show_palette(run, result_view.download_stem(photo.name), run_key, picked)
         # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
         details = st.expander("All the numbers", key="details", on_change="rerun")
         if details.open:
@@ -102,7 +108,7 @@ if clusters_tab.open:
     with clusters_tab:
         plot_column, convergence_column = st.columns([3, 2], gap="large")
         with plot_column:
-            clusters_view.show_cluster_plot(run, st.session_state.get("highlight"))
+            clusters_view.show_cluster_plot(run, palette_view.highlight_of(run_key))
         with convergence_column:
             clusters_view.show_convergence(run, settings.init)
 if compare_tab.open:

@@ -74,6 +74,34 @@ def zoom_window(focus: tuple[float, float], side: int, width: int, height: int) 
 
 
 @dataclass(frozen=True)
+class Window:
+    """A square of the full-size photo: where the close-up looks, at which zoom, and why."""
+
+    left: int
+    top: int
+    side: int
+    zoom: int
+    clicked: bool  # where the visitor clicked, rather than where it differs most
+
+    @classmethod
+    def at(
+        cls, focus: tuple[float, float], zoom: int, width: int, height: int, clicked: bool
+    ) -> Window:
+        """The square that fills the close-up at ``zoom``, centred on ``focus`` (fractions).
+
+        >>> Window.at((0.5, 0.5), 4, 1000, 500, clicked=False)
+        Window(left=452, top=202, side=96, zoom=4, clicked=False)
+        """
+        side = min(ZOOMED_SIDE // zoom, width, height)
+        left, top = zoom_window(focus, side, width, height)
+        return cls(left, top, side, zoom, clicked)
+
+    def marker(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The window as fractions (x, y, width, height) of a ``width`` × ``height`` photo."""
+        return (self.left / width, self.top / height, self.side / width, self.side / height)
+
+
+@dataclass(frozen=True)
 class CloseUp:
     """The full-size pixels of the widest close-up window at the run's focus.
 

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import compute
 from dashboard.images import show_image
 from dashboard.photo_run import PhotoRun
-from dashboard.result_view import colour_count, file_size
+from dashboard.result_view import colour_count, compare_with, file_size
 from dashboard.sidebar import K_PRESETS, Photo
 from kmeans import QualityTarget, Settings, largest_k_under_bytes, smallest_k_for_quality
 from kmeans.closeness import LEVELS, knee
@@ -20,10 +20,6 @@ def apply_k(k: int) -> None:
     """Make ``k`` the page's K (a button callback, so it runs before the widgets)."""
     st.session_state["k"] = k
     st.session_state["versus"] = None
-
-
-def compare_with(k: int) -> None:
-    st.session_state["versus"] = k
 
 
 def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
@@ -52,7 +48,7 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
             row = runs[first : first + per_row]
             for column, run in zip(st.columns(per_row), row, strict=False):
                 with column:
-                    thumbnail(run, current_k)
+                    thumbnail(run, current_k, photo, settings)
 
     used = [run.k for run in runs]
     errors = [run.delta_e for run in runs]
@@ -75,7 +71,7 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
         )
 
 
-def thumbnail(run: PhotoRun, current_k: int) -> None:
+def thumbnail(run: PhotoRun, current_k: int, photo: Photo, settings: Settings) -> None:
     """One K of the comparison: its picture and numbers, and buttons to use or split with it."""
     show_image(
         st,
@@ -98,9 +94,9 @@ def thumbnail(run: PhotoRun, current_k: int) -> None:
         "Split with current",
         key=f"versus_{run.k}",
         on_click=compare_with,
-        args=(run.k,),
+        args=(photo, settings, run.k),
         disabled=run.k == current_k,
-        help=f"Show K = {run.k} against K = {current_k} in the split view.",
+        help=f"Show K = {run.k} against K = {current_k} in the split view, on the Result tab.",
         width="stretch",
     )
 

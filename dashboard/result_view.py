@@ -1,28 +1,31 @@
-"""The result: how close it looks in words, the split view, the close-up, the palette, the file."""
+"""The result: how close it looks in words, the split view, the close-up and the numbers."""
 
 from __future__ import annotations
 
-import colorsys
 import math
 import re
-from collections.abc import Callable
 from pathlib import PurePath
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 from PIL import Image
 
 from dashboard import compute
-from dashboard.closeup import zoom_window
-from dashboard.images import png_bytes, show_image, swatch_strip
-from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
+from dashboard.closeup import Window
+from dashboard.images import png_bytes, show_image
+from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS
+from dashboard.overlays import HEAT_FULL
 from dashboard.photo_run import PhotoRun
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
+from kmeans import Settings
 from kmeans.closeness import LEVELS
 from kmeans.encode import bits_per_index
-from kmeans.palette import hex_codes, palette_gpl, palette_json
+
+#: The tab that holds the split view.
+RESULT_TAB = "Result"
+#: The close-up's zoom until the visitor moves its slider.
+DEFAULT_ZOOM = 4
 
 CLOSENESS_HELP = (
     "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
@@ -106,76 +109,116 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
     )
 
 
-def show_comparison_view(
-    run: PhotoRun,
-    original: bytes,
-    highlight_overlay: Callable[[], bytes] | None,
-    heat_overlay: Callable[[], bytes],
-    other: PhotoRun | None = None,
-) -> None:
-    """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
-    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top."""
-    heat = st.toggle(
+def close_up_window(photo: Photo, run: PhotoRun) -> Window:
+    """Where the close-up looks in this run, decided before anything is drawn, so the split
+    view's yellow box and the close-up below it show the same square of the same result.
+
+    A click on the split view moves it there, for this photo only: a new photo opens where it
+    differs most. The zoom is the close-up's slider, as the visitor last set it.
+    """
+    remember_click(photo)
+    clicked = st.session_state.get("zoom_at")
+    on_this_photo = clicked is not None and clicked[0] == photo.digest
+    focus = clicked[1:] if on_this_photo else run.display.focus
+    zoom = st.session_state.get("zoom", DEFAULT_ZOOM)
+    return Window.at(focus, zoom, photo.facts.width, photo.facts.height, clicked=on_this_photo)
+
+
+def remember_click(photo: Photo) -> None:
+    """Keep the split view's newest click (each once, by its count) as the close-up's spot."""
+    clicked = st.session_state.get("split")
+    if clicked is None:  # a view newly drawn: it counts its clicks from one again
+        st.session_state["split_click"] = None
+        return
+    if clicked.get("click") != st.session_state.get("split_click"):
+        st.session_state["split_click"] = clicked.get("click")
+        st.session_state["zoom_at"] = (photo.digest, float(clicked["x"]), float(clicked["y"]))
+
+
+def split_against(photo: Photo, settings: Settings, k: int) -> int | None:
+    """The K shown left of the divider instead of the original, if the visitor chose one for
+    this photo and these settings ("Split with current") and it is not the current K."""
+    chosen = st.session_state.get("versus")
+    if chosen is None or chosen[:2] != (photo.digest, settings) or chosen[2] == k:
+        return None
+    return chosen[2]
+
+
+def compare_with(photo: Photo, settings: Settings, k: int) -> None:
+    """Show K = ``k`` left of the divider, and take the visitor to the split view to see it."""
+    st.session_state["versus"] = (photo.digest, settings, k)
+    st.session_state["view"] = RESULT_TAB
+
+
+def stop_comparing() -> None:
+    st.session_state["versus"] = None
+
+
+def show_view_controls(other: PhotoRun | None) -> bool:
+    """The split view's two choices: paint where it differs, and the original back on the left
+    when another K is there. Returns whether the heatmap is on."""
+    heat_column, back_column = st.columns([1, 1], vertical_alignment="center")
+    heat = heat_column.toggle(
         "Where it differs",
         key="heat",
         help="Paint the redrawn side red where its colours differ visibly from the original "
-        "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
+        f"(ΔE in Oklab, computed at display size; full red at ΔE {HEAT_FULL:g} or more).",
     )
-    overlay = heat_overlay() if heat else None
-    if highlight_overlay is not None and not heat:
-        overlay = highlight_overlay()
-    marker = st.session_state.get("zoom_marker")
-    if other is None:
-        left, left_label = original, "Original"
-        right_label = f"{run.k} colours"
-    else:
-        left, left_label, right_label = (
-            other.display.shown,
-            f"{other.k} colours",
-            f"{run.k} colours",
+    if other is not None:
+        back_column.button(
+            "Original on the left",
+            key="versus_off",
+            icon=":material/undo:",
+            on_click=stop_comparing,
+            help=f"Left of the divider is K = {other.k} now; this puts the original back.",
         )
-    clicked = split_view(
+    return heat
+
+
+def show_comparison_view(
+    run: PhotoRun,
+    original: bytes,
+    overlay: bytes | None,
+    window: Window,
+    photo: Photo,
+    other: PhotoRun | None = None,
+) -> None:
+    """The split view: ``other`` (or the original) left of the divider, this run right of it,
+    ``overlay`` over the redrawn side, and the close-up's ``window`` marked on both."""
+    left, left_label = (
+        (original, "Original") if other is None else (other.display.shown, colour_count(other.k))
+    )
+    split_view(
         left,
         run.display.shown,
         before_label=left_label,
-        after_label=right_label,
+        after_label=colour_count(run.k),
         overlay=overlay,
-        marker=marker,
+        marker=window.marker(photo.facts.width, photo.facts.height),
         height=SPLIT_HEIGHT,
         key="split",
     )
-    if clicked is not None:
-        st.session_state["zoom_at"] = (float(clicked["x"]), float(clicked["y"]))
     st.caption(
         "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
         "pixels. Click a spot to look closely at it below."
     )
 
 
-def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
-    """A pixel-exact close-up of the PNG file's pixels, where the visitor clicked."""
+def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple, window: Window) -> None:
+    """A pixel-exact close-up of the PNG file's pixels in ``window``."""
     st.subheader("Look closely", anchor=False)
-    facts = photo.facts
-    focus = st.session_state.get("zoom_at") or run.display.focus
-    zoom = st.select_slider(
-        "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
+    st.select_slider(
+        "Zoom", options=list(ZOOM_STEPS), value=DEFAULT_ZOOM, format_func="×{}".format, key="zoom"
     )
-    side = min(ZOOMED_SIDE // zoom, facts.width, facts.height)
-    left, top = zoom_window(focus, side, facts.width, facts.height)
-    st.session_state["zoom_marker"] = (
-        left / facts.width,
-        top / facts.height,
-        side / facts.width,
-        side / facts.height,
-    )
+    left, top, side, zoom = window.left, window.top, window.side, window.zoom
     pixels, redrawn_pixels = window_pixels(photo, run, run_key, left, top, side)
     enlarged = (side * zoom, side * zoom)
     before, after = st.columns(2)
     original = Image.fromarray(pixels).resize(enlarged, Image.Resampling.NEAREST)
     redrawn = Image.fromarray(redrawn_pixels).resize(enlarged, Image.Resampling.NEAREST)
     show_image(before, png_bytes(original), caption="Original")
-    show_image(after, png_bytes(redrawn), caption=f"{run.k} colours, from the PNG file")
-    where = "where you clicked" if st.session_state.get("zoom_at") else "where it differs most"
+    show_image(after, png_bytes(redrawn), caption=f"{colour_count(run.k)}, from the PNG file")
+    where = "where you clicked" if window.clicked else "where it differs most"
     st.caption(
         f"{side} × {side} pixels at x {left:,}, y {top:,} ({where}; the yellow box in the "
         f"picture above), each pixel drawn {zoom}× as a square."
@@ -193,86 +236,6 @@ def window_pixels(
     window = np.s_[top : top + side, left : left + side]
     indices, palette = compute.png_pixels(run_key, _png=run.png)
     return compute.original_window(photo.digest, photo.data, window), palette[indices[window]]
-
-
-def palette_order(run: PhotoRun, by: str) -> np.ndarray:
-    """Palette indices sorted by share of pixels, or by hue (greys first, by lightness)."""
-    if by == "share":
-        return np.argsort(-run.counts, kind="stable")
-    hls = [colorsys.rgb_to_hls(*(c / 255)) for c in run.palette.astype(float)]
-    keys = [(s > 0.12, round(h * 24) if s > 0.12 else 0, light) for h, light, s in hls]
-    return np.array(sorted(range(run.k), key=lambda i: keys[i]), dtype=int)
-
-
-def swatch_url(hex_code: str) -> str:
-    """A block of one colour as an SVG data URL: the palette table's swatch cell.
-
-    An image column, not a pandas Styler colouring text cells: styling is the slow part of
-    a table, paid at every new K.
-    """
-    return (
-        "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='24'>"
-        f"<rect width='48' height='24' fill='{hex_code.replace('#', '%23')}'/></svg>"
-    )
-
-
-def show_palette(run: PhotoRun, stem: str) -> int | None:
-    """The palette as swatches with shares; returns the colour picked for highlighting."""
-    st.subheader("The palette", anchor=False)
-    by = st.segmented_control(
-        "Order", ["share", "hue"], default="share", key="palette_order", width="content"
-    )
-    order = palette_order(run, by or "share")
-    colours, counts = run.palette[order], run.counts[order]
-    shares = counts / max(1, counts.sum())
-    show_image(st, swatch_strip(colours, shares), width="stretch")
-    hexes = hex_codes(colours)
-    table = pd.DataFrame(
-        {
-            "Colour": [swatch_url(h) for h in hexes],
-            "Hex": hexes,
-            "Share of pixels": shares * 100,
-            "Pixels": counts,
-        }
-    )
-    picked = st.dataframe(
-        table,
-        hide_index=True,
-        height=260,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="palette_pick",
-        column_config={
-            "Colour": st.column_config.ImageColumn(width="small"),
-            "Share of pixels": st.column_config.ProgressColumn(
-                format="%.1f%%", min_value=0, max_value=max(100 * shares.max(), 1e-9)
-            ),
-            "Pixels": st.column_config.NumberColumn(format="localized"),
-        },
-    )
-    st.caption("Pick a row to see where that colour is used, in the picture and in 3D.")
-    name = f"{stem}-k{run.k}"
-    gimp, js = st.columns(2)
-    gimp.download_button(
-        "Palette for GIMP (.gpl)",
-        data=palette_gpl(run.palette, run.counts, name),
-        file_name=f"{name}.gpl",
-        mime="text/plain",
-        on_click="ignore",
-        width="stretch",
-    )
-    js.download_button(
-        "Palette as JSON",
-        data=palette_json(run.palette, run.counts),
-        file_name=f"{name}.json",
-        mime="application/json",
-        on_click="ignore",
-        width="stretch",
-    )
-    rows = picked.selection.rows if picked is not None else []
-    chosen = int(order[rows[0]]) if rows else None
-    st.session_state["highlight"] = chosen
-    return chosen
 
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:

@@ -25,6 +25,17 @@ DITHERS = {"none": "none", "selective": "selective", "Floyd–Steinberg": "floyd
 K_PRESETS = [2, 4, 8, 16, 32, 64, 128, 256]
 DEFAULT_K = 16
 COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
+#: The link's word for a photo of the visitor's own, which a link never carries.
+OWN_PHOTO = "own"
+#: Said beside a visitor's own photo, and to whoever opens a link made from it.
+LINK_SETTINGS_ONLY = (
+    "A link to this page carries these settings but never your photo, which stays in your "
+    "browser session: whoever opens it sees a sample photo."
+)
+LINK_OPENED_WITHOUT_PHOTO = (
+    "This link was made with someone's own photo, which links never carry, so it opens with "
+    "their settings on a sample photo; upload a photo to use them on yours."
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,12 @@ def remember_url_choices() -> None:
     if "k" in st.session_state:
         try:
             check_k(st.session_state["k"])
-        except KMeansError:
+        except KMeansError as error:
             del st.session_state["k"]
+            shown = f"the link's K is left out and the page shows K = {DEFAULT_K}"
+            st.session_state["k_refused"] = f"{str(error).rstrip('.')}; {shown}."
+    # A link made while someone looked at their own photo: it never carries the photo.
+    st.session_state["link_without_photo"] = query.get("photo") == OWN_PHOTO
     for name, options in (("init", INITS), ("space", SPACES), ("dither", DITHERS)):
         labels = {value: label for label, value in options.items()}
         if query.get(name) in labels:
@@ -134,6 +149,7 @@ def choose_photo() -> Photo:
 
 def _use(source: str) -> None:
     st.session_state["source"] = source
+    st.session_state["link_without_photo"] = False  # the visitor has chosen a photo now
 
 
 def choose_settings() -> Settings:
@@ -183,7 +199,12 @@ def choose_settings() -> Settings:
 
 
 def choose_k() -> int:
-    """K: presets a click apart, plus any exact number, kept in step with each other."""
+    """K: presets a click apart, plus any exact number, kept in step with each other.
+
+    The exact box takes any whole number and the page checks it, so a K out of range gets its
+    sentence and the box goes back to the K shown, instead of the box keeping a number the page
+    silently ignores.
+    """
     st.session_state.setdefault("k", DEFAULT_K)
     presets, exact = st.columns([4, 1], vertical_alignment="bottom")
     current = st.session_state["k"]
@@ -196,13 +217,28 @@ def choose_k() -> int:
         help="How many colours the redrawn photo may use. Each step doubles the colours and "
         "adds one bit per pixel.",
     )
-    exact.number_input("Exact K", 1, MAX_K, key="k", help=f"Any K from 1 to {MAX_K}.")
+    exact.number_input(
+        "Exact K", step=1, key="k", on_change=_exact_k_typed, help=f"Any K from 1 to {MAX_K}."
+    )
+    refused = st.session_state.pop("k_refused", None)
+    if refused:
+        st.error(refused)
+    st.session_state["k_shown"] = int(st.session_state["k"])
     return int(st.session_state["k"])
 
 
 def _preset_chosen() -> None:
     if st.session_state.get("k_preset") is not None:
         st.session_state["k"] = st.session_state["k_preset"]
+
+
+def _exact_k_typed() -> None:
+    try:
+        check_k(st.session_state["k"])
+    except KMeansError as error:
+        stays = st.session_state["k_shown"]
+        st.session_state["k_refused"] = f"{str(error).rstrip('.')}; the page stays at K = {stays}."
+        st.session_state["k"] = st.session_state["k_shown"]
 
 
 def write_url(photo: Photo, k: int, settings: Settings) -> None:
@@ -217,8 +253,19 @@ def write_url(photo: Photo, k: int, settings: Settings) -> None:
     }
     if photo.source == "sample":
         wanted["sample"] = st.session_state["sample"]
+    else:  # said in the link, so whoever opens it is told the photo did not come along
+        wanted["photo"] = OWN_PHOTO
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
+
+
+def show_link_note(photo: Photo) -> None:
+    """What a link to this view carries, said where it matters: beside the visitor's own photo,
+    and to someone who opened a link made from one."""
+    if photo.source != "sample":
+        st.caption(LINK_SETTINGS_ONLY)
+    elif st.session_state.get("link_without_photo"):
+        st.info(LINK_OPENED_WITHOUT_PHOTO, icon=":material/link:")
 
 
 def sample_credits() -> None:

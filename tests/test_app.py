@@ -253,13 +253,13 @@ def test_a_transparent_photos_close_up_is_the_pngs_own_pixels_without_decoding_a
 
 
 def test_a_click_on_the_picture_moves_the_close_up_there(app, downloads):
-    app.session_state["zoom_at"] = (0.1, 0.9)  # what a click on the split view records
+    app.session_state["split"] = {"x": 0.1, "y": 0.9, "click": 1}  # what a click sends
     app.run()
     _shown, (side, x, y, _zoom) = zoomed_crop_and_window(app, downloads)
     assert any("where you clicked" in c.value for c in app.caption)
     assert abs(x + side / 2 - 0.1 * 512) <= side / 2 + 1
     assert abs(y + side / 2 - 0.9 * 512) <= side / 2 + 1
-    marker = app.session_state["zoom_marker"]
+    marker = component_args(app, "split_view")["marker"]
     assert marker == pytest.approx((x / 512, y / 512, side / 512, side / 512))
 
 
@@ -371,19 +371,31 @@ def rgb_codes(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.int64) @ np.array([65536, 256, 1])
 
 
+def pick_row(app: AppTest, row: int, order: str = "share", k: int = 16) -> str:
+    """Tick a row of the astronaut's palette table, as a click on it does; the hex code there."""
+    from dashboard.compute import digest_of
+    from dashboard.palette_view import table_key
+
+    run_key = (digest_of((SAMPLES / "astronaut.png").read_bytes()), k, kmeans.Settings())
+    ticked = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    app.session_state[table_key(run_key, order)] = ticked
+    app.run()
+    return app.dataframe[0].value["Hex"][row]
+
+
 def test_the_3d_toggle_and_the_highlight_recolour_the_same_points(app):
+    picked = pick_row(app, 3)
     app.session_state["view"] = "Colours in 3D"
     app.run()
     before = cluster_plot_args(app)
     app.toggle(key="by_cluster").set_value(True).run()
-    app.session_state["highlight"] = 3
-    app.run()
     after = cluster_plot_args(app)
     assert no_errors(app)
     # The same points, named the same: the browser restyles the plot it has.
     assert (after["points"], after["points_id"]) == (before["points"], before["points_id"])
-    assert after["colour_by_team"] and after["highlight"] == 3
-    picked = "#" + "".join(f"{round(v):02x}" for v in after["centroids"][3])
+    assert after["colour_by_team"] and after["highlight"] == before["highlight"]
+    lit = "#" + "".join(f"{round(v):02x}" for v in after["centroids"][after["highlight"]])
+    assert lit == picked  # the colour ticked in the table is the one lit in 3D
     assert any(c.value == f"Showing the pixels of palette colour {picked}." for c in app.caption)
 
 

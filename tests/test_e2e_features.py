@@ -57,8 +57,9 @@ def test_presets_pills_and_applying_k_from_a_thumbnail(browser, app_url):
         assert exact_k(page) == 32
 
         # "Split with current": K = 8 against the current 32, in the split view
+        # "Split with current" takes the visitor to the split view, where K = 8 is on the left.
         settled(page, page.get_by_role("button", name="Split with current").nth(1).click)  # 8
-        settled(page, page.get_by_role("tab", name="Result").click)
+        expect(page.get_by_role("tab", name="Result")).to_have_attribute("aria-selected", "true")
         frame = page.frame_locator('iframe[title*="split_view"]')
         expect(frame.locator("#before-label")).to_have_text("8 colours")
         expect(frame.locator("#after-label")).to_have_text("32 colours")
@@ -246,7 +247,7 @@ def test_the_3d_toggle_recolours_the_plot_it_has(browser, app_url):
 
 def test_a_picked_palette_colour_is_the_only_one_left_in_3d(browser, app_url):
     with opened_page(browser, app_url) as page:
-        grid = page.locator(".st-key-palette_pick")
+        grid = page.locator(".st-key-palette_table")
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         # The table is drawn on a canvas: the first row's selection box sits under its 35 px

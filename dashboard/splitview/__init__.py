@@ -128,8 +128,9 @@ def split_view(
     Returns
     -------
     dict or None
-        ``{"x": fx, "y": fy}``, the last point clicked (without dragging) as fractions of the
-        image's width and height, or None before any click.
+        ``{"x": fx, "y": fy, "click": n}``, the last point clicked (without dragging) as
+        fractions of the image's width and height, and how many clicks this view has reported
+        (so a second click on one spot is a new value); None before any click.
     """
     width_px, height_px = check_split_inputs(before, after, overlay, focus)
     return _split_view_component()(

@@ -217,6 +217,7 @@ stage.addEventListener(
 
 // --- clicks: report the point; double-click toggles actual pixels --------------------------
 let pendingClick = null;
+let clicks = 0;
 
 stage.addEventListener("click", (event) => {
   if (!gesture || gesture.moved) return;
@@ -228,7 +229,9 @@ stage.addEventListener("click", (event) => {
   pendingClick = setTimeout(() => {
     pendingClick = null;
     const round = (v) => Math.round(v * 1e5) / 1e5;
-    send("streamlit:setComponentValue", { value: { x: round(fx), y: round(fy) }, dataType: "json" });
+    clicks += 1;  // so that a second click on the same spot is a new value too
+    send("streamlit:setComponentValue", {
+      value: { x: round(fx), y: round(fy), click: clicks }, dataType: "json" });
   }, DOUBLE_CLICK_MS);
 });
 
