@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import (
+    auto_k_view,
     clusters_view,
     compare_view,
     compute,
@@ -114,4 +115,4 @@ if clusters_tab.open:
 if compare_tab.open:
     with compare_tab:
         compare_view.show_comparison(photo, settings, k)
-        compare_view.show_automatic_k(photo, settings)
+        auto_k_view.show_automatic_k(photo, settings)

@@ -100,7 +100,9 @@ def controls(photo: Photo) -> None:
                 list(STARTS),
                 key="lesson_init",
                 help="Random colours make every round visibly matter. k-means++ spreads the "
-                "starting colours apart, so it starts closer to the answer and needs fewer rounds.",
+                "starting colours apart, so it usually starts with a lower error; how many rounds "
+                "it then needs depends on the photo and the start (the lesson shows each "
+                "finished start's rounds).",
             )
             or "random"
         )

@@ -19,7 +19,7 @@ from dashboard.photo_run import PhotoRun
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
 from kmeans import Settings
-from kmeans.closeness import LEVELS
+from kmeans.closeness import JUST_NOTICEABLE, LEVELS, limits, next_better
 from kmeans.encode import bits_per_index
 
 #: The tab that holds the split view.
@@ -30,15 +30,12 @@ DEFAULT_ZOOM = 4
 CLOSENESS_HELP = (
     "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
     "difference per pixel, measured in Oklab, a colour space built so that equal numbers look "
-    "like equal differences: about 2 is the smallest difference most people notice side by "
-    "side. **PSNR** is the average error in decibels; higher is closer.\n\n"
+    f"like equal differences: about {JUST_NOTICEABLE:g} is the smallest difference most people "
+    "notice side by side. **PSNR** is the average error in decibels; higher is closer. Each "
+    "word needs both numbers within its limits, as written to one decimal.\n\n"
     + "\n".join(
         f"- **{level.word}**: {level.meaning}"
-        + (
-            f" (ΔE ≤ {level.max_delta_e:g} and PSNR ≥ {level.min_psnr:g} dB)"
-            if math.isfinite(level.max_delta_e)
-            else ""
-        )
+        + (f" ({limits(level)})" if math.isfinite(level.max_delta_e) else "")
         for level in LEVELS
     )
 )
@@ -87,16 +84,30 @@ def size_sentence(run: PhotoRun, photo: Photo) -> str:
     )
 
 
+def closeness_sentence(run: PhotoRun) -> str:
+    """What the word means, the two numbers it was read from, and the limits that decided it:
+    two results a reader cannot tell apart by their numbers never get different words."""
+    level = run.looks
+    numbers = (
+        f"colours differ by **ΔE {run.delta_e:.1f}** on average ({JUST_NOTICEABLE:g} is just "
+        f"noticeable), PSNR {decibels(run.psnr)}"
+    )
+    better = next_better(level)
+    decided = (
+        f"within “{level.word}” ({limits(level)})"
+        if better is None
+        else f"“{better.word}” needs {limits(better)}"
+    )
+    return f"{level.meaning.capitalize()}: {numbers}; {decided}."
+
+
 def show_headline(run: PhotoRun, photo: Photo) -> None:
     """One sentence on closeness, one on size, and the download, its label never cut short."""
     st.markdown(
         f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
         help=CLOSENESS_HELP,
     )
-    st.markdown(
-        f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
-        f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. " + size_sentence(run, photo)
-    )
+    st.markdown(f"{closeness_sentence(run)} {size_sentence(run, photo)}")
     st.download_button(
         f"Download PNG: {colour_count(run.k)}, {photo.facts.width:,} × {photo.facts.height:,}",
         data=run.png,
@@ -267,7 +278,8 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     columns[3].metric(
         "Worst 1% of pixels",
         f"ΔE {run.delta_e_p99:.1f}",
-        help="99 in 100 pixels differ by less than this (ΔE in Oklab; 2 is just noticeable).",
+        help="99 in 100 pixels differ by less than this (ΔE in Oklab; "
+        f"{JUST_NOTICEABLE:g} is just noticeable).",
     )
     columns[4].metric(
         "Lost hue",

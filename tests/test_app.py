@@ -358,8 +358,18 @@ def test_the_colours_in_3d_tab_plots_the_pixels_and_an_honest_convergence(app):
         typical_error(v, 512 * 512) for v in (*run.kmeans.inertia_history, run.kmeans.inertia)
     ]
     np.testing.assert_allclose(errors, expected, rtol=1e-6)
-    (sentence,) = [c.value for c in app.caption if "lowered the typical error" in c.value]
+    (sentence,) = [c.value for c in app.caption if "Round 0 is" in c.value]
     assert "colour histogram" in sentence
+    assert_the_sentence_says_what_the_rounds_did(sentence, expected)
+
+
+def assert_the_sentence_says_what_the_rounds_did(sentence: str, errors: list[float]) -> None:
+    """The convergence caption states the end error shown on the curve, and calls a change a
+    fall only when the curve falls (it said "19.31 to 19.31 (-0.0236% less)")."""
+    assert f"{errors[-1]:.2f} levels" in sentence
+    fell = errors[0] - errors[-1] >= 0.005
+    assert ("lowered the typical error" in sentence) == fell
+    assert not re.search(r"-[\d.]+% less", sentence)
 
 
 def cluster_plot_args(app: AppTest) -> dict:
@@ -413,7 +423,8 @@ def test_after_a_single_round_the_convergence_speaks_of_one_round(app):
     app.session_state["view"] = "Colours in 3D"
     app.run()
     assert no_errors(app)
-    assert any("; the round lowered the typical error" in c.value for c in app.caption)
+    (sentence,) = [c.value for c in app.caption if "Round 0 is" in c.value]
+    assert "the round " in sentence and "the 1 rounds" not in sentence
 
 
 def test_compare_k_values_with_pills_words_and_a_marked_knee(app):
