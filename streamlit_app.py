@@ -14,45 +14,40 @@ import streamlit as st
 
 from dashboard import (
     auto_k_view,
+    choices,
     clusters_view,
     compare_view,
     compute,
     layout,
     lesson_view,
     palette_view,
+    photo_choice,
     result_view,
-    sidebar,
     tuning,
 )
+from dashboard.layout import CLUSTERS_TAB, COMPARE_TAB, RESULT_TAB
 from kmeans import KMeansError
 
 tuning.tune_for_many_visitors()
 
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
 st.html(layout.PAGE_CSS)
-sidebar.remember_url_choices()
+choices.remember_url_choices()
 
 with st.sidebar:
-    mode = sidebar.choose_mode()
-    photo = sidebar.choose_photo()
-    settings = sidebar.choose_settings()
-    sidebar.sample_credits()
+    mode = choices.choose_mode()
+    camera = photo_choice.choose_camera()
+    settings = choices.choose_settings()
+    photo_choice.sample_credits()
 
-if mode == sidebar.LESSON:
-    st.title("How K-Means chooses colours", anchor=False)
-    lesson_view.show_lesson(photo)
+if mode == choices.LESSON:
+    lesson_view.show_lesson(camera, "How K-Means chooses colours")
     st.stop()
 
-st.title("K-Means colour quantiser", anchor=False)
-# st.text, because a visitor's file name must never be read as Markdown or HTML.
-st.text(
-    f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
-    f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
-    f"{photo.facts.n_bytes:,} bytes"
-)
-sidebar.show_link_note(photo)
-k = sidebar.choose_k()
-sidebar.write_url(photo, k, settings)
+photo = photo_choice.choose_photo(camera, "K-Means colour quantiser")
+
+k = choices.choose_k()
+choices.write_url(photo, k, settings)
 
 bar = st.progress(0.0, text="Starting…")
 try:
@@ -67,49 +62,18 @@ for notice in run.notices:
 
 result_view.show_headline(run, photo)
 result_tab, clusters_tab, compare_tab = st.tabs(
-    [result_view.RESULT_TAB, "Colours in 3D", "Compare K values"],
-    key="view",
-    on_change="rerun",
+    [RESULT_TAB, CLUSTERS_TAB, COMPARE_TAB], key="view", on_change="rerun"
 )
-run_key = (photo.digest, k, settings)
 # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
 if result_tab.open:
     with result_tab:
-        # What the split view shows is read first: the table and the close-up that set it
-        # are drawn below it.
-        picked = palette_view.picked_colour(run, run_key)
-        window = result_view.close_up_window(photo, run)
-        versus_k = result_view.split_against(photo, settings, k)
-        versus = (
-            compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
-            if versus_k
-            else None
-        )
-        heat = result_view.show_view_controls(versus)
-        if heat:
-            overlay = compute.heat_overlay_of(photo.digest, k, settings, photo.data, run)
-        elif picked is not None:
-            overlay = compute.highlight_overlay_of(photo.digest, k, settings, picked, run)
-        else:
-            overlay = None
-        original = compute.shown_original(photo.digest, photo.data)
-        result_view.show_comparison_view(run, original, overlay, window, photo, versus)
-        zoom_column, palette_column = st.columns(2, gap="large")
-        with zoom_column:
-            result_view.show_zoom(photo, run, run_key, window)
-        with palette_column:
-            palette_view.show_palette(run, result_view.download_stem(photo.name), run_key, picked)
-        # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
-        details = st.expander("All the numbers", key="details", on_change="rerun")
-        if details.open:
-            with details:
-                ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
-                result_view.show_details(run, photo, ssim)
+        result_view.show_result(photo, run, settings)
 if clusters_tab.open:
     with clusters_tab:
         plot_column, convergence_column = st.columns([3, 2], gap="large")
         with plot_column:
-            clusters_view.show_cluster_plot(run, palette_view.highlight_of(run_key))
+            highlight = palette_view.highlight_of((photo.digest, k, settings))
+            clusters_view.show_cluster_plot(run, highlight)
         with convergence_column:
             clusters_view.show_convergence(run, settings.init)
 if compare_tab.open:

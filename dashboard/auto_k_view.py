@@ -13,8 +13,8 @@ import streamlit as st
 
 from dashboard import compute
 from dashboard.compare_view import apply_k
-from dashboard.result_view import colour_count, decibels, file_size
-from dashboard.sidebar import Photo
+from dashboard.formats import colour_count, decibels, file_size
+from dashboard.photo_choice import Photo
 from kmeans import (
     MAX_K,
     KSearch,

@@ -118,13 +118,15 @@ class CloseUp:
     def n_bytes(self) -> int:
         return self.original.nbytes + self.redrawn.nbytes
 
-    def crops(self, left: int, top: int, side: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def crops(
+        self, left: int, top: int, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """The original's and the PNG's pixels in that window, or None if it is not in here."""
         x, y = left - self.left, top - self.top
         held = self.original.shape[0]
-        if min(x, y) < 0 or max(x, y) + side > held:
+        if min(x, y) < 0 or x + width > held or y + height > held:
             return None
-        window = np.s_[y : y + side, x : x + side]
+        window = np.s_[y : y + height, x : x + width]
         return self.original[window], self.redrawn[window]
 
 
@@ -144,5 +146,5 @@ def close_up_at(
         redrawn = result.palette[result.labels[window]]
     else:
         indices, palette = indices_and_palette(png)
-        redrawn = palette[indices[window]]
+        redrawn = palette[indices[window], :3]
     return CloseUp(left, top, photo.rgb[window].copy(), redrawn)

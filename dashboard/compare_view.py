@@ -6,10 +6,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import compute
+from dashboard.choices import K_PRESETS
+from dashboard.comparison_view import compare_with
+from dashboard.formats import decibels, file_size
 from dashboard.images import show_image
+from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
-from dashboard.result_view import compare_with, decibels, file_size
-from dashboard.sidebar import K_PRESETS, Photo
 from kmeans import (
     Settings,
 )

@@ -77,8 +77,13 @@ def swatch_strip(colours: np.ndarray, shares: np.ndarray, height: int = 40) -> b
 
 
 def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
+    """An indexed PNG's palette index per pixel, and its palette's RGBA colours (alpha 255
+    where the file gives an entry none)."""
     with Image.open(io.BytesIO(png)) as redrawn:
         indices = np.asarray(redrawn)
-        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
-    return indices, palette
+        rgb = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+        alpha = np.full(len(rgb), 255, dtype=np.uint8)
+        given = redrawn.info.get("transparency", b"")
+        if isinstance(given, bytes):
+            alpha[: len(given)] = np.frombuffer(given, dtype=np.uint8)[: len(rgb)]
+    return indices, np.column_stack([rgb, alpha])

@@ -1,31 +1,23 @@
-"""The result: how close it looks in words, the split view, the close-up and the numbers."""
+"""The result: the headline above the tabs, and the Result tab (the split view, the close-up,
+the palette and all the numbers).
+
+The Result tab reads first what its split view shows (the palette colour picked, the
+close-up's square, the K on its left), because the widgets that set them are drawn below it.
+"""
 
 from __future__ import annotations
 
 import math
-import re
-from pathlib import PurePath
 
-import numpy as np
 import streamlit as st
-from PIL import Image
 
-from dashboard import compute
-from dashboard.closeup import Window
-from dashboard.images import png_bytes, show_image
-from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS
-from dashboard.overlays import HEAT_FULL
+from dashboard import closeup_view, comparison_view, compute, palette_view
+from dashboard.formats import colour_count, decibels, download_stem
+from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
-from dashboard.sidebar import Photo
-from dashboard.splitview import split_view
 from kmeans import Settings
 from kmeans.closeness import JUST_NOTICEABLE, LEVELS, limits, next_better
 from kmeans.encode import bits_per_index
-
-#: The tab that holds the split view.
-RESULT_TAB = "Result"
-#: The close-up's zoom until the visitor moves its slider.
-DEFAULT_ZOOM = 4
 
 CLOSENESS_HELP = (
     "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
@@ -39,28 +31,6 @@ CLOSENESS_HELP = (
         for level in LEVELS
     )
 )
-
-
-def file_size(n_bytes: int) -> str:
-    if n_bytes < 1000:
-        return f"{n_bytes} B"
-    if n_bytes < 1_000_000:
-        return f"{n_bytes / 1000:.1f} kB"
-    return f"{n_bytes / 1_000_000:.2f} MB"
-
-
-def colour_count(k: int) -> str:
-    return "1 colour" if k == 1 else f"{k} colours"
-
-
-def decibels(psnr: float) -> str:
-    return "∞ dB (identical)" if math.isinf(psnr) else f"{psnr:.1f} dB"
-
-
-def download_stem(file_name: str) -> str:
-    """A safe file name stem from the visitor's: letters, digits, - and _ only."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(file_name.replace("\\", "/")).stem)
-    return stem.strip("-")[:60] or "photo"
 
 
 def size_sentence(run: PhotoRun, photo: Photo) -> str:
@@ -103,12 +73,12 @@ def closeness_sentence(run: PhotoRun) -> str:
 
 def show_headline(run: PhotoRun, photo: Photo) -> None:
     """One sentence on closeness, one on size, and the download, its label never cut short."""
-    st.markdown(
+    heading, download = st.columns([3, 2], vertical_alignment="center")
+    heading.markdown(
         f"### {run.looks.word.capitalize()} · {colour_count(run.k)}",
         help=CLOSENESS_HELP,
     )
-    st.markdown(f"{closeness_sentence(run)} {size_sentence(run, photo)}")
-    st.download_button(
+    download.download_button(
         f"Download PNG: {colour_count(run.k)}, {photo.facts.width:,} × {photo.facts.height:,}",
         data=run.png,
         file_name=f"{download_stem(photo.name)}-k{run.k}.png",
@@ -118,135 +88,38 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
         on_click="ignore",
         width="content",
     )
+    st.markdown(f"{closeness_sentence(run)} {size_sentence(run, photo)}")
 
 
-def close_up_window(photo: Photo, run: PhotoRun) -> Window:
-    """Where the close-up looks in this run, decided before anything is drawn, so the split
-    view's yellow box and the close-up below it show the same square of the same result.
-
-    A click on the split view moves it there, for this photo only: a new photo opens where it
-    differs most. The zoom is the close-up's slider, as the visitor last set it.
-    """
-    remember_click(photo)
-    clicked = st.session_state.get("zoom_at")
-    on_this_photo = clicked is not None and clicked[0] == photo.digest
-    focus = clicked[1:] if on_this_photo else run.display.focus
-    zoom = st.session_state.get("zoom", DEFAULT_ZOOM)
-    return Window.at(focus, zoom, photo.facts.width, photo.facts.height, clicked=on_this_photo)
-
-
-def remember_click(photo: Photo) -> None:
-    """Keep the split view's newest click (each once, by its count) as the close-up's spot."""
-    clicked = st.session_state.get("split")
-    if clicked is None:  # a view newly drawn: it counts its clicks from one again
-        st.session_state["split_click"] = None
-        return
-    if clicked.get("click") != st.session_state.get("split_click"):
-        st.session_state["split_click"] = clicked.get("click")
-        st.session_state["zoom_at"] = (photo.digest, float(clicked["x"]), float(clicked["y"]))
-
-
-def split_against(photo: Photo, settings: Settings, k: int) -> int | None:
-    """The K shown left of the divider instead of the original, if the visitor chose one for
-    this photo and these settings ("Split with current") and it is not the current K."""
-    chosen = st.session_state.get("versus")
-    if chosen is None or chosen[:2] != (photo.digest, settings) or chosen[2] == k:
-        return None
-    return chosen[2]
-
-
-def compare_with(photo: Photo, settings: Settings, k: int) -> None:
-    """Show K = ``k`` left of the divider, and take the visitor to the split view to see it."""
-    st.session_state["versus"] = (photo.digest, settings, k)
-    st.session_state["view"] = RESULT_TAB
-
-
-def stop_comparing() -> None:
-    st.session_state["versus"] = None
-
-
-def show_view_controls(other: PhotoRun | None) -> bool:
-    """The split view's two choices: paint where it differs, and the original back on the left
-    when another K is there. Returns whether the heatmap is on."""
-    heat_column, back_column = st.columns([1, 1], vertical_alignment="center")
-    heat = heat_column.toggle(
-        "Where it differs",
-        key="heat",
-        help="Paint the redrawn side red where its colours differ visibly from the original "
-        f"(ΔE in Oklab, computed at display size; full red at ΔE {HEAT_FULL:g} or more).",
-    )
-    if other is not None:
-        back_column.button(
-            "Original on the left",
-            key="versus_off",
-            icon=":material/undo:",
-            on_click=stop_comparing,
-            help=f"Left of the divider is K = {other.k} now; this puts the original back.",
-        )
-    return heat
-
-
-def show_comparison_view(
-    run: PhotoRun,
-    original: bytes,
-    overlay: bytes | None,
-    window: Window,
-    photo: Photo,
-    other: PhotoRun | None = None,
-) -> None:
-    """The split view: ``other`` (or the original) left of the divider, this run right of it,
-    ``overlay`` over the redrawn side, and the close-up's ``window`` marked on both."""
-    left, left_label = (
-        (original, "Original") if other is None else (other.display.shown, colour_count(other.k))
-    )
-    split_view(
-        left,
-        run.display.shown,
-        before_label=left_label,
-        after_label=colour_count(run.k),
-        overlay=overlay,
-        marker=window.marker(photo.facts.width, photo.facts.height),
-        height=SPLIT_HEIGHT,
-        key="split",
-    )
-    st.caption(
-        "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
-        "pixels. Click a spot to look closely at it below."
-    )
-
-
-def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple, window: Window) -> None:
-    """A pixel-exact close-up of the PNG file's pixels in ``window``."""
-    st.subheader("Look closely", anchor=False)
-    st.select_slider(
-        "Zoom", options=list(ZOOM_STEPS), value=DEFAULT_ZOOM, format_func="×{}".format, key="zoom"
-    )
-    left, top, side, zoom = window.left, window.top, window.side, window.zoom
-    pixels, redrawn_pixels = window_pixels(photo, run, run_key, left, top, side)
-    enlarged = (side * zoom, side * zoom)
-    before, after = st.columns(2)
-    original = Image.fromarray(pixels).resize(enlarged, Image.Resampling.NEAREST)
-    redrawn = Image.fromarray(redrawn_pixels).resize(enlarged, Image.Resampling.NEAREST)
-    show_image(before, png_bytes(original), caption="Original")
-    show_image(after, png_bytes(redrawn), caption=f"{colour_count(run.k)}, from the PNG file")
-    where = "where you clicked" if window.clicked else "where it differs most"
-    st.caption(
-        f"{side} × {side} pixels at x {left:,}, y {top:,} ({where}; the yellow box in the "
-        f"picture above), each pixel drawn {zoom}× as a square."
-    )
-
-
-def window_pixels(
-    photo: Photo, run: PhotoRun, run_key: tuple, left: int, top: int, side: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The original's and the PNG's pixels in a window: from the run if it holds them, else
-    decoded (in the full-size queue) from the photo and the PNG file."""
-    held = run.close_up.crops(left, top, side)
-    if held is not None:
-        return held
-    window = np.s_[top : top + side, left : left + side]
-    indices, palette = compute.png_pixels(run_key, _png=run.png)
-    return compute.original_window(photo.digest, photo.data, window), palette[indices[window]]
+def show_result(photo: Photo, run: PhotoRun, settings: Settings) -> None:
+    """The Result tab: the split view, the close-up beside the palette, and all the numbers."""
+    run_key = (photo.digest, run.k_requested, settings)
+    picked = palette_view.picked_colour(run, run_key)
+    window = closeup_view.close_up_window(photo, run)
+    versus_k = comparison_view.split_against(photo, settings, run.k_requested)
+    versus = None
+    if versus_k is not None:
+        versus_run = compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
+        versus = (versus_run, (photo.digest, versus_k, settings))
+    if st.session_state.get("heat"):  # the toggle under the split view, as last set
+        overlay = compute.heat_overlay_of(photo.digest, run.k_requested, settings, photo.data, run)
+    elif picked is not None:
+        overlay = compute.highlight_overlay_of(*run_key, picked, run)
+    else:
+        overlay = None
+    original = compute.shown_original(photo.digest, photo.data)
+    comparison_view.show_comparison_view(photo, run, run_key, original, overlay, window, versus)
+    zoom_column, palette_column = st.columns(2, gap="large")
+    with zoom_column:
+        closeup_view.show_zoom(photo, run, run_key, window)
+    with palette_column:
+        palette_view.show_palette(run, download_stem(photo.name), run_key, picked)
+    # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
+    details = st.expander("All the numbers", key="details", on_change="rerun")
+    if details.open:
+        with details:
+            ssim = compute.run_ssim(*run_key, photo.data, run.png)
+            show_details(run, photo, ssim)
 
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from playwright.sync_api import expect
 
 from kmeans.io import MAX_PIXELS
 from tests.helpers import (
@@ -130,16 +131,18 @@ def test_a_hostile_file_name_shows_as_plain_text(page, app_url):
 
 
 def test_the_limits_shown_are_the_ones_that_hold(page, app_url):
-    """The page's own sentence and Streamlit's uploader both state the configured limits."""
+    """The upload box's help states the configured limits, and Streamlit's uploader (its
+    instructions, kept for screen readers) the same size."""
     upload_mb = read_config()["server"]["maxUploadSize"]
     page.goto(app_url)
     png_button(page, 16, 512, 512).wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_text(
-        f"Up to {upload_mb} MB per file and {MAX_PIXELS / 1e6:g} megapixels."
-    ).is_visible()
-    instructions = sidebar.get_by_test_id("stFileUploaderDropzoneInstructions").inner_text()
-    assert re.search(rf"\b{upload_mb}\s?MB per file", instructions)
+    uploader = page.get_by_test_id("stFileUploader")
+    uploader.get_by_role("button", name="Help for Your own photo").hover()
+    expect(page.get_by_test_id("stTooltipContent")).to_contain_text(
+        f"up to {upload_mb} MB per file and {MAX_PIXELS / 1e6:g} megapixels"
+    )
+    instructions = uploader.get_by_test_id("stFileUploaderDropzoneInstructions")
+    assert re.search(rf"\b{upload_mb}\s?MB per file", instructions.inner_text())
 
 
 def test_an_upload_is_never_written_to_disk_under_the_visitors_name(

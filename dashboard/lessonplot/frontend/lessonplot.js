@@ -29,9 +29,10 @@ function withoutMultisampling(build) {
 }
 const plot = $("plot");
 const curve = $("curve");
-const FONT = { family: '"Source Sans Pro", system-ui, sans-serif', size: 18, color: "#31333f" };
+// The lesson is projected: every word in its picture is at least 24 px, axis labels included.
+const FONT = { family: '"Source Sans Pro", system-ui, sans-serif', size: 24, color: "#31333f" };
 const GLIDE_MS = 700;           // how long the centroids take to glide to their new place
-const AXIS = { range: [0, 255], backgroundcolor: "#f4f4f6", tickfont: { size: 14 } };
+const AXIS = { range: [0, 255], backgroundcolor: "#f4f4f6", tickfont: { size: 24 }, tickvals: [0, 255] };
 // plotly.js draws WebGL at twice the screen's pixels by default: four times the work for a software
 // renderer (a laptop without a GPU), for a sharpness a projector does not show.
 const CONFIG = { displaylogo: false, displayModeBar: false, responsive: true, plotGlPixelRatio: 1 };
@@ -154,7 +155,7 @@ const LAYOUT = {
 };
 
 // The 3D tab's plot sits in a column beside other charts, in the page's smaller type.
-const TAB_AXIS = { ...AXIS, tickfont: { size: 12 } };
+const TAB_AXIS = { ...AXIS, tickfont: { size: 12 }, tickvals: undefined };
 const TAB_LAYOUT = {
   ...LAYOUT,
   font: { ...FONT, size: 14 },
@@ -173,12 +174,19 @@ const TAB_LAYOUT = {
 // cube's centre (the R and G ticks along the bottom); looking a little below the centre lifts
 // it to fill the plot's top instead of leaving a band of white there.
 // Before the plot is laid out (no width yet) it stands back as far as it used to, 1.25.
+// On a phone (held, not projected) the lesson's words are smaller.
 function fittedLayout(base, width, height) {
   const back = width > 0 ? Math.max(1.0, (1.2 * height) / width) : 1.25;
   const eye = { x: 1.55 * back, y: -1.35 * back, z: 0.55 * back };
+  const small = base === LAYOUT && onPhone();
+  const axis = (a) => (small ? { ...a, tickfont: { size: 14 } } : a);
   return {
     ...base,
-    scene: { ...base.scene, camera: { eye, center: { x: 0, y: 0, z: -0.15 } } },
+    font: small ? { ...FONT, size: 16 } : base.font,
+    scene: {
+      ...base.scene, xaxis: axis(base.scene.xaxis), yaxis: axis(base.scene.yaxis),
+      zaxis: axis(base.scene.zaxis), camera: { eye, center: { x: 0, y: 0, z: -0.15 } },
+    },
   };
 }
 
@@ -201,7 +209,9 @@ function drawPlot(args, centroids, trailFrom) {
     centroidTrace(centroids, args.locked),
   ];
   state.drawn = centroids;
-  $("key-points").textContent = `${state.xyz.x.length.toLocaleString("en")} pixels`;
+  const plotted = state.xyz.x.length.toLocaleString("en");
+  $("key-points").textContent = args.n_pixels
+    ? `${plotted} of the ${args.n_pixels.toLocaleString("en")} pixels` : `${plotted} pixels`;
   $("key-trail").hidden = !trailFrom;
   $("key-changed").hidden = !data[1].x.length;
   const layout = fittedLayout(args.photo ? LAYOUT : TAB_LAYOUT, plot.clientWidth, state.frameHeight);
@@ -242,7 +252,7 @@ function showPhoto(args) {
   const img = $("photo");
   img.onload = () => { if (state.photoUrl && state.photoUrl !== url) URL.revokeObjectURL(state.photoUrl); state.photoUrl = url; };
   img.src = url;
-  $("photo-caption").textContent = args.photo_caption;
+  img.alt = args.photo_caption;
 }
 
 function showSwatches(args, centroids) {
@@ -262,26 +272,35 @@ function showSwatches(args, centroids) {
     button.style.flexGrow = String(Math.max(share, 0.001));
     button.dataset.hex = fill;
     button.innerHTML = args.locked[j] ? LOCK_ICON : "";
-    const said = `${fill}, ${Math.round(100 * share)}% of the pixels`;
+    const said = args.assigned
+      ? `${fill}, ${Math.round(100 * share)}% of the pixels` : `${fill}, no pixel in its team yet`;
     button.title = args.locked[j] ? `${said}, locked` : `${said}: click to lock it`;
     button.setAttribute("aria-label", button.title);
   });
 }
 
+// The curve keeps its place from the start (empty until the first step), so the photo above it
+// keeps its size; its axis counts rounds, as the sentence does, with the round from which the
+// picture looks the same as at the end marked.
 function showErrors(args) {
   $("error-caption").textContent = args.error_caption;
   const errors = args.errors;
-  curve.hidden = errors.length === 0;
+  curve.style.visibility = errors.length ? "visible" : "hidden";
   if (!errors.length) return;
+  const last = Math.max(1, Math.ceil(args.error_rounds[args.error_rounds.length - 1]));
+  const marked = args.settled && args.settled <= last;
   Plotly.react(
     curve,
-    [{ x: errors.map((_, i) => i + 1), y: errors, mode: "lines+markers", line: { color: "#1f77b4" },
-       hovertemplate: "step %{x}: %{y:.2f} levels<extra></extra>" }],
+    [{ x: args.error_rounds, y: errors, mode: "lines+markers", line: { color: "#1f77b4" },
+       hovertemplate: "round %{x}: %{y:.2f} levels<extra></extra>" }],
     {
-      font: FONT, height: 100, margin: { l: 44, r: 8, t: 6, b: 24 }, showlegend: false,
-      xaxis: { dtick: Math.max(1, Math.ceil(errors.length / 8)), fixedrange: true },
+      font: onPhone() ? { ...FONT, size: 16 } : FONT, height: 100, margin: { l: 56, r: 8, t: 6, b: 30 },
+      showlegend: false,
+      xaxis: { range: [0, last + 0.5], dtick: Math.max(1, Math.ceil(last / 6)), fixedrange: true },
       // From zero, so a small fall looks small.
       yaxis: { range: [0, Math.max(...errors) * 1.1], fixedrange: true, nticks: 3 },
+      shapes: marked ? [{ type: "line", x0: args.settled, x1: args.settled, yref: "paper", y0: 0, y1: 1,
+                          line: { color: "#2a9d3a", width: 3, dash: "dot" } }] : [],
     },
     { displayModeBar: false, responsive: true },
   );
@@ -292,10 +311,18 @@ function showErrors(args) {
 // height asked for, so a tall screen is not left a third empty. It is
 // fixed at the first drawing, because Plotly keeps the height it first drew at. The page is
 // served from the same origin as this frame; if it were not, the height asked for is kept.
+function onPhone() {
+  try {
+    return window.parent.innerWidth <= 640;
+  } catch (error) {
+    return false;
+  }
+}
+
 function heightToFill(asked) {
   try {
     const view = window.parent;
-    if (view.innerWidth <= 640) return asked;  // a phone: one column, its own heights
+    if (onPhone()) return asked;  // a phone: one column, its own heights
     // Less a margin for the step's sentence above, which may yet wrap onto a second line.
     const room = view.innerHeight - window.frameElement.getBoundingClientRect().top - 48;
     return Math.round(Math.min(2 * asked, Math.max(asked, room)));
@@ -305,6 +332,7 @@ function heightToFill(asked) {
 }
 
 function render(args) {
+  document.documentElement.classList.toggle("phone", onPhone());
   if (args.photo) state.lessonHeight ??= heightToFill(args.height);
   state.frameHeight = args.photo ? state.lessonHeight : args.height;
   document.documentElement.style.setProperty("--height", `${state.frameHeight}px`);

@@ -1,56 +1,25 @@
-"""What the visitor chooses: the photo (sample, upload or camera), K, and the finer settings.
+"""What the visitor chooses besides the photo: the view, K, and the finer settings.
 
 The choices live in the URL (``st.query_params``): sample, K, rounds, initialisation, seed,
-colour space and dithering, so a link opens the same view. K sits above the result rather than
-in the sidebar, so on a phone it can be changed without the sidebar covering the picture.
+colour space and dithering, so a link opens the same view (the photo itself never travels in
+one: see :mod:`dashboard.photo_choice`). K sits above the result rather than in the sidebar, so
+on a phone it can be changed without the sidebar covering the picture.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import streamlit as st
 
-from dashboard import compute
-from kmeans import MAX_K, MAX_PIXELS, KMeansError, Settings
+from dashboard.photo_choice import OWN_PHOTO, SAMPLES, Photo
+from kmeans import MAX_K, KMeansError, Settings
 from kmeans.settings import DEFAULT_MAX_ITERS, check_k
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
-SAMPLES = {"Astronaut": "astronaut.png", "Coffee": "coffee.png", "Cat": "chelsea.png"}
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "avif", "heic", "heif"]
 INITS = {"k-means++ (spread out)": "kmeans++", "random (classic)": "random"}
 SPACES = {"RGB (textbook)": "rgb", "Oklab (follows the eye)": "oklab"}
 DITHERS = {"none": "none", "selective": "selective", "Floyd–Steinberg": "floyd-steinberg"}
 K_PRESETS = [2, 4, 8, 16, 32, 64, 128, 256]
 DEFAULT_K = 16
 COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
-#: The link's word for a photo of the visitor's own, which a link never carries.
-OWN_PHOTO = "own"
-#: Said beside a visitor's own photo, and to whoever opens a link made from it.
-LINK_SETTINGS_ONLY = (
-    "A link to this page carries these settings but never your photo, which stays in your "
-    "browser session: whoever opens it sees a sample photo."
-)
-LINK_OPENED_WITHOUT_PHOTO = (
-    "This link was made with someone's own photo, which links never carry, so it opens with "
-    "their settings on a sample photo; upload a photo to use them on yours."
-)
-
-
-@dataclass(frozen=True)
-class Photo:
-    """The photo on the page: its name, bytes, digest, size and format, and where it came from.
-
-    Not its pixels: those stay in compute's bounded store, taken out only inside the work that
-    needs them.
-    """
-
-    name: str
-    data: bytes
-    digest: str
-    facts: compute.PhotoFacts
-    source: str  # "sample", "upload" or "camera"
 
 
 def remember_url_choices() -> None:
@@ -94,62 +63,6 @@ def choose_mode() -> str:
         )
         or COMPRESS
     )
-
-
-def choose_photo() -> Photo:
-    """The sidebar's photo choice; a bad upload gets one sentence and the sample stays."""
-    st.header("Photo", anchor=False)
-    st.selectbox(
-        "Sample photo",
-        list(SAMPLES),
-        key="sample",
-        on_change=_use,
-        args=("sample",),
-        help="Choosing a sample shows it, even while an upload is in the box below.",
-    )
-    upload = st.file_uploader(
-        "Or upload your own",
-        type=UPLOAD_TYPES,
-        key="upload",
-        on_change=_use,
-        args=("upload",),
-        help="JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC (iPhone). Your photo stays in "
-        "memory for this session only and is never saved to disk.",
-    )
-    st.caption(
-        f"Up to {st.get_option('server.maxUploadSize')} MB per file and "
-        f"{MAX_PIXELS / 1e6:g} megapixels."
-    )
-    with st.expander("Take a photo with the camera"):
-        camera = st.camera_input(
-            "Camera", key="camera", on_change=_use, args=("camera",), label_visibility="collapsed"
-        )
-        st.caption("For a live demo. Nothing is recorded until you press the button.")
-    wanted = st.session_state.get("source", "upload" if upload else "sample")
-    chosen = {"upload": upload, "camera": camera}.get(wanted)
-    if chosen is not None:
-        data = chosen.getvalue()
-        digest = compute.digest_of(data)
-        waiting = st.empty()  # a visitor queued behind others' photos is told their place
-        problem = compute.photo_problem(digest, data, lambda _, words: waiting.caption(words))
-        waiting.empty()
-        if problem is None:
-            name = chosen.name if wanted == "upload" else "camera photo.jpg"
-            return Photo(name, data, digest, compute.photo_facts(digest, data), wanted)
-        st.error(problem)
-        st.info(
-            f"Showing the sample photo ({st.session_state['sample']}) instead. Choose another "
-            "file to try again."
-        )
-    file_name = SAMPLES[st.session_state["sample"]]
-    data = (SAMPLES_DIR / file_name).read_bytes()
-    digest = compute.digest_of(data)
-    return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample")
-
-
-def _use(source: str) -> None:
-    st.session_state["source"] = source
-    st.session_state["link_without_photo"] = False  # the visitor has chosen a photo now
 
 
 def choose_settings() -> Settings:
@@ -206,7 +119,7 @@ def choose_k() -> int:
     silently ignores.
     """
     st.session_state.setdefault("k", DEFAULT_K)
-    presets, exact = st.columns([4, 1], vertical_alignment="bottom")
+    presets, exact = st.container(key="k_row").columns([4, 1], vertical_alignment="bottom")
     current = st.session_state["k"]
     st.session_state["k_preset"] = current if current in K_PRESETS else None
     presets.segmented_control(
@@ -257,19 +170,3 @@ def write_url(photo: Photo, k: int, settings: Settings) -> None:
         wanted["photo"] = OWN_PHOTO
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
-
-
-def show_link_note(photo: Photo) -> None:
-    """What a link to this view carries, said where it matters: beside the visitor's own photo,
-    and to someone who opened a link made from one."""
-    if photo.source != "sample":
-        st.caption(LINK_SETTINGS_ONLY)
-    elif st.session_state.get("link_without_photo"):
-        st.info(LINK_OPENED_WITHOUT_PHOTO, icon=":material/link:")
-
-
-def sample_credits() -> None:
-    st.caption(
-        "Sample photos from scikit-image: Eileen Collins (NASA, public domain); coffee by "
-        "Rachel Michetti (CC0); Chelsea the cat by Stefan van der Walt (CC0)."
-    )
