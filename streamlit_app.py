@@ -33,6 +33,7 @@ tuning.tune_for_many_visitors()
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
 st.html(layout.PAGE_CSS)
 choices.remember_url_choices()
+choices.keep_choices()
 
 with st.sidebar:
     mode = choices.choose_mode()
@@ -57,8 +58,9 @@ except KMeansError as error:
     st.error(str(error))
     st.stop()
 bar.empty()
-for notice in run.notices:
-    st.info(notice)
+with st.container():  # one place for the notices, however many, so nothing below moves
+    for notice in run.notices:
+        st.info(notice)
 
 result_view.show_headline(run, photo)
 result_tab, clusters_tab, compare_tab = st.tabs(

@@ -104,10 +104,10 @@ def show_automatic_k(photo: Photo, settings: Settings) -> None:
     st.subheader("Let the page choose K", anchor=False)
     close, small = st.columns(2, gap="large")
     with close:
+        st.session_state.setdefault("auto_quality", LEVELS[1].word)
         word = st.selectbox(
             "Smallest K that looks…",
             [level.word for level in LEVELS[:3]],
-            index=1,
             key="auto_quality",
         )
         asked = (photo.digest, settings, word)

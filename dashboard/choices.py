@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.photo_choice import OWN_PHOTO, SAMPLES, Photo
+from dashboard.photo_choice import OWN_PHOTO, SAMPLES, Photo, shown_sample
 from kmeans import MAX_K, KMeansError, Settings
 from kmeans.settings import DEFAULT_MAX_ITERS, check_k
 
@@ -20,6 +20,28 @@ DITHERS = {"none": "none", "selective": "selective", "Floyd–Steinberg": "floyd
 K_PRESETS = [2, 4, 8, 16, 32, 64, 128, 256]
 DEFAULT_K = 16
 COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
+
+
+#: The view's choices made under the tabs, kept when a run does not draw their widgets (another
+#: tab is open, or the visitor's own photo is being replaced and there is none to show):
+#: Streamlit forgets a widget's value when a run leaves it out.
+KEPT_CHOICES = (
+    "k",
+    "view",
+    "heat",
+    "zoom",
+    "palette_order",
+    "compare_ks",
+    "auto_quality",
+    "by_cluster",
+)
+
+
+def keep_choices() -> None:
+    """Keep the choices in :data:`KEPT_CHOICES` through a run that does not draw them."""
+    for key in KEPT_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def remember_url_choices() -> None:
@@ -133,9 +155,11 @@ def choose_k() -> int:
     exact.number_input(
         "Exact K", step=1, key="k", on_change=_exact_k_typed, help=f"Any K from 1 to {MAX_K}."
     )
-    refused = st.session_state.pop("k_refused", None)
+    # One place for the refusal, there or not, so nothing below it moves (a component moved
+    # is drawn again, its zoom and its clicks lost).
+    refused, slot = st.session_state.pop("k_refused", None), st.empty()
     if refused:
-        st.error(refused)
+        slot.error(refused)
     st.session_state["k_shown"] = int(st.session_state["k"])
     return int(st.session_state["k"])
 
@@ -165,7 +189,7 @@ def write_url(photo: Photo, k: int, settings: Settings) -> None:
         "dither": settings.dither,
     }
     if photo.source == "sample":
-        wanted["sample"] = st.session_state["sample"]
+        wanted["sample"] = shown_sample()
     else:  # said in the link, so whoever opens it is told the photo did not come along
         wanted["photo"] = OWN_PHOTO
     if dict(st.query_params) != wanted:

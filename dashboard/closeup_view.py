@@ -39,12 +39,11 @@ def close_up_window(photo: Photo, run: PhotoRun) -> Window:
 
 
 def remember_click(photo: Photo) -> None:
-    """Keep the split view's newest click (each once, by its count) as the close-up's spot."""
+    """Keep the split view's newest click (each once, by its name) as the close-up's spot."""
     clicked = st.session_state.get("split")
-    if clicked is None:  # a view newly drawn: it counts its clicks from one again
-        st.session_state["split_click"] = None
+    if clicked is None or clicked.get("x") is None:
         return
-    if clicked.get("click") != st.session_state.get("split_click"):
+    if clicked["click"] != st.session_state.get("split_click"):
         st.session_state["split_click"] = clicked.get("click")
         st.session_state["zoom_at"] = (photo.digest, float(clicked["x"]), float(clicked["y"]))
 
@@ -52,9 +51,8 @@ def remember_click(photo: Photo) -> None:
 def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple, window: Window) -> None:
     """A pixel-exact close-up of the PNG file's pixels in ``window``."""
     st.subheader("Look closely", anchor=False)
-    st.select_slider(
-        "Zoom", options=list(ZOOM_STEPS), value=DEFAULT_ZOOM, format_func="×{}".format, key="zoom"
-    )
+    st.session_state.setdefault("zoom", DEFAULT_ZOOM)
+    st.select_slider("Zoom", options=list(ZOOM_STEPS), format_func="×{}".format, key="zoom")
     left, top, side, zoom = window.left, window.top, window.side, window.zoom
     pixels, redrawn_pixels = window_pixels(photo, run, run_key, left, top, side, side)
     enlarged = (side * zoom, side * zoom)

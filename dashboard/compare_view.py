@@ -34,11 +34,11 @@ def apply_k(k: int) -> None:
 
 
 def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
+    st.session_state.setdefault("compare_ks", DEFAULT_COMPARE)
     ks = st.pills(
         "K values to compare",
         K_PRESETS,
         selection_mode="multi",
-        default=DEFAULT_COMPARE,
         key="compare_ks",
         help="Click to add or remove a K. Each is computed once and then kept.",
     )

@@ -40,6 +40,10 @@ LESSON_PLOT_HEIGHT = 320
 PAGE_CSS = """
 <style>
 [data-testid="stHeader"] { background: transparent; }
+[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
+/* See-through, the bar must not take the clicks meant for the picture under it; its buttons
+   (the menu, the sidebar's) still take theirs. */
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.25rem; padding-bottom: 2rem; }
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] { gap: 0.75rem; }
 h1 { font-size: 1.75rem !important; padding: 0 !important; }

@@ -48,6 +48,8 @@ LESSON_CSS = """
 /* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
    title, so it must not hide it under white. */
 [data-testid="stHeader"] { background: transparent; }
+[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
 /* Narrower than 760 px (a 1024 px projector with the sidebar open, or a phone), two buttons a
    row instead of five, so their words keep their size; the query is on the lesson's own width,
    which the open sidebar changes, not the screen's. */
@@ -255,10 +257,7 @@ def act_on_picture(lesson: Lesson) -> None:
     """What the visitor did in the picture since the last run: a step key, or a swatch clicked
     (which locks that colour). Each act is acted on once, not at every rerun."""
     done = st.session_state.get(PICTURE)
-    if not done:  # a picture newly drawn: it counts its acts from one again
-        st.session_state["lesson_event"] = None
-        return
-    if done["event"] == st.session_state.get("lesson_event"):
+    if not done or done["event"] == st.session_state.get("lesson_event"):
         return
     st.session_state["lesson_event"] = done["event"]
     if "lock" in done:

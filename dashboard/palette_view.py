@@ -79,9 +79,8 @@ def swatch_url(hex_code: str) -> str:
 def show_palette(run: PhotoRun, stem: str, run_key: tuple, picked: int | None) -> None:
     """The palette as swatches with shares, ``picked`` ticked, and its two downloads."""
     st.subheader("The palette", anchor=False)
-    by = st.segmented_control(
-        "Order", list(ORDERS), default=ORDERS[0], key="palette_order", width="content"
-    )
+    st.session_state.setdefault("palette_order", ORDERS[0])
+    by = st.segmented_control("Order", list(ORDERS), key="palette_order", width="content")
     order = palette_order(run, by or ORDERS[0])
     colours, counts = run.palette[order], run.counts[order]
     shares = counts / max(1, counts.sum())

@@ -23,6 +23,7 @@ from kmeans import MAX_PIXELS
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
 SAMPLES = {"Astronaut": "astronaut.png", "Coffee": "coffee.png", "Cat": "chelsea.png"}
+DEFAULT_SAMPLE = "Astronaut"
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "avif", "heic", "heif"]
 #: The link's word for a photo of the visitor's own, which a link never carries.
 OWN_PHOTO = "own"
@@ -31,6 +32,7 @@ LINK_SETTINGS_ONLY = (
     "A link to this page carries these settings but never your photo, which stays in your "
     "browser session: whoever opens it sees a sample photo."
 )
+NO_PHOTO = "No photo to show: upload one of your own, or choose a sample."
 LINK_OPENED_WITHOUT_PHOTO = (
     "This link was made with someone's own photo, which links never carry, so it opens with "
     "their settings on a sample photo; upload a photo to use them on yours."
@@ -78,7 +80,9 @@ def choose_photo(camera: UploadedFile | None, title: str) -> Photo:
         heading.title(title, anchor=False)
         upload = sample_and_upload(sample, own)
         photo, problem = chosen_photo(upload, camera)
-        heading.text(photo.described())  # st.text: a file name is never read as Markdown
+        heading.text(described(photo))  # st.text: a file name is never read as Markdown
+    if photo is None:
+        st.stop()
     tell(photo, problem)
     return photo
 
@@ -87,10 +91,16 @@ def choose_photo_in(heading: DeltaGenerator, camera: UploadedFile | None) -> Pho
     """The same choice in a menu of the lesson's own, what is shown said under ``heading``."""
     upload = sample_and_upload(st, st)
     photo, problem = chosen_photo(upload, camera)
-    heading.text(photo.described())
+    heading.text(described(photo))
+    if photo is None:
+        st.stop()
     with heading:
         tell(photo, problem)
     return photo
+
+
+def described(photo: Photo | None) -> str:
+    return NO_PHOTO if photo is None else photo.described()
 
 
 def sample_and_upload(sample: DeltaGenerator, own: DeltaGenerator) -> UploadedFile | None:
@@ -101,6 +111,7 @@ def sample_and_upload(sample: DeltaGenerator, own: DeltaGenerator) -> UploadedFi
         key="sample",
         on_change=_use,
         args=("sample",),
+        placeholder="Choose a sample",
         help="Choosing a sample shows it, even while an upload is in the box beside it.",
     )
     return own.file_uploader(
@@ -117,22 +128,31 @@ def sample_and_upload(sample: DeltaGenerator, own: DeltaGenerator) -> UploadedFi
 
 
 def tell(photo: Photo, problem: str | None) -> None:
-    """What the link carries, and why the chosen file is not the one shown, if it is not."""
-    show_link_note(photo)
-    if problem is not None:
-        st.error(problem)
-        st.info(
-            f"Showing the sample photo ({st.session_state['sample']}) instead. Choose another "
-            "file to try again."
-        )
+    """What the link carries, and why the chosen file is not the one shown, if it is not: in
+    one container, whatever it holds, so nothing below it moves."""
+    with st.container():
+        show_link_note(photo)
+        if problem is not None:
+            tell_problem(problem)
+
+
+def tell_problem(problem: str) -> None:
+    st.error(problem)
+    st.info(
+        f"Showing the sample photo ({shown_sample()}) instead. Choose another file to try again."
+    )
 
 
 def chosen_photo(
     upload: UploadedFile | None, camera: UploadedFile | None
-) -> tuple[Photo, str | None]:
-    """The photo the visitor chose last, or the sample and why the chosen file was refused."""
+) -> tuple[Photo | None, str | None]:
+    """The photo the visitor chose last, or the sample and why the chosen file was refused;
+    no photo at all while their own box is empty (they removed the file, or are replacing it:
+    the sample would be shown as if it were their choice)."""
     wanted = st.session_state.get("source", "upload" if upload else "sample")
     chosen = {"upload": upload, "camera": camera}.get(wanted)
+    if chosen is None and wanted != "sample":
+        return None, None
     if chosen is not None:
         data = chosen.getvalue()
         digest = compute.digest_of(data)
@@ -144,15 +164,25 @@ def chosen_photo(
             return Photo(name, data, digest, compute.photo_facts(digest, data), wanted), None
     else:
         problem = None
-    file_name = SAMPLES[st.session_state["sample"]]
+    file_name = SAMPLES[shown_sample()]
     data = (SAMPLES_DIR / file_name).read_bytes()
     digest = compute.digest_of(data)
     return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample"), problem
 
 
+def shown_sample() -> str:
+    """The sample shown when the visitor's own photo is not: the one chosen last."""
+    return st.session_state.get("sample") or st.session_state.get("last_sample") or DEFAULT_SAMPLE
+
+
 def _use(source: str) -> None:
     st.session_state["source"] = source
     st.session_state["link_without_photo"] = False  # the visitor has chosen a photo now
+    if source != "sample" and st.session_state.get("sample"):
+        # The box then offers every sample, the last one shown too, instead of naming a
+        # sample that is not on the page.
+        st.session_state["last_sample"] = st.session_state["sample"]
+        st.session_state["sample"] = None
 
 
 def show_link_note(photo: Photo) -> None:

@@ -20,6 +20,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 import tomllib
 import zlib
 from collections.abc import Callable, Iterator
@@ -202,6 +203,21 @@ def settled(page: Page, act: Callable[[], object]) -> None:
     still(page)
 
 
+def eventually(check: Callable[[], object], page: Page, timeout: float = 15.0) -> None:
+    """Run ``check`` until it passes, as Playwright's expect() retries, or raise its last
+    AssertionError after ``timeout`` seconds: for what a component's frame draws a moment after
+    the page has finished its run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(100)
+
+
 def first_result(page: Page, url: str) -> None:
     """Open ``url`` and wait until its first result (a download button) is drawn and still."""
     page.goto(url)
@@ -272,6 +288,36 @@ def screenshot_whole_page(page: Page, name: str) -> Path:
 
 
 # ------------------------------------------------------------ images the tests build and read
+
+
+def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ΔE_OK from Ottosson's published formulas, for the oracle."""
+
+    def oklab(rgb):
+        v = rgb / 255
+        linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+        lms = np.cbrt(
+            linear
+            @ np.array(
+                [
+                    [0.4122214708, 0.5363325363, 0.0514459929],
+                    [0.2119034982, 0.6806995451, 0.1073969566],
+                    [0.0883024619, 0.2817188376, 0.6299787005],
+                ]
+            ).T
+        )
+        return (
+            lms
+            @ np.array(
+                [
+                    [0.2104542553, 0.7936177850, -0.0040720468],
+                    [1.9779984951, -2.4285922050, 0.4505937099],
+                    [0.0259040371, 0.7827717662, -0.8086757660],
+                ]
+            ).T
+        )
+
+    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
 
 
 # Eight flat 16×16 blocks, two rows of four: few colours (so GIF holds them exactly) and edges

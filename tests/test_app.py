@@ -24,6 +24,7 @@ from tests.helpers import (
     ROOT,
     SAMPLES,
     component_args,
+    independent_delta_e,
     jpeg_bytes,
     metric,
     no_errors,
@@ -152,36 +153,6 @@ def test_exact_k_and_presets_stay_in_step(app, downloads):
     assert metric(app, "Colours used") == "64"
 
 
-def independent_delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ΔE_OK from Ottosson's published formulas, for the oracle."""
-
-    def oklab(rgb):
-        v = rgb / 255
-        linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-        lms = np.cbrt(
-            linear
-            @ np.array(
-                [
-                    [0.4122214708, 0.5363325363, 0.0514459929],
-                    [0.2119034982, 0.6806995451, 0.1073969566],
-                    [0.0883024619, 0.2817188376, 0.6299787005],
-                ]
-            ).T
-        )
-        return (
-            lms
-            @ np.array(
-                [
-                    [0.2104542553, 0.7936177850, -0.0040720468],
-                    [1.9779984951, -2.4285922050, 0.4505937099],
-                    [0.0259040371, 0.7827717662, -0.8086757660],
-                ]
-            ).T
-        )
-
-    return 100 * np.linalg.norm(oklab(a) - oklab(b), axis=-1)
-
-
 def zoomed_crop_and_window(app: AppTest, downloads) -> tuple[np.ndarray, tuple[int, ...]]:
     """The enlarged crop the page shows "from the PNG file", and (side, x, y, zoom) it states."""
     (crop,) = [i for i in app.image if any(c.endswith("from the PNG file") for c in i.captions)]
@@ -303,7 +274,8 @@ def test_a_bad_upload_gives_one_sentence_and_the_sample_stays(app, downloads, da
     upload(app, "broken.jpg", data)
 
     assert not app.exception
-    (error,) = app.error
+    (error,) = app.main.error  # where the visitor looks, not in a sidebar a phone folds away
+    assert not app.sidebar.error
     assert error.value.endswith(".") and error.value.count(". ") == 0
     assert "Traceback" not in error.value
     assert png_download(app, downloads)[0] == "astronaut-k16.png"
@@ -574,65 +546,6 @@ def test_highlighting_a_colour_dims_exactly_the_pixels_drawn_with_other_colours(
 
 
 # ------------------------------------------------------------------------------- the lesson
-
-
-def open_lesson(app: AppTest, k: int = 4) -> AppTest:
-    app.sidebar.button_group(key="mode").set_value("Lesson for a class").run()
-    app.number_input(key="lesson_k").set_value(k).run()
-    return app
-
-
-def changed_count(app: AppTest) -> int | None:
-    for m in app.markdown:
-        found = re.search(r"\*\*([\d,]+) pixels changed team\*\*", m.value)
-        if found:
-            return int(found.group(1).replace(",", ""))
-    return None
-
-
-def test_the_lesson_steps_assign_and_update_to_convergence(app):
-    open_lesson(app)
-    assert no_errors(app)
-    assert any("starting colours" in m.value for m in app.markdown)
-    assert app.button(key="update_button").disabled
-    app.button(key="assign_button").click().run()
-    assert any("every one of the" in m.value for m in app.markdown)
-    assert app.button(key="assign_button").disabled and not app.button(key="update_button").disabled
-    app.button(key="update_button").click().run()
-    assert any("the biggest move was" in m.value for m in app.markdown)
-    app.button(key="assign_button").click().run()
-    assert changed_count(app) is not None
-    for _ in range(200):
-        if app.button(key="round_button").disabled:
-            break
-        app.button(key="round_button").click().run()
-    assert no_errors(app)
-    assert any("it has finished" in m.value for m in app.markdown)
-
-
-def test_the_lessons_end_is_run_kmeans_from_the_same_start(app):
-    open_lesson(app, k=5)
-    for _ in range(200):
-        if app.button(key="round_button").disabled:
-            break
-        app.button(key="round_button").click().run()
-    lesson = app.session_state["lesson"]
-    start = app.session_state["lesson_start"]
-    full = kmeans.run_kmeans(lesson.pixels, start, 1000, tol=0)
-    np.testing.assert_allclose(lesson.centroids, full.centroids, atol=1e-9)
-
-
-def test_a_locked_colour_stays_put_through_the_lesson(app):
-    open_lesson(app)
-    app.color_picker(key="lock_own").set_value("#d62828")
-    app.button(key="lock_own_button").click().run()
-    assert no_errors(app)
-    for _ in range(60):
-        if app.button(key="round_button").disabled:
-            break
-        app.button(key="round_button").click().run()
-    lesson = app.session_state["lesson"]
-    np.testing.assert_array_equal(lesson.centroids[0], [214, 40, 40])
 
 
 def test_the_heatmap_is_clear_where_it_looks_the_same_and_red_where_it_differs():

@@ -170,9 +170,10 @@ def lesson_plot(
     Returns
     -------
     dict or None
-        ``{"lock": "#rrggbb", "event": n}`` after the visitor clicks a swatch, ``{"step": True,
-        "event": n}`` after they press a step key; ``n`` counts the visitor's acts, so a second
-        click on the same colour is a new value. None before the first.
+        ``{"lock": "#rrggbb", "event": e}`` after the visitor clicks a swatch, ``{"step": True,
+        "event": e}`` after they press a step key; ``e`` names the act, new at every act of
+        every picture, so a second click on the same colour is a new value. None before the
+        first.
     """
     K = len(centroids)
     return _draw(

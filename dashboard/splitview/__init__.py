@@ -167,10 +167,11 @@ def split_view(
     Returns
     -------
     dict or None
-        ``{"x": fx, "y": fy, "click": n, "window": [left, top, width, height], "result": id}``:
-        the last point clicked (without dragging) as fractions of the image, with the number
-        of clicks this view has reported (so a second click on one spot is a new value; x and
-        y are None before the first), and the window of the full-size result, in its pixels,
+        ``{"x": fx, "y": fy, "click": c, "window": [left, top, width, height], "result": id}``:
+        the last point clicked (without dragging) as fractions of the image, with a name for
+        that click, new at every click of every view (so a second click on one spot is a new
+        value; x and y are None before the first), and the window of the full-size result,
+        in its pixels,
         that the view wants at full resolution for ``result_id`` (None while the display copies
         suffice). None until the visitor does either.
     """

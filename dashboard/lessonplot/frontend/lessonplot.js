@@ -50,6 +50,8 @@ const state = {
   drawn: null,        // the centroids as drawn now, [[r, g, b], ...]
   glide: null,        // the running glide's requestAnimationFrame id
   events: 0,          // clicks and key presses reported to Python, so each is a new value
+  // This picture's own name: a picture drawn in the place of an old one counts from one too.
+  instance: Math.random().toString(36).slice(2),
   photoUrl: null,
   lastArgs: null,
   renders: 0,         // so that a step's late callbacks know a newer one came
@@ -64,7 +66,8 @@ function send(type, data) {
 // Tells Python what the visitor did; the count makes a repeat of the same act a new value.
 function report(what) {
   state.events += 1;
-  send("streamlit:setComponentValue", { value: { ...what, event: state.events }, dataType: "json" });
+  const event = `${state.instance}:${state.events}`;
+  send("streamlit:setComponentValue", { value: { ...what, event }, dataType: "json" });
 }
 
 const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));

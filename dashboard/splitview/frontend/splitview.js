@@ -39,6 +39,9 @@ const state = {
   marker: null,          // [x, y, width, height] as fractions of the image, or null
   engaged: false,        // clicked into: the plain wheel zooms until the pointer leaves
   pendingClick: null, clicks: 0, click: null,
+  // This view's own name, so that its first click is new to the page even when the page drew a
+  // new view in the place of an old one (which counted its clicks from one too).
+  instance: Math.random().toString(36).slice(2),
   window: null,          // the full-resolution window last asked for, [left, top, width, height]
   askTimer: null, hintTimer: null,
   detail: null,          // the window the page sent, {left, top, width, height}
@@ -52,7 +55,10 @@ function send(type, data) {
 // full resolution, with the name of the result it wants it from.
 function report() {
   const click = state.click || { x: null, y: null };
-  const value = { x: click.x, y: click.y, click: state.clicks, window: state.window, result: state.resultId };
+  const value = {
+    x: click.x, y: click.y, click: `${state.instance}:${state.clicks}`, window: state.window,
+    result: state.resultId,
+  };
   send("streamlit:setComponentValue", { value, dataType: "json" });
 }
 
