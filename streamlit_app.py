@@ -1,9 +1,10 @@
 """K-Means colour quantiser: redraw a photo with K colours and see what it costs and saves.
 
-The page reads top to bottom as a visitor sees it: the photo and settings (sidebar), K, how
-close the result looks and how big it is, then one tab per view. The lesson, for projecting
-to a class, is a mode of its own, so it has the whole screen. Everything it shows comes from
-``kmeans/`` through ``dashboard/compute.py``; the ``dashboard`` modules only arrange it.
+The page reads top to bottom as a visitor sees it: the view, the camera and the finer settings
+(sidebar); the title beside the photo choice, K, how close the result looks and how big it is,
+then one tab per view. The lesson, for projecting to a class, is a mode of its own, so it has
+the whole screen. Everything it shows comes from ``kmeans/`` through ``dashboard/compute.py``
+(the cached work); the other ``dashboard`` modules only arrange it.
 Nothing a visitor supplies (a file name, a file's content) is ever rendered as Markdown or
 HTML, and uploads are never written to disk.
 """

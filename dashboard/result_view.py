@@ -123,11 +123,14 @@ def show_result(photo: Photo, run: PhotoRun, settings: Settings) -> None:
 
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
-    """The numbers behind the headline, for those who want them."""
-    facts = photo.facts
-    index_bits = bits_per_index(run.k)
-    indexed_bits, rgb_bits = run.teaching_bits
-    plain = 32 if facts.has_alpha else 24  # RGBA stores transparency too
+    """The numbers behind the headline, for those who want them: the run's, then the file's,
+    then what the method teaches about bits."""
+    show_run_numbers(run)
+    show_file_numbers(run, photo, ssim)
+    st.caption(teaching_sentence(run, photo))
+
+
+def show_run_numbers(run: PhotoRun) -> None:
     columns = st.columns(5)
     columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
     columns[1].metric(
@@ -160,6 +163,10 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
         help="The worst-served vivid colour family: the average ΔE of the pixels of the most "
         "damaged hue (a red ladybird turned green shows here, even if it is tiny).",
     )
+
+
+def show_file_numbers(run: PhotoRun, photo: Photo, ssim: float) -> None:
+    plain = 32 if photo.facts.has_alpha else 24  # RGBA stores transparency too
     more = st.columns(4 if run.alpha_mse is not None else 3)
     if run.alpha_mse is not None:
         more[3].metric(
@@ -178,15 +185,22 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     more[1].metric("PSNR", decibels(run.psnr), help="Higher is closer; 40 dB is very close.")
     more[2].metric(
         "Bits per pixel",
-        f"{plain} → {index_bits}",
+        f"{plain} → {bits_per_index(run.k)}",
         help="Plain RGB stores 24 bits per pixel (RGBA 32); an index into K colours needs "
         "⌈log₂ K⌉.",
     )
-    st.caption(
+
+
+def teaching_sentence(run: PhotoRun, photo: Photo) -> str:
+    """What the method teaches: a pixel stored plainly, against its colour's number."""
+    facts = photo.facts
+    plain = 32 if facts.has_alpha else 24
+    index_bits = bits_per_index(run.k)
+    indexed_bits, rgb_bits = run.teaching_bits
+    return (
         f"What the method teaches: stored plainly, each of the {facts.n_pixels:,} pixels takes "
         f"{plain} bits, {rgb_bits // 8:,} bytes in all. With {run.k} colours a pixel needs only "
         f"its colour's number, ⌈log₂ {run.k}⌉ = {index_bits} bits, plus {run.k} × {plain} bits "
-        "for the "
-        f"palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× less. "
-        "PNG then compresses those numbers further."
+        f"for the palette: {math.ceil(indexed_bits / 8):,} bytes, {rgb_bits / indexed_bits:.1f}× "
+        "less. PNG then compresses those numbers further."
     )

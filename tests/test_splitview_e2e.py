@@ -56,7 +56,8 @@ def open_page(browser, url, width=1280, height=720, scale=1):
     page.wait_for_function(
         """() => {
           const doc = document.querySelector('iframe[title*="split_view"]').contentDocument;
-          return [...doc.images].slice(0, 2).every(img => img.complete && img.naturalWidth > 0)
+          return ['before', 'after'].map(id => doc.getElementById(id))
+              .every(img => img.complete && img.naturalWidth > 0)
             && doc.getElementById('stage').clientHeight > 300;
         }"""
     )
