@@ -28,10 +28,7 @@ UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "avif
 #: The link's word for a photo of the visitor's own, which a link never carries.
 OWN_PHOTO = "own"
 #: Said beside a visitor's own photo, and to whoever opens a link made from one.
-LINK_SETTINGS_ONLY = (
-    "A link to this page carries these settings but never your photo, which stays in your "
-    "browser session: whoever opens it sees a sample photo."
-)
+LINK_SETTINGS_ONLY = "A link to this page carries these settings, never your photo."
 NO_PHOTO = "No photo to show: upload one of your own, or choose a sample."
 LINK_OPENED_WITHOUT_PHOTO = (
     "This link was made with someone's own photo, which links never carry, so it opens with "

@@ -165,7 +165,7 @@ def test_a_link_made_from_ones_own_photo_says_so_on_both_sides():
     link = query(app)
     assert "sample" not in link and link.get("photo") == "own"
     said = " ".join(c.value for c in app.caption)
-    assert "carries these settings but never your photo" in said
+    assert "A link to this page carries these settings, never your photo." in said
     opened = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     opened.query_params.update(link)
     opened.run()
