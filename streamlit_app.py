@@ -1,9 +1,10 @@
 """K-Means colour quantiser: redraw a photo with K colours and see what it costs and saves.
 
-The page reads top to bottom as a visitor sees it: the photo and settings (sidebar), K, how
-close the result looks and how big it is, then one tab per view. The lesson, for projecting
-to a class, is a mode of its own, so it has the whole screen. Everything it shows comes from
-``kmeans/`` through ``dashboard/compute.py``; the ``dashboard`` modules only arrange it.
+The page reads top to bottom as a visitor sees it: the view, the camera and the finer settings
+(sidebar); the title beside the photo choice, K, how close the result looks and how big it is,
+then one tab per view. The lesson, for projecting to a class, is a mode of its own, so it has
+the whole screen. Everything it shows comes from ``kmeans/`` through ``dashboard/compute.py``
+(the cached work); the other ``dashboard`` modules only arrange it.
 Nothing a visitor supplies (a file name, a file's content) is ever rendered as Markdown or
 HTML, and uploads are never written to disk.
 """
@@ -13,44 +14,42 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import (
+    auto_k_view,
+    choices,
     clusters_view,
     compare_view,
     compute,
     layout,
     lesson_view,
+    palette_view,
+    photo_choice,
     result_view,
-    sidebar,
-    size_view,
     tuning,
 )
+from dashboard.layout import CLUSTERS_TAB, COMPARE_TAB, RESULT_TAB
 from kmeans import KMeansError
 
 tuning.tune_for_many_visitors()
 
 st.set_page_config(page_title="K-Means colour quantiser", page_icon="🎨", layout="wide")
 st.html(layout.PAGE_CSS)
-sidebar.remember_url_choices()
+choices.remember_url_choices()
+choices.keep_choices()
 
 with st.sidebar:
-    mode = sidebar.choose_mode()
-    photo = sidebar.choose_photo()
-    settings = sidebar.choose_settings()
-    sidebar.sample_credits()
+    mode = choices.choose_mode()
+    camera = photo_choice.choose_camera()
+    settings = choices.choose_settings()
+    photo_choice.sample_credits()
 
-if mode == sidebar.LESSON:
-    st.title("How K-Means chooses colours", anchor=False)
-    lesson_view.show_lesson(photo)
+if mode == choices.LESSON:
+    lesson_view.show_lesson(camera, "How K-Means chooses colours")
     st.stop()
 
-st.title("K-Means colour quantiser", anchor=False)
-# st.text, because a visitor's file name must never be read as Markdown or HTML.
-st.text(
-    f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
-    f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
-    f"{photo.facts.n_bytes:,} bytes"
-)
-k = sidebar.choose_k()
-sidebar.write_url(photo, k, settings)
+photo = photo_choice.choose_photo(camera, "K-Means colour quantiser")
+
+k = choices.choose_k()
+choices.write_url(photo, k, settings)
 
 bar = st.progress(0.0, text="Starting…")
 try:
@@ -60,8 +59,9 @@ except KMeansError as error:
     st.error(str(error))
     st.stop()
 bar.empty()
-for notice in run.notices:
-    st.info(notice)
+with st.container():  # one place for the notices, however many, so nothing below moves
+    for notice in run.notices:
+        st.info(notice)
 
 # The heading now; the sizes and downloads once the files are written, after the picture shows.
 headline = st.empty()
@@ -79,58 +79,23 @@ def show_sizes_and_downloads() -> compute.LosslessFiles:
 
 
 result_tab, clusters_tab, compare_tab = st.tabs(
-    ["Result", "Colours in 3D", "Compare K values"],
-    key="view",
-    on_change="rerun",
+    [RESULT_TAB, CLUSTERS_TAB, COMPARE_TAB], key="view", on_change="rerun"
 )
 # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
 if result_tab.open:
     with result_tab:
-        versus_k = st.session_state.get("versus")
-        versus = (
-            compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
-            if versus_k and versus_k != k
-            else None
-        )
-        highlight = st.session_state.get("highlight")
-        result_view.show_comparison_view(
-            run,
-            compute.shown_original(photo.digest, photo.data),
-            None
-            if highlight is None
-            else lambda: compute.highlight_overlay_of(photo.digest, k, settings, highlight, run),
-            lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
-            versus,
-            size_view.jpeg_for_split(photo, k, settings),
-        )
-        files = show_sizes_and_downloads()
-        zoom_column, palette_column = st.columns(2, gap="large")
-        with zoom_column:
-            result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
-        with palette_column:
-            result_view.show_palette(run, result_view.download_stem(photo.name))
-        # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
-        details = st.expander("All the numbers", key="details", on_change="rerun")
-        if details.open:
-            with details:
-                ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
-                result_view.show_details(run, photo, ssim)
-                size_view.show_where_the_bytes_go(run, photo, files)
-        # Opened on demand too: the lossy codecs at the same closeness take seconds.
-        codecs = st.expander(size_view.CODEC_VIEW_TITLE, key="codecs", on_change="rerun")
-        if codecs.open:
-            with codecs:
-                size_view.show_codec_view(photo, run, files, k, settings)
+        result_view.show_result(photo, run, settings, show_sizes_and_downloads)
 if clusters_tab.open:
     with clusters_tab:
         plot_column, convergence_column = st.columns([3, 2], gap="large")
         with plot_column:
-            clusters_view.show_cluster_plot(run, st.session_state.get("highlight"))
+            highlight = palette_view.highlight_of((photo.digest, k, settings))
+            clusters_view.show_cluster_plot(run, highlight)
         with convergence_column:
             clusters_view.show_convergence(run, settings.init)
 if compare_tab.open:
     with compare_tab:
         compare_view.show_comparison(photo, settings, k)
-        compare_view.show_automatic_k(photo, settings)
+        auto_k_view.show_automatic_k(photo, settings)
 if not result_tab.open:
     show_sizes_and_downloads()

@@ -74,6 +74,34 @@ def zoom_window(focus: tuple[float, float], side: int, width: int, height: int) 
 
 
 @dataclass(frozen=True)
+class Window:
+    """A square of the full-size photo: where the close-up looks, at which zoom, and why."""
+
+    left: int
+    top: int
+    side: int
+    zoom: int
+    clicked: bool  # where the visitor clicked, rather than where it differs most
+
+    @classmethod
+    def at(
+        cls, focus: tuple[float, float], zoom: int, width: int, height: int, clicked: bool
+    ) -> Window:
+        """The square that fills the close-up at ``zoom``, centred on ``focus`` (fractions).
+
+        >>> Window.at((0.5, 0.5), 4, 1000, 500, clicked=False)
+        Window(left=452, top=202, side=96, zoom=4, clicked=False)
+        """
+        side = min(ZOOMED_SIDE // zoom, width, height)
+        left, top = zoom_window(focus, side, width, height)
+        return cls(left, top, side, zoom, clicked)
+
+    def marker(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The window as fractions (x, y, width, height) of a ``width`` × ``height`` photo."""
+        return (self.left / width, self.top / height, self.side / width, self.side / height)
+
+
+@dataclass(frozen=True)
 class CloseUp:
     """The full-size pixels of the widest close-up window at the run's focus.
 
@@ -90,13 +118,15 @@ class CloseUp:
     def n_bytes(self) -> int:
         return self.original.nbytes + self.redrawn.nbytes
 
-    def crops(self, left: int, top: int, side: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def crops(
+        self, left: int, top: int, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """The original's and the PNG's pixels in that window, or None if it is not in here."""
         x, y = left - self.left, top - self.top
         held = self.original.shape[0]
-        if min(x, y) < 0 or max(x, y) + side > held:
+        if min(x, y) < 0 or x + width > held or y + height > held:
             return None
-        window = np.s_[y : y + side, x : x + side]
+        window = np.s_[y : y + height, x : x + width]
         return self.original[window], self.redrawn[window]
 
 
@@ -116,5 +146,5 @@ def close_up_at(
         redrawn = result.palette[result.labels[window]]
     else:
         indices, palette = indices_and_palette(png)
-        redrawn = palette[indices[window]]
+        redrawn = palette[indices[window], :3]
     return CloseUp(left, top, photo.rgb[window].copy(), redrawn)

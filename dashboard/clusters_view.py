@@ -61,23 +61,41 @@ def show_convergence(run: PhotoRun, init: str) -> None:
     st.plotly_chart(convergence_figure(errors), config={"displaylogo": False})
     st.caption(
         "Typical colour error: how far, in levels out of 255, a pixel's colour is from the "
-        "palette colour it is drawn with (the square root of the inertia per pixel). Every "
-        f"round lowers it. {convergence_sentence(errors, init)}"
+        "palette colour it is drawn with (the square root of the inertia per pixel). "
+        + convergence_sentence(errors, init)
     )
 
 
+#: Changes of the typical error below this would print as no change at two decimals.
+UNCHANGED = 0.005
+
+
 def convergence_sentence(errors: list[float], init: str) -> str:
-    """Where round 0 came from, and how much the rounds lowered the error."""
+    """Where round 0 came from, and what the rounds changed, said as it happened: a fall, no
+    change worth a number, or a rise from rounding the colours to those the PNG stores."""
+    seeded = init == "histogram"
     start = (
-        "Round 0 is the starting colours, already placed by K-Means on a colour histogram"
-        if init == "kmeans++"
+        "Round 0 is where the seeding placed the colours, on a colour histogram"
+        if seeded
         else "Round 0 is the starting colours, K random pixel colours"
     )
     if len(errors) < 2 or errors[0] <= 0:
         return start + "."
     rounds = len(errors) - 1
     said = "the round" if rounds == 1 else f"the {rounds} rounds"
+    first, last = errors[0], errors[-1]
+    if abs(first - last) < UNCHANGED:
+        already = ": the colours were already where the rounds would put them" if seeded else ""
+        return f"{start}; {said} left the typical error at {last:.2f} levels{already}."
+    if last < first:
+        fall = 100 * (first - last) / first
+        less = f"{fall:.1f}% less" if fall >= 0.1 else "under 0.1% less"
+        return (
+            f"{start}; {said} lowered the typical error from {first:.2f} to {last:.2f} levels "
+            f"({less})."
+        )
     return (
-        f"{start}; {said} lowered the typical error from {errors[0]:.2f} to {errors[-1]:.2f} "
-        f"levels ({100 * (errors[0] - errors[-1]) / errors[0]:.3g}% less)."
+        f"{start}; after {said} the typical error is {last:.2f} levels, {last - first:.2f} "
+        "above where it started: the last step rounds each colour to the 8-bit colour the PNG "
+        "stores, and that can cost a little."
     )

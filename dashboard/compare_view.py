@@ -6,18 +6,23 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import compute
+from dashboard.choices import K_PRESETS
+from dashboard.comparison_view import compare_with
+from dashboard.formats import decibels, file_size
 from dashboard.images import show_image
+from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
-from dashboard.result_view import colour_count
-from dashboard.sidebar import K_PRESETS, Photo
-from dashboard.size_view import file_size
-from kmeans import QualityTarget, Settings, largest_k_under_bytes, smallest_k_for_quality
-from kmeans.closeness import LEVELS, knee
-
-#: The fewest colours the byte search tries: the range its caption states.
-MIN_K = 2
+from kmeans import Settings
+from kmeans.closeness import (
+    JUST_NOTICEABLE,
+    LEVELS,
+    WORTHWHILE_GAIN,
+    knee,
+)
 
 DEFAULT_COMPARE = [4, 8, 16, 32, 64]
+#: The words that say a result looks close to the photo.
+LOOKS_CLOSE = LEVELS[:2]
 
 
 def apply_k(k: int) -> None:
@@ -26,16 +31,12 @@ def apply_k(k: int) -> None:
     st.session_state["versus"] = None
 
 
-def compare_with(k: int) -> None:
-    st.session_state["versus"] = k
-
-
 def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
+    st.session_state.setdefault("compare_ks", DEFAULT_COMPARE)
     ks = st.pills(
         "K values to compare",
         K_PRESETS,
         selection_mode="multi",
-        default=DEFAULT_COMPARE,
         key="compare_ks",
         help="Click to add or remove a K. Each is computed once and then kept.",
     )
@@ -56,7 +57,7 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
             row = runs[first : first + per_row]
             for column, run in zip(st.columns(per_row), row, strict=False):
                 with column:
-                    thumbnail(run, current_k)
+                    thumbnail(run, current_k, photo, settings)
 
     used = [run.k for run in runs]
     errors = [run.delta_e for run in runs]
@@ -67,25 +68,41 @@ def show_comparison(photo: Photo, settings: Settings, current_k: int) -> None:
         size_chart(used, [len(run.png) for run in runs], photo.facts.n_bytes),
         config={"displaylogo": False},
     )
-    if bend is not None:
-        st.markdown(
-            f"**Past K = {bend}, doubling the colours improves the picture by less than a "
-            "just-noticeable step** (ΔE falls by under 1), but still adds a bit per pixel. "
-            f"K = {bend} is a good choice here."
-        )
-    else:
-        st.markdown(
-            "Every doubling of K in this range still makes a visible difference: try larger K."
-        )
+    st.markdown(knee_sentence(runs, bend))
 
 
-def thumbnail(run: PhotoRun, current_k: int) -> None:
+def knee_sentence(runs: list[PhotoRun], bend: int | None) -> str:
+    """Where more colours stop paying, in the headline's words: a K is called a good choice
+    only if its own headline says it looks close."""
+    half = f"half of a just-noticeable difference ({JUST_NOTICEABLE:g})"
+    if bend is None:
+        return (
+            f"Every doubling of K in this range still lowers ΔE by at least "
+            f"{WORTHWHILE_GAIN:g}, {half}: try larger K."
+        )
+    said = (
+        f"**Past K = {bend}, doubling the colours lowers ΔE by less than {WORTHWHILE_GAIN:g}**, "
+        f"{half}, yet adds a bit per pixel."
+    )
+    at = next(run for run in runs if run.k == bend)
+    if at.looks in LOOKS_CLOSE:
+        return f"{said} K = {bend} is headlined “{at.looks.word}”, so it is a good choice here."
+    closer = next((run for run in runs if run.looks in LOOKS_CLOSE), None)
+    where = (
+        f"the smallest K compared here that looks close is {closer.k}"
+        if closer is not None
+        else "no K compared here looks close; the search below finds one that does"
+    )
+    return f"{said} But K = {bend} is headlined “{at.looks.word}”: {where}."
+
+
+def thumbnail(run: PhotoRun, current_k: int, photo: Photo, settings: Settings) -> None:
     """One K of the comparison: its picture and numbers, and buttons to use or split with it."""
     show_image(
         st,
         run.display.small,
-        caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f} · "
-        f"{file_size(len(run.png))} quick PNG",
+        caption=f"K = {run.k} · {run.looks.word} · ΔE {run.delta_e:.1f}, "
+        f"{decibels(run.psnr)} · {file_size(len(run.png))} quick PNG",
         width="stretch",
     )
     # One above the other: side by side, four thumbnails to a row would cut their labels short on
@@ -102,9 +119,9 @@ def thumbnail(run: PhotoRun, current_k: int) -> None:
         "Split with current",
         key=f"versus_{run.k}",
         on_click=compare_with,
-        args=(run.k,),
+        args=(photo, settings, run.k),
         disabled=run.k == current_k,
-        help=f"Show K = {run.k} against K = {current_k} in the split view.",
+        help=f"Show K = {run.k} against K = {current_k} in the split view, on the Result tab.",
         width="stretch",
     )
 
@@ -119,7 +136,9 @@ def quality_chart(ks: list[int], errors: list[float], bend: int | None) -> go.Fi
         hovertemplate="K = %{x}: ΔE %{y:.2f}<extra></extra>",
     )
     figure.add_hline(
-        y=2, line={"dash": "dot", "color": "grey"}, annotation_text="just noticeable (2)"
+        y=JUST_NOTICEABLE,
+        line={"dash": "dot", "color": "grey"},
+        annotation_text=f"just noticeable ({JUST_NOTICEABLE:g})",
     )
     if bend is not None:
         figure.add_scatter(
@@ -170,71 +189,3 @@ def size_chart(ks: list[int], sizes: list[int], original: int) -> go.Figure:
         yaxis={"title": {"text": "quick PNG size (kB)"}, "rangemode": "tozero"},
     )
     return figure
-
-
-@st.cache_data(max_entries=16, ttl=compute.ONE_HOUR, show_spinner=False)
-def quality_search(digest: str, word: str, settings: Settings, _data: bytes) -> tuple:
-    level = next(level for level in LEVELS if level.word == word)
-    photo = compute.loaded_photo(digest, _data)
-    search = smallest_k_for_quality(
-        photo, QualityTarget(psnr=level.min_psnr, delta_e=level.max_delta_e), settings
-    )
-    return search.k, search.met, search.reason, [(t.k, t.delta_e, t.psnr) for t in search.tried]
-
-
-@st.cache_data(max_entries=16, ttl=compute.ONE_HOUR, show_spinner=False)
-def bytes_search(digest: str, max_bytes: int, settings: Settings, _data: bytes) -> tuple:
-    photo = compute.loaded_photo(digest, _data)
-    search = largest_k_under_bytes(photo, max_bytes, settings, smallest_k=MIN_K)
-    return search.k, search.met, search.reason, [(t.k, t.file_bytes) for t in search.tried]
-
-
-def show_automatic_k(photo: Photo, settings: Settings) -> None:
-    """K chosen for the visitor: by how close it should look, or by how big the file may be."""
-    st.subheader("Let the page choose K", anchor=False)
-    close, small = st.columns(2, gap="large")
-    with close:
-        word = st.selectbox(
-            "Smallest K that looks…",
-            [level.word for level in LEVELS[:3]],
-            index=1,
-            key="auto_quality",
-        )
-        if st.button("Find it", key="find_quality"):
-            with st.spinner("Trying K values…"):
-                k, met, reason, tried = quality_search(
-                    photo.digest, word, settings, _data=photo.data
-                )
-            st.session_state["auto_quality_result"] = (k, met, reason, tried)
-        found = st.session_state.get("auto_quality_result")
-        if found:
-            k, met, reason, tried = found
-            st.markdown(f"**K = {k}**" + ("" if met else f" (closest: {reason})"))
-            st.caption("Tried: " + ", ".join(f"K={t[0]} (ΔE {t[1]:.1f})" for t in sorted(tried)))
-            st.button(f"Use K = {k}", key="apply_quality", on_click=apply_k, args=(k,))
-    with small:
-        budget = st.number_input(
-            "Largest K whose PNG fits in (kB)",
-            1,
-            100_000,
-            max(1, photo.facts.n_bytes // 4000),
-            key="auto_bytes",
-        )
-        if st.button("Find it", key="find_bytes"):
-            with st.spinner("Trying K values and writing their PNGs…"):
-                k, met, reason, tried = bytes_search(
-                    photo.digest, int(budget) * 1000, settings, _data=photo.data
-                )
-            st.session_state["auto_bytes_result"] = (k, met, reason, tried)
-        found = st.session_state.get("auto_bytes_result")
-        if found:
-            k, met, reason, tried = found
-            st.markdown(f"**K = {k}**" + ("" if met else f" ({reason})"))
-            st.caption(
-                "Tried: " + ", ".join(f"K={t[0]} ({file_size(t[1])})" for t in sorted(tried))
-            )
-            st.button(f"Use K = {k}", key="apply_bytes", on_click=apply_k, args=(k,))
-    st.caption(
-        f"Both try powers of two, then halve the gap; the file sizes are those of the PNG the "
-        f"page offers for download ({colour_count(MIN_K)} to {colour_count(256)})."
-    )

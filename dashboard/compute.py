@@ -160,9 +160,15 @@ def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) ->
     return known
 
 
-def original_window(digest: str, _data: bytes, window: tuple[slice, slice]) -> np.ndarray:
-    """A copy of a window of the full-size photo, for the close-up; the photo itself stays put."""
-    return loaded_photo(digest, _data).rgb[window].copy()
+def original_window(
+    digest: str, _data: bytes, window: tuple[slice, slice], with_alpha: bool = False
+) -> np.ndarray:
+    """A copy of a window of the full-size photo, RGB or (``with_alpha``) RGBA, for a close
+    look; the photo itself stays put."""
+    photo = loaded_photo(digest, _data)
+    if not with_alpha or photo.alpha is None:
+        return photo.rgb[window].copy()
+    return np.dstack([photo.rgb[window], photo.alpha[window]])
 
 
 def counted_colours(digest: str, _data: bytes, _progress: Progress | None = None) -> ColourCounts:
@@ -225,7 +231,7 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
     if photo.alpha is None:  # the close-up may have decoded this PNG already
         indices, palette = png_pixels((digest, k, settings), _png)
         with full_size_work()():
-            return ssim_of(photo, palette[indices], None)
+            return ssim_of(photo, palette[indices, :3], None)
     with full_size_work()():
         drawn = images.decoded_rgba(_png)
         return ssim_of(photo, drawn[..., :3], drawn[..., 3])
@@ -256,7 +262,8 @@ def heat_overlay_of(digest: str, k: int, settings: Settings, _data: bytes, _run:
 
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
 def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The redrawn photo as its PNG file holds it: a palette index per pixel, and the palette.
+    """The redrawn photo as its PNG file holds it: a palette index per pixel, and the palette
+    (RGBA).
 
     Decoded once per run, not at every move of the zoom; ``run_key`` names the PNG so the cache
     need not hash its megabytes at every rerun.

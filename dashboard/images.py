@@ -83,24 +83,24 @@ def decoded_rgba(data: bytes) -> np.ndarray:
 
 
 def indices_and_palette(png: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """An indexed PNG's palette index per pixel, and its palette's RGB colours."""
+    """An indexed PNG's palette index per pixel, and its palette's RGBA colours (alpha 255
+    where the file gives an entry none)."""
     with Image.open(io.BytesIO(png)) as redrawn:
         indices = np.asarray(redrawn)
-        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
-    return indices, palette
+        rgb = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
+        transparency = redrawn.info.get("transparency")
+    alpha = np.full(len(rgb), 255, dtype=np.uint8)
+    if isinstance(transparency, int):  # one transparent entry
+        alpha[transparency] = 0
+    elif transparency is not None:  # tRNS: the alphas of the first entries
+        stored = np.frombuffer(transparency, np.uint8)[: len(rgb)]
+        alpha[: len(stored)] = stored
+    return indices, np.column_stack([rgb, alpha])
 
 
 def indexed_pixels_of(png: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """An indexed PNG's indices, palette colours and palette alphas (None when all opaque),
     as :func:`kmeans.optimise.optimised_png` takes them."""
-    with Image.open(io.BytesIO(png)) as redrawn:
-        indices = np.asarray(redrawn)
-        palette = np.asarray(redrawn.getpalette("RGB"), dtype=np.uint8).reshape(-1, 3)
-        transparency = redrawn.info.get("transparency")
-    alphas = np.full(len(palette), 255, np.uint8)
-    if isinstance(transparency, int):  # one transparent entry
-        alphas[transparency] = 0
-    elif transparency is not None:  # tRNS: the alphas of the first entries
-        stored = np.frombuffer(transparency, np.uint8)[: len(palette)]
-        alphas[: len(stored)] = stored
-    return indices, palette, None if (alphas == 255).all() else alphas
+    indices, palette = indices_and_palette(png)
+    alphas = np.ascontiguousarray(palette[:, 3])
+    return indices, np.ascontiguousarray(palette[:, :3]), None if (alphas == 255).all() else alphas

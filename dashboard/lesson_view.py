@@ -11,66 +11,89 @@ laptop.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard import compute
+from dashboard import compute, photo_choice
 from dashboard.layout import LESSON_PLOT_HEIGHT, LESSON_POINTS
+from dashboard.lesson_words import LEVELS_AND_ERROR, different_starts, sentence
 from dashboard.lessonplot import lesson_plot, palette_png, rgb_png
-from dashboard.sidebar import Photo
+from dashboard.photo_choice import Photo
 from kmeans import kmeans_init_centroids
-from kmeans.lesson import ASSIGN, Lesson, typical_error
+from kmeans.lesson import ASSIGN, Ending, Lesson, ending_of, typical_error
 from kmeans.palette import hex_codes
 from kmeans.settings import parse_hex_colour
 
 STARTS = {"random": "random", "k-means++": "kmeans++"}
+#: The step button, and the keys that press it: → and space, what a presenter's clicker sends.
+STEP_BUTTON, STEP_KEYS = "step_button", ("ArrowRight", " ")
+#: The lesson's picture; what the visitor does in it (a key, a swatch) comes back under this key.
+PICTURE = "lesson_plot"
 SPEEDS = {"slow": 2.0, "medium": 1.0, "fast": 0.3}
+#: The lesson is projected: its words and buttons are at least 24 px on any screen wider than a
+#: phone, and wrap rather than shrink; on a phone they are smaller, two buttons a row.
 LESSON_CSS = """
 <style>
 .st-key-lesson p, .st-key-lesson li, .st-key-lesson label, .st-key-lesson button p {
-  font-size: 19px !important; }
+  font-size: 24px !important; line-height: 1.3; }
 .st-key-lesson [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
+/* Room for three lines of the step's sentence, so the picture below does not move as it grows. */
+.st-key-lesson_sentence { min-height: calc(3 * 1.3 * 24px); }
+.st-key-lesson button [data-testid="stMarkdownContainer"],
+.st-key-lesson button p { white-space: normal !important; }
 /* The lesson is one screen high: the page's bar (only a menu, at the right) lies over the
    title, so it must not hide it under white. */
 [data-testid="stHeader"] { background: transparent; }
-/* On a phone, two buttons a row instead of one: nine full-width buttons would fill the first
-   screen and push the picture below it. */
-@media (max-width: 640px) {
-  .st-key-lesson [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
-  .st-key-lesson [data-testid="stColumn"] {
-    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
-  .st-key-lesson [data-testid="stColumn"] button p { font-size: 16px !important; }
-}
-/* Narrower than 760 px but wider than a phone (a 1024 px projector with the sidebar open),
-   the buttons' labels would be cut short ("Start …"): smaller, and wrapped rather than cut. The
-   query is on the lesson's own width, which the open sidebar changes, not the screen's. */
+[data-testid="stHeader"], [data-testid="stHeader"] * { pointer-events: none; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
+/* Narrower than 760 px (a 1024 px projector with the sidebar open, or a phone), two buttons a
+   row instead of five, so their words keep their size; the query is on the lesson's own width,
+   which the open sidebar changes, not the screen's. */
 .st-key-lesson { container: lesson / inline-size; }
 @container lesson (max-width: 760px) {
-  .st-key-lesson p, .st-key-lesson li { font-size: 17px !important; }
-  .st-key-lesson button p { font-size: 16px !important; line-height: 1.25; }
-  .st-key-lesson button [data-testid="stMarkdownContainer"],
-  .st-key-lesson button p { white-space: normal !important; }
+  .st-key-lesson [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  .st-key-lesson [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important; }
+  .st-key-lesson_sentence [data-testid="stColumn"] {
+    flex-basis: 100% !important; min-width: 100% !important; }
+}
+/* A phone is held, not projected: smaller words, so the photo shows on the first screen. */
+@media (max-width: 640px) {
+  .st-key-lesson p, .st-key-lesson li, .st-key-lesson label, .st-key-lesson button p {
+    font-size: 16px !important; }
 }
 </style>
 """
 
 
 def start_lesson(photo: Photo, k: int, init: str, seed: int, locked: tuple = ()) -> None:
+    """A new lesson, and how it will end (a copy runs to the end first: a few hundredths of a
+    second on the lesson's small picture)."""
     pixels = compute.lesson_pixels(photo.digest, _data=photo.data)
     flat = pixels.reshape(-1, 3)
     kept = np.array(locked, dtype=float).reshape(-1, 3) if locked else None
-    start = kmeans_init_centroids(flat, k, init=init, seed=seed, keep=kept)
-    st.session_state["lesson"] = Lesson(flat, start, fixed=list(range(len(locked))))
+    start = kmeans_init_centroids(flat, k, init=init, seed=seed, fixed_colours=kept)
+    fixed = list(range(len(locked)))
+    st.session_state["lesson"] = Lesson(flat, start, fixed=fixed)
+    st.session_state["lesson_ending"] = ending_of(flat, start, fixed)
     st.session_state["lesson_start"] = start
     st.session_state["lesson_shape"] = pixels.shape
     st.session_state["lesson_key"] = (photo.digest, k, init, seed, locked)
     st.session_state["playing"] = False
 
 
-def show_lesson(photo: Photo) -> None:
+def show_lesson(camera: UploadedFile | None, title: str) -> None:
+    """The lesson under ``title``: its photo is chosen in its setup menu, with K and the start,
+    so the first screen keeps room for the picture."""
     st.html(LESSON_CSS)
+    heading = st.container()
+    heading.title(title, anchor=False)
     with st.container(key="lesson"):
-        controls(photo)
+        controls(heading, camera)
         lesson: Lesson | None = st.session_state.get("lesson")
         if lesson is None:
             return
@@ -79,26 +102,30 @@ def show_lesson(photo: Photo) -> None:
         st.fragment(run_every=interval)(lesson_body)()
 
 
-def controls(photo: Photo) -> None:
-    """Setting up: K, how to start and the speed (in a popover), start over, lock a colour."""
+def controls(heading: DeltaGenerator, camera: UploadedFile | None) -> None:
+    """Setting up: the photo (named under ``heading``), K, how to start and the speed (in a
+    popover), start over, lock a colour."""
     row = st.columns([1.25, 1, 1, 1.25], vertical_alignment="center")
     k = st.session_state.setdefault("lesson_k", 4)
-    init_label = st.session_state.setdefault("lesson_init", "random") or "random"
+    init_label = st.session_state.setdefault("lesson_init", "random")
     with row[0].popover(
-        f"K = {k} · {init_label} start", icon=":material/tune:", width="stretch", key="setup"
+        f"K = {k} · {init_label}", icon=":material/tune:", width="stretch", key="setup"
     ):
+        photo = photo_choice.choose_photo_in(heading, camera)
         k = st.number_input("Colours (K)", 2, 12, key="lesson_k")
-        init_label = (
-            st.segmented_control(
-                "Start from",
-                list(STARTS),
-                key="lesson_init",
-                help="Random colours make every round visibly matter. k-means++ spreads the "
-                "starting colours apart, so it starts closer to the answer and needs fewer rounds.",
-            )
-            or "random"
+        init_label = st.segmented_control(
+            "Start from",
+            list(STARTS),
+            key="lesson_init",
+            required=True,
+            help="Random colours make every round visibly matter. k-means++ spreads the "
+            "starting colours apart, so it usually starts with a lower error; how many rounds "
+            "it then needs depends on the photo and the start (the lesson shows each "
+            "finished start's rounds).",
         )
-        st.segmented_control("Speed of Play", list(SPEEDS), default="medium", key="lesson_speed")
+        st.segmented_control(
+            "Speed of Play", list(SPEEDS), default="medium", key="lesson_speed", required=True
+        )
     seed = st.session_state.setdefault("lesson_seed", 0)
     locked = tuple(st.session_state.get("locked", ()))
     wanted = (photo.digest, int(k), STARTS[init_label], seed, locked)
@@ -128,6 +155,7 @@ def controls(photo: Photo) -> None:
 
 def lesson_body() -> None:
     lesson: Lesson = st.session_state["lesson"]
+    act_on_picture(lesson)
     if st.session_state.pop("play_toggled", False):
         st.rerun()  # the whole page, so that the fragment starts or stops its timer
     if st.session_state.get("playing") and not lesson.finished:
@@ -148,7 +176,7 @@ def lesson_body() -> None:
     buttons[1].button(
         "2 · Update",
         on_click=lesson.update,
-        disabled=next_kind == ASSIGN,
+        disabled=next_kind == ASSIGN or lesson.finished,
         width="stretch",
         key="update_button",
         help="Every colour moves to the average of its team.",
@@ -165,7 +193,7 @@ def lesson_body() -> None:
     buttons[3].button(
         "Step",
         width="stretch",
-        key="step_button",
+        key=STEP_BUTTON,
         icon=":material/arrow_forward:",
         on_click=lesson.step,
         disabled=lesson.finished,
@@ -183,7 +211,14 @@ def lesson_body() -> None:
         help="Step on its own, a round at a time, until K-Means settles.",
     )
     keyboard_shortcuts()
-    show_state(lesson)
+    show_state(lesson, st.session_state["lesson_ending"])
+
+
+def to_the_end(lesson: Lesson) -> None:
+    """Run every round left, at once: what Play would do, without the room waiting."""
+    while not lesson.finished:
+        next_round(lesson)
+    st.session_state["playing"] = False
 
 
 def next_round(lesson: Lesson) -> None:
@@ -201,74 +236,53 @@ def toggle_play() -> None:
 
 
 def keyboard_shortcuts() -> None:
-    """→ or space presses the step button: a clicker in the teacher's hand works too."""
+    """The step keys press the step button: a clicker in the teacher's hand works too."""
     st.html(
-        """<script>
-        if (!window.kmeansLessonKeys) {
+        f"""<script>
+        if (!window.kmeansLessonKeys) {{
           window.kmeansLessonKeys = true;
-          window.parent.document.addEventListener('keydown', (e) => {
+          window.parent.document.addEventListener('keydown', (e) => {{
             const typing = ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName);
-            if (typing || !['ArrowRight', ' '].includes(e.key)) return;
-            const step = window.parent.document.querySelector('.st-key-step_button button');
-            if (step && !step.disabled) { e.preventDefault(); step.click(); }
-          });
-        }
+            if (typing || !{json.dumps(STEP_KEYS)}.includes(e.key)) return;
+            const step = window.parent.document.querySelector('.st-key-{STEP_BUTTON} button');
+            if (step && !step.disabled) {{ e.preventDefault(); step.click(); }}
+          }});
+        }}
         </script>""",
         unsafe_allow_javascript=True,
     )
 
 
-def sentence(lesson: Lesson) -> str:
-    if not lesson.steps:
-        return (
-            f"These are the {len(lesson.centroids)} starting colours. Press **Assign**: every "
-            "pixel will join the team of the colour closest to it."
-        )
-    step = lesson.steps[-1]
-    if lesson.finished:
-        return (
-            f"**No pixel changed team, so it has finished** (round {step.round}). The colours "
-            "are already the averages of their teams, so updating would leave them where they "
-            "are, and the next assignment would be the same: K-Means has converged."
-        )
-    said = f"Round {step.round} · {step.kind}: "
-    if step.kind == ASSIGN:
-        if step.round == 1:
-            return said + f"every one of the {step.changed:,} pixels joined a team. Now **Update**."
-        return said + (
-            f"**{step.changed:,} pixels changed team** (outlined in the plot). Now **Update** "
-            "to move each colour to its new team's average."
-        )
-    refilled = (
-        f" Colour {', '.join(str(j + 1) for j in step.refilled)} had no pixels left, so it "
-        "jumped to the pixel that fitted its team worst."
-        if step.refilled
-        else ""
+def act_on_picture(lesson: Lesson) -> None:
+    """What the visitor did in the picture since the last run: a step key, or a swatch clicked
+    (which locks that colour). Each act is acted on once, not at every rerun."""
+    done = st.session_state.get(PICTURE)
+    if not done or done["event"] == st.session_state.get("lesson_event"):
+        return
+    st.session_state["lesson_event"] = done["event"]
+    if "lock" in done:
+        lock_colour(parse_hex_colour(done["lock"]))
+    elif not lesson.finished:
+        lesson.step()
+
+
+def show_state(lesson: Lesson, ending: Ending) -> None:
+    """The sentence (with, once the picture has settled, the offer to jump to the end) and the
+    picture: the photo as redrawn now, its palette, the error curve and the 3D plot."""
+    said, jump = st.container(key="lesson_sentence").columns([5, 1], vertical_alignment="center")
+    said.markdown(sentence(lesson, ending) + different_starts(lesson))
+    jump.button(
+        "To the end",
+        icon=":material/skip_next:",
+        key="end_button",
+        on_click=to_the_end,
+        args=(lesson,),
+        disabled=lesson.finished or lesson.round < ending.settled,
+        width="stretch",
+        help=f"The picture looks the same as at the end from round {ending.settled}: this runs "
+        f"the remaining rounds, to round {ending.rounds}, at once. Next round and Step still "
+        "go one at a time.",
     )
-    return said + (
-        f"each colour moved to the average of its team; the biggest move was "
-        f"**{step.moved:.1f} levels**.{refilled} Now **Assign** again."
-    )
-
-
-def different_starts(lesson: Lesson) -> str:
-    """Each finished start's final error, so "New start" shows that the ending depends on it."""
-    ends = st.session_state.setdefault("lesson_ends", {})
-    key = st.session_state["lesson_key"]
-    if lesson.finished:
-        ends[key] = typical_error(lesson.steps[-1].inertia, len(lesson.pixels))
-    same_photo = [error for k, error in ends.items() if k[:3] == key[:3]]
-    if len(same_photo) < 2:
-        return ""
-    listed = ", ".join(f"{error:.2f}" for error in same_photo)
-    return (
-        f" Finished starts so far ended at typical errors of {listed} levels: K-Means finds a "
-        "good answer, not always the best one, so where it starts matters."
-    )
-
-
-def show_state(lesson: Lesson) -> None:
-    st.markdown(sentence(lesson) + different_starts(lesson))
     height, width, _ = st.session_state["lesson_shape"]
     palette = np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8)
     n = len(lesson.pixels)
@@ -283,9 +297,10 @@ def show_state(lesson: Lesson) -> None:
     errors = [typical_error(s.inertia, n) for s in lesson.steps]
     shown = plotted_points(n)
     changed = changed_pixels(lesson)
-    clicked = lesson_plot(
+    lesson_plot(
         points=lesson.pixels[shown],
         points_id=f"{st.session_state['lesson_key'][0]}:{len(shown)}",
+        n_pixels=n,
         step_id=f"{st.session_state['lesson_key']}:{len(lesson.steps)}",
         centroids=lesson.centroids,
         teams=None if lesson.labels is None else lesson.labels[shown],
@@ -296,12 +311,16 @@ def show_state(lesson: Lesson) -> None:
         photo_png=photo,
         photo_caption=caption,
         errors=errors,
+        error_rounds=[s.round - 0.5 if s.kind == ASSIGN else float(s.round) for s in lesson.steps],
+        settled=ending.settled,
         error_caption=(
-            f"Typical error now: {errors[-1]:.1f} levels" if errors else "Its error, step by step:"
+            f"Typical error: {errors[-1]:.1f} levels" if errors else "Its error, round by round:"
         ),
+        step_keys=STEP_KEYS,
         height=LESSON_PLOT_HEIGHT,
+        key=PICTURE,
     )
-    lock_clicked_swatch(clicked)
+    st.markdown(LEVELS_AND_ERROR)
 
 
 def plotted_points(n: int) -> np.ndarray:
@@ -332,14 +351,6 @@ def lock_colour(colour: tuple[int, int, int]) -> None:
     if colour not in locked:
         st.session_state["locked"] = (*locked, colour)
     st.rerun()
-
-
-def lock_clicked_swatch(clicked: dict | None) -> None:
-    """A click on a palette swatch locks that colour (once per click, not at every rerun)."""
-    if not clicked or clicked.get("click") == st.session_state.get("lesson_lock_click"):
-        return
-    st.session_state["lesson_lock_click"] = clicked["click"]
-    lock_colour(parse_hex_colour(clicked["lock"]))
 
 
 def lock_controls(lesson: Lesson, locked: tuple) -> None:

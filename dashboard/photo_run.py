@@ -22,7 +22,7 @@ from dashboard.closeup import CloseUp, close_up_at, worst_region_of
 from dashboard.layout import GRID_WIDTH, PLOT_POINTS, SHOWN_WIDTH
 from dashboard.work_queue import Progress
 from kmeans import ColourCounts, LoadedImage, QuantizeResult, Settings, compress
-from kmeans.closeness import Level
+from kmeans.closeness import Level, closeness_as_shown
 from kmeans.encode import is_opaque
 from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import Compression
@@ -101,7 +101,7 @@ class PhotoRun:
     notices: tuple[str, ...]
     palette: np.ndarray
     counts: np.ndarray
-    n_iter: int
+    n_iters: int
     converged: bool
     inertia: tuple[float, ...]  # at the start of each round, then at the end
     n_pixels: int
@@ -175,7 +175,7 @@ def _run(
         notices=result.notices,
         palette=result.palette,
         counts=result.counts,
-        n_iter=result.kmeans.n_iter,
+        n_iters=result.kmeans.n_iters,
         converged=result.kmeans.converged,
         inertia=(*result.kmeans.inertia_history, result.kmeans.inertia),
         n_pixels=int(result.counts.sum()),
@@ -184,7 +184,7 @@ def _run(
         delta_e_p99=seen.delta_e_p99,
         lost_hue=seen.lost_hue,
         alpha_mse=None if photo.alpha is None else compression.alpha_mse,
-        looks=compression.closeness,
+        looks=closeness_as_shown(seen.delta_e, compression.psnr),
         input_bytes=compression.input_bytes,
         png=png,
         teaching_bits=compression.teaching_bits,

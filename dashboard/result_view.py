@@ -1,59 +1,55 @@
-"""The result: how close it looks in words, the split view, the close-up, the palette, the file."""
+"""The result: the headline above the tabs, and the Result tab (the split view, the close-up,
+the palette and all the numbers).
+
+The Result tab reads first what its split view shows (the palette colour picked, the
+close-up's square, the K on its left), because the widgets that set them are drawn below it.
+"""
 
 from __future__ import annotations
 
-import colorsys
 import math
-import re
 from collections.abc import Callable
-from pathlib import PurePath
 
-import numpy as np
-import pandas as pd
 import streamlit as st
-from PIL import Image
 
-from dashboard import compute, size_view
-from dashboard.closeup import zoom_window
+from dashboard import closeup_view, comparison_view, compute, palette_view, size_view
 from dashboard.compute import LosslessFiles
-from dashboard.images import png_bytes, show_image, swatch_strip
-from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
+from dashboard.formats import colour_count, decibels, download_stem
+from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
-from dashboard.sidebar import Photo
-from dashboard.splitview import split_view
-from kmeans.closeness import LEVELS
+from kmeans import Settings
+from kmeans.closeness import JUST_NOTICEABLE, LEVELS, limits, next_better
 from kmeans.encode import bits_per_index
-from kmeans.palette import hex_codes, palette_gpl, palette_json
 
 CLOSENESS_HELP = (
     "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
     "difference per pixel, measured in Oklab, a colour space built so that equal numbers look "
-    "like equal differences: about 2 is the smallest difference most people notice side by "
-    "side. **PSNR** is the average error in decibels; higher is closer.\n\n"
+    f"like equal differences: about {JUST_NOTICEABLE:g} is the smallest difference most people "
+    "notice side by side. **PSNR** is the average error in decibels; higher is closer. Each "
+    "word needs both numbers within its limits, as written to one decimal.\n\n"
     + "\n".join(
         f"- **{level.word}**: {level.meaning}"
-        + (
-            f" (ΔE ≤ {level.max_delta_e:g} and PSNR ≥ {level.min_psnr:g} dB)"
-            if math.isfinite(level.max_delta_e)
-            else ""
-        )
+        + (f" ({limits(level)})" if math.isfinite(level.max_delta_e) else "")
         for level in LEVELS
     )
 )
 
 
-def colour_count(k: int) -> str:
-    return "1 colour" if k == 1 else f"{k} colours"
-
-
-def decibels(psnr: float) -> str:
-    return "∞ dB (identical)" if math.isinf(psnr) else f"{psnr:.1f} dB"
-
-
-def download_stem(file_name: str) -> str:
-    """A safe file name stem from the visitor's: letters, digits, - and _ only."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(file_name.replace("\\", "/")).stem)
-    return stem.strip("-")[:60] or "photo"
+def closeness_sentence(run: PhotoRun) -> str:
+    """What the word means, the two numbers it was read from, and the limits that decided it:
+    two results a reader cannot tell apart by their numbers never get different words."""
+    level = run.looks
+    numbers = (
+        f"colours differ by **ΔE {run.delta_e:.1f}** on average ({JUST_NOTICEABLE:g} is just "
+        f"noticeable), PSNR {decibels(run.psnr)}"
+    )
+    better = next_better(level)
+    decided = (
+        f"within “{level.word}” ({limits(level)})"
+        if better is None
+        else f"“{better.word}” needs {limits(better)}"
+    )
+    return f"{level.meaning.capitalize()}: {numbers}; {decided}."
 
 
 def show_heading(run: PhotoRun) -> None:
@@ -65,204 +61,75 @@ def show_heading(run: PhotoRun) -> None:
 
 
 def show_headline(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
-    """One sentence on closeness, one on size, and the downloads, their labels never cut short."""
+    """The heading, one sentence on closeness and one on size, and the downloads, their labels
+    never cut short."""
     show_heading(run)
-    st.markdown(
-        f"{run.looks.meaning.capitalize()}: colours differ by **ΔE {run.delta_e:.1f}** on "
-        f"average (2 is just noticeable), PSNR {decibels(run.psnr)}. "
-        + size_view.size_sentence(photo, files)
-    )
+    st.markdown(f"{closeness_sentence(run)} {size_view.size_sentence(photo, files)}")
     warning = size_view.larger_warning(run, photo, files)
     if warning is not None:
         st.warning(warning)
     size_view.show_downloads(run, photo, files, download_stem(photo.name))
 
 
-def show_comparison_view(
-    run: PhotoRun,
-    original: bytes,
-    highlight_overlay: Callable[[], bytes] | None,
-    heat_overlay: Callable[[], bytes],
-    other: PhotoRun | None = None,
-    against: tuple[bytes, str] | None = None,
+def show_result(
+    photo: Photo, run: PhotoRun, settings: Settings, written: Callable[[], LosslessFiles]
 ) -> None:
-    """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
-    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top.
+    """The Result tab: the split view, the close-up beside the palette, and all the numbers.
 
-    The left side is the original, or ``other``'s K, or ``against`` (a picture and its label:
-    the JPEG that looks as close)."""
-    heat = st.toggle(
-        "Where it differs",
-        key="heat",
-        help="Paint the redrawn side red where its colours differ visibly from the original "
-        "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
-    )
-    overlay = heat_overlay() if heat else None
-    if highlight_overlay is not None and not heat:
-        overlay = highlight_overlay()
-    marker = st.session_state.get("zoom_marker")
-    if against is not None:
-        (left, left_label), right_label = against, f"{run.k} colours"
-    elif other is None:
-        left, left_label = original, "Original"
-        right_label = f"{run.k} colours"
+    ``written`` writes the downloads and puts them in the headline: called once the split view
+    is drawn, so a new K's picture never waits for its optimised files."""
+    run_key = (photo.digest, run.k_requested, settings)
+    picked = palette_view.picked_colour(run, run_key)
+    window = closeup_view.close_up_window(photo, run)
+    versus_k = comparison_view.split_against(photo, settings, run.k_requested)
+    versus = None
+    if versus_k is not None:
+        versus_run = compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
+        versus = (versus_run, (photo.digest, versus_k, settings))
+    if st.session_state.get("heat"):  # the toggle under the split view, as last set
+        overlay = compute.heat_overlay_of(photo.digest, run.k_requested, settings, photo.data, run)
+    elif picked is not None:
+        overlay = compute.highlight_overlay_of(*run_key, picked, run)
     else:
-        left, left_label, right_label = (
-            other.display.shown,
-            f"{other.k} colours",
-            f"{run.k} colours",
-        )
-    clicked = split_view(
-        left,
-        run.display.shown,
-        before_label=left_label,
-        after_label=right_label,
-        overlay=overlay,
-        marker=marker,
-        height=SPLIT_HEIGHT,
-        key="split",
+        overlay = None
+    original = compute.shown_original(photo.digest, photo.data)
+    jpeg = size_view.jpeg_for_split(photo, run.k_requested, settings)
+    comparison_view.show_comparison_view(
+        photo, run, run_key, original, overlay, window, versus, jpeg
     )
-    if clicked is not None:
-        st.session_state["zoom_at"] = (float(clicked["x"]), float(clicked["y"]))
-    st.caption(
-        "Drag the divider to compare; scroll or pinch to zoom, drag to move, 1:1 for actual "
-        "pixels. Click a spot to look closely at it below."
-    )
-
-
-def show_zoom(photo: Photo, run: PhotoRun, run_key: tuple) -> None:
-    """A pixel-exact close-up of the PNG file's pixels, where the visitor clicked."""
-    st.subheader("Look closely", anchor=False)
-    facts = photo.facts
-    focus = st.session_state.get("zoom_at") or run.display.focus
-    zoom = st.select_slider(
-        "Zoom", options=list(ZOOM_STEPS), value=4, format_func="×{}".format, key="zoom"
-    )
-    side = min(ZOOMED_SIDE // zoom, facts.width, facts.height)
-    left, top = zoom_window(focus, side, facts.width, facts.height)
-    st.session_state["zoom_marker"] = (
-        left / facts.width,
-        top / facts.height,
-        side / facts.width,
-        side / facts.height,
-    )
-    pixels, redrawn_pixels = window_pixels(photo, run, run_key, left, top, side)
-    enlarged = (side * zoom, side * zoom)
-    before, after = st.columns(2)
-    original = Image.fromarray(pixels).resize(enlarged, Image.Resampling.NEAREST)
-    redrawn = Image.fromarray(redrawn_pixels).resize(enlarged, Image.Resampling.NEAREST)
-    show_image(before, png_bytes(original), caption="Original")
-    show_image(after, png_bytes(redrawn), caption=f"{run.k} colours, from the PNG file")
-    where = "where you clicked" if st.session_state.get("zoom_at") else "where it differs most"
-    st.caption(
-        f"{side} × {side} pixels at x {left:,}, y {top:,} ({where}; the yellow box in the "
-        f"picture above), each pixel drawn {zoom}× as a square."
-    )
-
-
-def window_pixels(
-    photo: Photo, run: PhotoRun, run_key: tuple, left: int, top: int, side: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The original's and the PNG's pixels in a window: from the run if it holds them, else
-    decoded (in the full-size queue) from the photo and the PNG file."""
-    held = run.close_up.crops(left, top, side)
-    if held is not None:
-        return held
-    window = np.s_[top : top + side, left : left + side]
-    indices, palette = compute.png_pixels(run_key, _png=run.png)
-    return compute.original_window(photo.digest, photo.data, window), palette[indices[window]]
-
-
-def palette_order(run: PhotoRun, by: str) -> np.ndarray:
-    """Palette indices sorted by share of pixels, or by hue (greys first, by lightness)."""
-    if by == "share":
-        return np.argsort(-run.counts, kind="stable")
-    hls = [colorsys.rgb_to_hls(*(c / 255)) for c in run.palette.astype(float)]
-    keys = [(s > 0.12, round(h * 24) if s > 0.12 else 0, light) for h, light, s in hls]
-    return np.array(sorted(range(run.k), key=lambda i: keys[i]), dtype=int)
-
-
-def swatch_url(hex_code: str) -> str:
-    """A block of one colour as an SVG data URL: the palette table's swatch cell.
-
-    An image column, not a pandas Styler colouring text cells: styling is the slow part of
-    a table, paid at every new K.
-    """
-    return (
-        "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='24'>"
-        f"<rect width='48' height='24' fill='{hex_code.replace('#', '%23')}'/></svg>"
-    )
-
-
-def show_palette(run: PhotoRun, stem: str) -> int | None:
-    """The palette as swatches with shares; returns the colour picked for highlighting."""
-    st.subheader("The palette", anchor=False)
-    by = st.segmented_control(
-        "Order", ["share", "hue"], default="share", key="palette_order", width="content"
-    )
-    order = palette_order(run, by or "share")
-    colours, counts = run.palette[order], run.counts[order]
-    shares = counts / max(1, counts.sum())
-    show_image(st, swatch_strip(colours, shares), width="stretch")
-    hexes = hex_codes(colours)
-    table = pd.DataFrame(
-        {
-            "Colour": [swatch_url(h) for h in hexes],
-            "Hex": hexes,
-            "Share of pixels": shares * 100,
-            "Pixels": counts,
-        }
-    )
-    picked = st.dataframe(
-        table,
-        hide_index=True,
-        height=260,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="palette_pick",
-        column_config={
-            "Colour": st.column_config.ImageColumn(width="small"),
-            "Share of pixels": st.column_config.ProgressColumn(
-                format="%.1f%%", min_value=0, max_value=max(100 * shares.max(), 1e-9)
-            ),
-            "Pixels": st.column_config.NumberColumn(format="localized"),
-        },
-    )
-    st.caption("Pick a row to see where that colour is used, in the picture and in 3D.")
-    name = f"{stem}-k{run.k}"
-    gimp, js = st.columns(2)
-    gimp.download_button(
-        "Palette for GIMP (.gpl)",
-        data=palette_gpl(run.palette, run.counts, name),
-        file_name=f"{name}.gpl",
-        mime="text/plain",
-        on_click="ignore",
-        width="stretch",
-    )
-    js.download_button(
-        "Palette as JSON",
-        data=palette_json(run.palette, run.counts),
-        file_name=f"{name}.json",
-        mime="application/json",
-        on_click="ignore",
-        width="stretch",
-    )
-    rows = picked.selection.rows if picked is not None else []
-    chosen = int(order[rows[0]]) if rows else None
-    st.session_state["highlight"] = chosen
-    return chosen
+    files = written()
+    zoom_column, palette_column = st.columns(2, gap="large")
+    with zoom_column:
+        closeup_view.show_zoom(photo, run, run_key, window)
+    with palette_column:
+        palette_view.show_palette(run, download_stem(photo.name), run_key, picked)
+    # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
+    details = st.expander("All the numbers", key="details", on_change="rerun")
+    if details.open:
+        with details:
+            ssim = compute.run_ssim(*run_key, photo.data, run.png)
+            show_details(run, photo, ssim)
+            size_view.show_where_the_bytes_go(run, photo, files)
+    # Opened on demand too: the lossy codecs at the same closeness take seconds.
+    codecs = st.expander(size_view.CODEC_VIEW_TITLE, key="codecs", on_change="rerun")
+    if codecs.open:
+        with codecs:
+            size_view.show_codec_view(photo, run, files, run.k_requested, settings)
 
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
-    """The numbers behind the headline, for those who want them."""
-    facts = photo.facts
-    index_bits = bits_per_index(run.k)
-    plain = 32 if facts.has_alpha else 24  # RGBA stores transparency too
+    """The numbers behind the headline, for those who want them: the run's, then the file's
+    (what the bits teach is told under "Where the bytes go", beside the bars)."""
+    show_run_numbers(run)
+    show_file_numbers(run, photo, ssim)
+
+
+def show_run_numbers(run: PhotoRun) -> None:
     columns = st.columns(5)
     columns[0].metric("Colours used (K)", run.k, help="K-Means may use fewer than asked for.")
     columns[1].metric(
         "Rounds of K-Means",
-        run.n_iter,
+        run.n_iters,
         delta="settled" if run.converged else "round limit reached",
         delta_color="off",
         delta_arrow="off",
@@ -281,7 +148,8 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     columns[3].metric(
         "Worst 1% of pixels",
         f"ΔE {run.delta_e_p99:.1f}",
-        help="99 in 100 pixels differ by less than this (ΔE in Oklab; 2 is just noticeable).",
+        help="99 in 100 pixels differ by less than this (ΔE in Oklab; "
+        f"{JUST_NOTICEABLE:g} is just noticeable).",
     )
     columns[4].metric(
         "Lost hue",
@@ -289,6 +157,10 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
         help="The worst-served vivid colour family: the average ΔE of the pixels of the most "
         "damaged hue (a red ladybird turned green shows here, even if it is tiny).",
     )
+
+
+def show_file_numbers(run: PhotoRun, photo: Photo, ssim: float) -> None:
+    plain = 32 if photo.facts.has_alpha else 24  # RGBA stores transparency too
     more = st.columns(4 if run.alpha_mse is not None else 3)
     if run.alpha_mse is not None:
         more[3].metric(
@@ -307,7 +179,7 @@ def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:
     more[1].metric("PSNR", decibels(run.psnr), help="Higher is closer; 40 dB is very close.")
     more[2].metric(
         "Bits per pixel",
-        f"{plain} → {index_bits}",
+        f"{plain} → {bits_per_index(run.k)}",
         help="Plain RGB stores 24 bits per pixel (RGBA 32); an index into K colours needs "
         "⌈log₂ K⌉.",
     )

@@ -68,13 +68,18 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) 
 
 
 def start_streamlit(
-    port: int, log: IO[bytes], temp_dir: Path | None = None, cwd: Path = ROOT
+    port: int,
+    log: IO[bytes],
+    temp_dir: Path | None = None,
+    cwd: Path = ROOT,
+    script: str | Path = "streamlit_app.py",
 ) -> subprocess.Popen:
     """`streamlit run streamlit_app.py`, headless on 127.0.0.1:``port``, its output to ``log``.
 
     With ``temp_dir``, the server's temporary files (TMPDIR) go there and nowhere else, so a
     test can look for what the server wrote without scanning every other process's files.
     ``cwd`` is the tree whose page is served: another checkout lets a benchmark compare two.
+    ``script`` is the page to serve (a test's own small page, say), relative to ``cwd``.
     """
     env = None if temp_dir is None else {**os.environ, "TMPDIR": str(temp_dir)}
     return subprocess.Popen(
@@ -83,7 +88,7 @@ def start_streamlit(
             "-m",
             "streamlit",
             "run",
-            "streamlit_app.py",
+            str(script),
             "--server.headless",
             "true",
             "--server.port",

@@ -8,30 +8,34 @@ original upload, and the lossy files :mod:`kmeans.codecs` found and measured.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import compute
 from dashboard.compute import CodecComparison, LosslessFiles
+from dashboard.formats import file_size
+from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
-from dashboard.sidebar import Photo
 from kmeans.codecs import verdict
 from kmeans.encode import bits_per_index
 from kmeans.pipeline import FORMAT_NAMES, larger_notice
+
+
+@dataclass(frozen=True)
+class JpegSide:
+    """The JPEG that looks as close, as the split view's left side."""
+
+    shown: bytes  # at display size
+    label: str
+    data: bytes  # the whole file, for the view's full-resolution windows
+
 
 MIME_TYPES = {"png": "image/png", "webp": "image/webp"}
 CODEC_VIEW_TITLE = "Is K colours the right format for this image?"
 #: Bar colours: the original file, our K-colour files, and the lossy codecs.
 ORIGINAL, OURS, LOSSY = "#9aa0a6", "#1a73e8", "#e8710a"
-
-
-def file_size(n_bytes: int) -> str:
-    if n_bytes < 1000:
-        return f"{n_bytes} B"
-    if n_bytes < 1_000_000:
-        return f"{n_bytes / 1000:.1f} kB"
-    return f"{n_bytes / 1_000_000:.2f} MB"
 
 
 def size_sentence(photo: Photo, files: LosslessFiles) -> str:
@@ -186,12 +190,14 @@ def codec_bars(
     return bars
 
 
-def jpeg_for_split(photo: Photo, k: int, settings) -> tuple[bytes, str] | None:
-    """The JPEG's display copy and label, when the visitor asked for it and it is made."""
+def jpeg_for_split(photo: Photo, k: int, settings) -> JpegSide | None:
+    """The JPEG for the split view's left side, when the visitor asked for it and the
+    comparison for this very photo, K and settings is made (the view never waits for it)."""
     if not st.session_state.get("split_jpeg"):
         return None
     comparison = compute.compared_codecs(photo.digest, k, settings)
     if comparison is None or comparison.jpeg_shown is None:
         return None
-    quality = next(m.quality for m in comparison.matches if m.codec == "jpeg")
-    return comparison.jpeg_shown, f"JPEG at the same closeness (quality {quality})"
+    jpeg = next(m for m in comparison.matches if m.codec == "jpeg")
+    label = f"JPEG at the same closeness (quality {jpeg.quality})"
+    return JpegSide(comparison.jpeg_shown, label, jpeg.data)

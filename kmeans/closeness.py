@@ -13,6 +13,10 @@ Each word has a limit on both; the verdict is the best word whose limits both nu
 For an image with transparency both are measured as seen, over white and over black (see
 :mod:`kmeans.pipeline`), so a shadow banded in alpha alone is judged like the bands it shows.
 
+:func:`closeness_as_shown` judges the numbers as they are written (to one decimal), so a result
+written "ΔE 2.0" is never told it misses "ΔE ≤ 2", and :func:`next_better` names the limits the
+result missed, so a reader can see which number set the word.
+
 =================  ==============  ===========  ==========================================
 word               mean ΔE_OK ≤    PSNR ≥       what a person sees
 =================  ==============  ===========  ==========================================
@@ -55,7 +59,7 @@ LEVELS = (
 
 #: Doubling K is "not worth it" once it lowers the mean ΔE_OK by less than this: half of the
 #: smallest difference people notice.
-WORTHWHILE_GAIN = 1.0
+WORTHWHILE_GAIN = JUST_NOTICEABLE / 2
 
 
 def closeness(delta_e: float, psnr: float) -> Level:
@@ -72,6 +76,34 @@ def closeness(delta_e: float, psnr: float) -> Level:
         if delta_e <= level.max_delta_e and psnr >= level.min_psnr:
             return level
     return LEVELS[-1]
+
+
+def closeness_as_shown(delta_e: float, psnr: float) -> Level:
+    """:func:`closeness` of the two numbers as written, to one decimal.
+
+    >>> closeness(2.04, 35.0).word, closeness_as_shown(2.04, 35.0).word  # written "ΔE 2.0"
+    ('visible changes', 'close')
+    """
+    return closeness(round(delta_e, 1), round(psnr, 1))
+
+
+def next_better(level: Level) -> Level | None:
+    """The word above ``level`` (whose limits it missed), or None for the best word.
+
+    >>> next_better(LEVELS[2]).word, next_better(LEVELS[0]) is None
+    ('close', True)
+    """
+    place = LEVELS.index(level)
+    return LEVELS[place - 1] if place else None
+
+
+def limits(level: Level) -> str:
+    """``level``'s two limits in words.
+
+    >>> limits(LEVELS[1])
+    'ΔE ≤ 2 and PSNR ≥ 33 dB'
+    """
+    return f"ΔE ≤ {level.max_delta_e:g} and PSNR ≥ {level.min_psnr:g} dB"
 
 
 def knee(ks: Sequence[int], delta_es: Sequence[float]) -> int | None:

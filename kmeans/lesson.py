@@ -19,6 +19,11 @@ same centroids as :func:`~kmeans.core.run_kmeans` from the same start (tested), 
 uses the same units: the inertia, also shown as :func:`typical_error`, the root mean squared
 distance of a pixel to its centroid in 0–255 colour levels.
 
+A run from a random start can take dozens of rounds, most of them changing nothing a room can
+see. :func:`ending_of` runs a copy to the end first and finds the round from which the picture
+already looks the same as the last one (mean ΔE_OK within "looks the same" of
+:mod:`kmeans.closeness`), so a teacher can show where that is and jump there.
+
 >>> pixels = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200], [210, 210, 210]], np.uint8)
 >>> lesson = Lesson(pixels, np.array([[0.0, 0, 0], [10, 10, 10]]))
 >>> lesson.assign().changed, round(lesson.update().moved, 1)
@@ -39,8 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeans.closeness import LEVELS
 from kmeans.core import check_points, compute_centroids, find_closest_centroids, fixed_mask
 from kmeans.errors import KMeansError
+from kmeans.perceptual import delta_e_ok
 
 ASSIGN, UPDATE = "assign", "update"
 
@@ -139,3 +146,48 @@ def typical_error(inertia: float, n_pixels: int) -> float:
     10.0
     """
     return math.sqrt(inertia / n_pixels) if n_pixels else 0.0
+
+
+#: A picture "looks the same" as another within the first word of :mod:`kmeans.closeness`.
+LOOKS_THE_SAME = LEVELS[0].max_delta_e
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a lesson will end: after how many rounds, and from which round its picture already
+    looks the same as the last one (the rounds after it fine-tune what the eye cannot see)."""
+
+    rounds: int
+    settled: int
+
+
+def drawn(lesson: Lesson) -> np.ndarray:
+    """The picture as the lesson draws it now: each pixel its team's colour, in 8 bits."""
+    return np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8)[lesson.labels]
+
+
+def ending_of(
+    pixels: np.ndarray, initial_centroids: np.ndarray, fixed: object = None, most: int = 2000
+) -> Ending:
+    """Run a copy of the lesson to its end (at most ``most`` rounds) and say how it ends.
+
+    >>> pixels = np.array([[0, 0, 0], [10, 10, 10], [200, 200, 200], [210, 210, 210]], np.uint8)
+    >>> ending_of(pixels, np.array([[0.0, 0, 0], [10, 10, 10]]))
+    Ending(rounds=3, settled=2)
+    """
+    lesson = Lesson(pixels, initial_centroids, fixed)
+    pictures = []
+    while not lesson.finished and lesson.round < most:
+        lesson.step()
+        if lesson.steps[-1].kind == UPDATE:
+            pictures.append(drawn(lesson))
+    last = drawn(lesson)[None]
+    settled = next(
+        (
+            number
+            for number, picture in enumerate(pictures, start=1)
+            if float(delta_e_ok(picture[None], last).mean()) <= LOOKS_THE_SAME
+        ),
+        lesson.round,
+    )
+    return Ending(lesson.round, settled)

@@ -15,6 +15,7 @@ from tests.helpers import (
     CHROMIUM_ARGS,
     free_port,
     jpeg_bytes,
+    new_visitor,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,
@@ -115,11 +116,9 @@ def browser():
 @pytest.fixture
 def page(browser, app_url):
     """A fresh visitor: their own browser context, on a 1366-wide laptop screen."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(90_000)
+    page = new_visitor(browser, 1366, 900)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture(scope="session")

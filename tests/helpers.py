@@ -1,9 +1,13 @@
 """What the tests share, in one importable place.
 
 Fixtures stay in ``conftest.py`` (pytest finds them there); everything else a test needs (paths,
-sample photos, files built and read back, the steps a visitor takes in an AppTest run, and the
-server's start and stop from ``dashboard/serving.py``, which bench/ uses too) is here, so no
-module imports another test module or ``conftest``.
+sample photos and images built for a test, the steps a visitor takes in an AppTest run, and the
+steps a visitor takes in a real browser) is here, so no test module imports another or
+``conftest``. The server's start and stop and the browser's settings live in
+:mod:`dashboard.serving`, which ``bench/`` uses too.
+
+In the browser, a test waits for what it expects (Playwright's auto-waiting ``expect()``, or
+:func:`settled`: the script run an act started has finished), never for a fixed time.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ import functools
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
+import time
 import tomllib
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import ExifTags, Image, ImageDraw, ImageFilter
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
 
 from dashboard.serving import (  # noqa: F401  (the tests take the server's tools from here too)
@@ -32,6 +42,9 @@ from dashboard.serving import (  # noqa: F401  (the tests take the server's tool
     stop_streamlit,
     wait_until_healthy,
 )
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assets" / "samples"
@@ -87,8 +100,8 @@ def open_page(timeout: float = 60) -> AppTest:
 
 
 def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> AppTest:
-    """Pick a file in the sidebar's uploader, and let the page run."""
-    return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
+    """Pick a file in the page's uploader, and let the page run."""
+    return app.file_uploader(key="upload").set_value((name, data, mime)).run()
 
 
 def open_details(app: AppTest) -> AppTest:
@@ -114,6 +127,164 @@ def png_download(app: AppTest, downloads) -> tuple[str, bytes]:
 def no_errors(app: AppTest) -> bool:
     """Neither a traceback nor an error box on the page."""
     return not app.exception and not app.error
+
+
+def component_args(app: AppTest, name: str) -> dict:
+    """What the page hands its one component called ``name``: JSON arguments and byte arrays."""
+    (component,) = [
+        element.proto
+        for element in app.get("component_instance")
+        if element.proto.component_name.endswith(name)
+    ]
+    return {
+        **json.loads(component.json_args),
+        **{a.key: a.bytes for a in component.special_args},
+    }
+
+
+# A visitor's steps in a real browser -------------------------------------------------------------
+
+#: True once the page is still: no script running and every image loaded.
+STILL_JS = f"""() => document.querySelector('{PAGE_IDLE}') !== null
+  && [...document.images].every(img => img.complete && img.naturalWidth > 0)"""
+#: What the page is doing, for a wait that ran out: the script's state, and which images have
+#: not loaded.
+DOING_JS = """() => ({
+  state: document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state"),
+  unloaded: [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
+    .map(img => img.outerHTML.slice(0, 200)),
+})"""
+#: How a script run ends when it was not cut short by another one.
+RUN_ENDS = (
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
+
+
+def run_finished(payload: str | bytes) -> bool:
+    """Whether a message from the server says a script run (or a fragment's) has finished.
+
+    The server's own word, read off the websocket: the page's "running" state is not enough,
+    because a quick run can start and end between two of the browser's renders.
+    """
+    if isinstance(payload, str):
+        return False
+    message = ForwardMsg.FromString(payload)
+    return message.WhichOneof("type") == "script_finished" and message.script_finished in RUN_ENDS
+
+
+def new_visitor(browser: Browser, width: int = 1280, height: int = 720, **options) -> Page:
+    """A fresh visitor's tab, in a browser context of its own; close it with ``page.context``."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True, **options
+    )
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.on("websocket", lambda socket: setattr(page, "streamlit_socket", socket))
+    return page
+
+
+def still(page: Page) -> None:
+    """Wait until no script runs and every image has loaded: once what an act was expected
+    to show is there, the rest of its run has finished drawing too."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(STILL_JS)
+    except PlaywrightTimeoutError as error:
+        raise AssertionError(f"the page did not settle: {page.evaluate(DOING_JS)}") from error
+
+
+def settled(page: Page, act: Callable[[], object]) -> None:
+    """Do ``act`` (a click, a key), then wait until the server has finished the script run it
+    started and the page has drawn it. ``act`` must be something that runs the page's script."""
+    with page.streamlit_socket.expect_event("framereceived", run_finished, timeout=90_000):
+        act()
+    still(page)
+
+
+def eventually(check: Callable[[], object], page: Page, timeout: float = 15.0) -> None:
+    """Run ``check`` until it passes, as Playwright's expect() retries, or raise its last
+    AssertionError after ``timeout`` seconds: for what a component's frame draws a moment after
+    the page has finished its run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(100)
+
+
+def first_result(page: Page, url: str) -> None:
+    """Open ``url`` and wait until its first result (a download button) is drawn and still."""
+    page.goto(url)
+    page.get_by_role("button", name=re.compile("^Download PNG")).wait_for()
+    still(page)
+
+
+@contextmanager
+def opened_page(
+    browser: Browser, url: str, width: int = 1280, height: int = 720, **options
+) -> Iterator[Page]:
+    """The page in a fresh browser context, once its first result is drawn; closed after."""
+    page = new_visitor(browser, width, height, **options)
+    try:
+        first_result(page, url)
+        yield page
+    finally:
+        page.context.close()
+
+
+def png_button(page: Page, k: int, width: int, height: int) -> Locator:
+    """The download button of the result for K colours of a width × height photo."""
+    return page.get_by_role("button", name=png_button_name(k, width, height))
+
+
+def k_preset(page: Page, k: int) -> Locator:
+    """The preset button for ``k`` in the K control (a radio in a segmented control)."""
+    return page.get_by_role("radiogroup", name="Colours (K)").get_by_role(
+        "radio", name=str(k), exact=True
+    )
+
+
+def set_exact_k(page: Page, k: int) -> None:
+    """Type a K into the exact-K box, as a visitor with a keyboard would."""
+    box = page.get_by_label("Exact K", exact=True)
+    box.fill(str(k))
+    box.press("Enter")
+
+
+def exact_k(page: Page) -> int:
+    return int(page.get_by_label("Exact K", exact=True).input_value())
+
+
+def choose_file(page: Page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    """Pick a file in the uploader, straight from memory: no copy of it lands on disk."""
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        {"name": name, "mimeType": mime, "buffer": data}
+    )
+
+
+def screenshot(page: Page, name: str, full_page: bool = False) -> Path:
+    """Save what the visitor sees now to test-artifacts/``name``.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page)
+    return path
+
+
+def screenshot_whole_page(page: Page, name: str) -> Path:
+    """The whole page at the same width; Streamlit scrolls inside stMain, so grow the viewport."""
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    still(page)
+    path = screenshot(page, name)
+    page.set_viewport_size(size)
+    return path
 
 
 # ------------------------------------------------------------ images the tests build and read

@@ -117,7 +117,7 @@ def test_on_the_flat_poster_k_colours_win_and_on_a_photo_a_codec_does(app):
     (photo_verdict,) = [m.value for m in app.markdown if m.value.startswith("**For this image")]
     assert "K colours pay off for logos" in photo_verdict
 
-    app.sidebar.selectbox(key="sample").set_value("Flat poster").run()
+    app.selectbox(key="sample").set_value("Flat poster").run()
     assert no_errors(app)
     (poster_verdict,) = [
         m.value for m in app.markdown if m.value.startswith("**Here K colours win")

@@ -18,66 +18,36 @@ import numpy as np
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from playwright.sync_api import expect
 
 from kmeans.io import MAX_PIXELS
 from tests.helpers import (
     HOSTILE_NAME,
-    PAGE_IDLE,
     ROOT,
+    choose_file,
     jpeg_bytes,
-    png_button_name,
+    k_preset,
+    new_visitor,
+    png_button,
     read_config,
+    screenshot,
+    screenshot_whole_page,
+    set_exact_k,
+    still,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until_idle(page) -> None:
-    """Until Streamlit has finished running the script and every image has loaded."""
-    page.wait_for_selector(PAGE_IDLE)
-    page.wait_for_function(
-        "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
-    )
-
-
-def png_button(page, k: int, width: int, height: int):
-    """The download button of the result for K colours of a width × height photo."""
-    return page.get_by_role("button", name=png_button_name(k, width, height))
-
-
-def screenshot_whole_page(page, path) -> None:
-    """The whole page at the same width; Streamlit scrolls inside stMain, so grow the viewport."""
-    size = page.viewport_size
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    wait_until_idle(page)
-    page.screenshot(path=path)
-    page.set_viewport_size(size)
 
 
 def seconds_until_result(page, started: float, button) -> dict:
     """Seconds from ``started`` until the result's download button shows, and until all is drawn."""
     button.wait_for()
     shown = time.perf_counter() - started
-    wait_until_idle(page)
+    still(page)
     return {
         "result_shown_s": round(shown, 2),
         "page_finished_s": round(time.perf_counter() - started, 2),
     }
-
-
-def k_preset(page, k: int):
-    """The preset button for ``k`` in the K control (a radio in a segmented control)."""
-    return page.get_by_role("radiogroup", name="Colours (K)").get_by_role(
-        "radio", name=str(k), exact=True
-    )
-
-
-def set_exact_k(page, k: int) -> None:
-    """Type a K into the exact-K box, as a visitor with a keyboard would."""
-    box = page.get_by_label("Exact K", exact=True)
-    box.fill(str(k))
-    box.press("Enter")
 
 
 def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4mp, artifacts):
@@ -86,8 +56,8 @@ def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4
     # Open: the sample's complete result is there without doing anything.
     page.goto(app_url)
     png_button(page, 16, 512, 512).wait_for()
-    wait_until_idle(page)
-    page.screenshot(path=artifacts / "first-view.png")
+    still(page)
+    screenshot(page, "first-view")
 
     # Upload a 4 MP photo.
     with Image.open(photo_4mp) as sent:
@@ -95,7 +65,7 @@ def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4
     started = time.perf_counter()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_4mp)
     timings["upload"] = seconds_until_result(page, started, png_button(page, 16, width, height))
-    page.screenshot(path=artifacts / "uploaded.png")
+    screenshot(page, "uploaded")
 
     # Type an exact K, then pick a preset already computed.
     started = time.perf_counter()
@@ -112,7 +82,7 @@ def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4
     page.frame_locator('iframe[title*="split_view"]').locator("#after").wait_for()
     assert page.locator('[data-testid="stMain"] img').count() >= 3
     assert page.get_by_text("Your photo: holiday photo.jpg · 2,309 × 1,732 pixels").is_visible()
-    screenshot_whole_page(page, artifacts / "dashboard.png")
+    screenshot_whole_page(page, "dashboard")
 
     # Download the full-resolution PNG.
     with page.expect_download() as download_info:
@@ -129,16 +99,16 @@ def test_visitor_uploads_a_photo_moves_k_and_downloads_it(page, app_url, photo_4
     plot = page.frame_locator('iframe[title*="lesson_plot"]').locator("#plot .gl-container canvas")
     plot.first.wait_for()
     page.locator('[data-testid="stMain"] .js-plotly-plot').first.wait_for()
-    wait_until_idle(page)
+    still(page)
     timings["open_3d_tab_s"] = round(time.perf_counter() - started, 2)
     assert page.locator('[data-testid="stMain"] .js-plotly-plot').count() == 1
-    page.screenshot(path=artifacts / "colours-in-3d.png")
+    screenshot(page, "colours-in-3d")
 
     print(f"\ne2e timings on a {width} × {height} JPEG: {timings}")
     (artifacts / "timings.json").write_text(json.dumps({"photo": [width, height], **timings}))
 
 
-def test_a_hostile_file_name_shows_as_plain_text(page, app_url, artifacts):
+def test_a_hostile_file_name_shows_as_plain_text(page, app_url):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -146,7 +116,7 @@ def test_a_hostile_file_name_shows_as_plain_text(page, app_url, artifacts):
     png_button(page, 16, 512, 512).wait_for()
     choose_file(page, HOSTILE_NAME, jpeg_bytes("chelsea.png"))
     png_button(page, 16, 451, 300).wait_for()
-    wait_until_idle(page)
+    still(page)
 
     # Shown word for word, asterisks and all: in the page, and in the uploader's file chip
     # (which shortens long names on screen and keeps the whole name in its tooltip).
@@ -157,20 +127,22 @@ def test_a_hostile_file_name_shows_as_plain_text(page, app_url, artifacts):
     # Not read as Markdown: "bold" is nowhere made bold or emphasised.
     assert page.locator("strong, b, em", has_text="bold").count() == 0
     assert dialogs == []
-    page.screenshot(path=artifacts / "hostile-file-name.png")
+    screenshot(page, "hostile-file-name")
 
 
 def test_the_limits_shown_are_the_ones_that_hold(page, app_url):
-    """The page's own sentence and Streamlit's uploader both state the configured limits."""
+    """The upload box's help states the configured limits, and Streamlit's uploader (its
+    instructions, kept for screen readers) the same size."""
     upload_mb = read_config()["server"]["maxUploadSize"]
     page.goto(app_url)
     png_button(page, 16, 512, 512).wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_text(
-        f"Up to {upload_mb} MB per file and {MAX_PIXELS / 1e6:g} megapixels."
-    ).is_visible()
-    instructions = sidebar.get_by_test_id("stFileUploaderDropzoneInstructions").inner_text()
-    assert re.search(rf"\b{upload_mb}\s?MB per file", instructions)
+    uploader = page.get_by_test_id("stFileUploader")
+    uploader.get_by_role("button", name="Help for Your own photo").hover()
+    expect(page.get_by_test_id("stTooltipContent")).to_contain_text(
+        f"up to {upload_mb} MB per file and {MAX_PIXELS / 1e6:g} megapixels"
+    )
+    instructions = uploader.get_by_test_id("stFileUploaderDropzoneInstructions")
+    assert re.search(rf"\b{upload_mb}\s?MB per file", instructions.inner_text())
 
 
 def test_an_upload_is_never_written_to_disk_under_the_visitors_name(
@@ -195,7 +167,7 @@ def test_an_upload_is_never_written_to_disk_under_the_visitors_name(
     png_button(page, 16, 512, 512).wait_for()
     choose_file(page, name, data, "image/png")
     png_button(page, 16, 720, 540).wait_for()
-    wait_until_idle(page)
+    still(page)
 
     temp = streamlit_server.temp_dir
     named = [
@@ -217,10 +189,8 @@ def test_two_visitors_at_once_each_see_only_their_own_photo(browser, app_url):
     contexts, pages = [], {}
     try:
         for name in visitors:
-            context = browser.new_context(viewport={"width": 1366, "height": 900})
-            contexts.append(context)
-            pages[name] = context.new_page()
-            pages[name].set_default_timeout(90_000)
+            pages[name] = new_visitor(browser, 1366, 900)
+            contexts.append(pages[name].context)
             pages[name].goto(app_url)
         for page in pages.values():
             png_button(page, 16, 512, 512).wait_for()
@@ -229,13 +199,13 @@ def test_two_visitors_at_once_each_see_only_their_own_photo(browser, app_url):
             choose_file(pages[name], name, jpeg_bytes(sample, size))
         for name, (_, (width, height)) in visitors.items():
             png_button(pages[name], 16, width, height).wait_for()
-            wait_until_idle(pages[name])
+            still(pages[name])
 
         # One visitor moves K; the other's page stays as it was.
         alice = next(iter(pages))
         set_exact_k(pages[alice], 17)
         png_button(pages[alice], 17, 800, 600).wait_for()
-        wait_until_idle(pages[alice])
+        still(pages[alice])
 
         for name, (_, (width, height)) in visitors.items():
             page, other = pages[name], next(n for n in visitors if n != name)
@@ -252,13 +222,6 @@ def test_two_visitors_at_once_each_see_only_their_own_photo(browser, app_url):
     finally:
         for context in contexts:
             context.close()
-
-
-def choose_file(page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
-    """Pick a file in the uploader, straight from memory: no copy of it lands on disk."""
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        {"name": name, "mimeType": mime, "buffer": data}
-    )
 
 
 def unique_photo(marker: str) -> bytes:

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import kmeans
-from kmeans.lesson import ASSIGN, UPDATE, Lesson, typical_error
+from kmeans.lesson import ASSIGN, UPDATE, Lesson, ending_of, typical_error
 from tests.helpers import sample_rgb
+from tests.oracles import independent_delta_e
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +130,28 @@ def test_typical_error_is_the_root_mean_squared_distance(pixels):
     step = lesson.assign()
     distances = np.sqrt(((pixels - step.centroids[step.labels]) ** 2).sum(axis=1))
     assert typical_error(step.inertia, len(pixels)) == pytest.approx(np.sqrt(np.mean(distances**2)))
+
+
+def picture(lesson: Lesson) -> np.ndarray:
+    """The picture the lesson draws now, rebuilt here: each pixel its centroid, in 8 bits."""
+    return np.clip(np.rint(lesson.centroids), 0, 255).astype(np.uint8)[lesson.labels]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_ending_is_where_the_picture_first_looks_as_it_will_at_the_end(pixels, seed):
+    start = kmeans.kmeans_init_centroids(pixels, 6, init="random", seed=seed)
+    ending = ending_of(pixels, start)
+    lesson, pictures = Lesson(pixels, start), []
+    while not lesson.finished:
+        lesson.step()
+        if lesson.steps[-1].kind == UPDATE:
+            pictures.append(picture(lesson))
+    assert ending.rounds == lesson.round
+    # The oracle: ΔE_OK from Ottosson's formulas, written out in the tests' helpers.
+    apart = [
+        float(independent_delta_e(p.astype(float), picture(lesson).astype(float)).mean())
+        for p in pictures
+    ]
+    assert apart[ending.settled - 1] <= 1.0  # "looks the same" (kmeans.closeness)
+    assert all(d > 1.0 for d in apart[: ending.settled - 1])
+    assert ending.settled < ending.rounds  # the tail a room would sit through

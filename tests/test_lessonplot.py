@@ -7,10 +7,11 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from dashboard.lessonplot import check_plot_inputs, palette_png, plotly_js_source, provide_plotly_js
 from kmeans.errors import KMeansError
-from tests.helpers import sample_rgb
+from tests.helpers import component_args, sample_rgb
 
 
 def test_the_redrawn_photo_reads_back_as_the_palette_at_each_pixel():
@@ -40,8 +41,32 @@ def test_inconsistent_plot_inputs_get_one_sentence(points, teams, changed, centr
 
 
 def test_the_3d_tab_plots_all_256_colours_of_a_full_palette():
-    teams = np.array([0, 255, 7, 255], np.uint8)  # one byte each holds every team
-    check_plot_inputs(np.zeros((4, 3), np.uint8), teams, None, np.zeros((256, 3)))
+    """Teams travel as one byte each: 256 colours is the most, and team 255 must arrive as 255."""
+
+    def page():
+        import numpy as np
+
+        from dashboard.lessonplot import cluster_plot
+
+        centroids = np.stack([np.arange(256)] * 3, axis=1).astype(float)  # 256 greys
+        points = np.array([[0, 0, 0], [255, 255, 255], [7, 7, 7], [250, 250, 250]], np.uint8)
+        teams = np.array([0, 255, 7, 255], np.uint8)
+        cluster_plot(
+            points=points,
+            teams=teams,
+            centroids=centroids,
+            colour_by_team=True,
+            highlight=255,
+            height=300,
+        )
+
+    app = AppTest.from_function(page, default_timeout=30).run()
+    assert not app.exception
+    sent = component_args(app, "lesson_plot")
+    assert np.frombuffer(sent["teams"], np.uint8).tolist() == [0, 255, 7, 255]
+    assert len(sent["centroids"]) == 256 and sent["centroids"][255] == [255.0, 255.0, 255.0]
+    assert np.frombuffer(sent["points"], np.uint8).reshape(-1, 3)[1].tolist() == [255, 255, 255]
+    assert sent["highlight"] == 255 and sent["colour_by_team"]
 
 
 def test_plotly_js_is_served_as_the_plotly_package_ships_it(tmp_path):

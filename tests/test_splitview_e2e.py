@@ -10,14 +10,21 @@ from __future__ import annotations
 import ast
 import io
 import re
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.helpers import PAGE_IDLE, ROOT, free_port, stop_streamlit, wait_until_healthy
+from tests.helpers import (
+    PAGE_IDLE,
+    ROOT,
+    free_port,
+    new_visitor,
+    screenshot,
+    start_streamlit,
+    stop_streamlit,
+    wait_until_healthy,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +38,7 @@ def splitview_url(artifacts):
     """The split view test page, served by `streamlit run` on a free port."""
     port = free_port()
     with (artifacts / "splitview-server.log").open("wb") as log:
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "streamlit", "run", str(APP)),
-                *("--server.headless", "true", "--server.port", str(port)),
-                *("--server.address", "127.0.0.1", "--server.fileWatcherType", "none"),
-                *("--browser.gatherUsageStats", "false"),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = start_streamlit(port, log, script=APP.relative_to(ROOT))
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(url, server)
@@ -51,11 +48,7 @@ def splitview_url(artifacts):
 
 
 def open_page(browser, url, width=1280, height=720, scale=1):
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=scale, has_touch=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    page = new_visitor(browser, width, height, device_scale_factor=scale, has_touch=True)
     page.goto(url)
     page.wait_for_selector(PAGE_IDLE)
     frame = page.frame_locator('iframe[title*="split_view"]')
@@ -63,7 +56,8 @@ def open_page(browser, url, width=1280, height=720, scale=1):
     page.wait_for_function(
         """() => {
           const doc = document.querySelector('iframe[title*="split_view"]').contentDocument;
-          return [...doc.images].slice(0, 2).every(img => img.complete && img.naturalWidth > 0)
+          return ['before', 'after'].map(id => doc.getElementById(id))
+              .every(img => img.complete && img.naturalWidth > 0)
             && doc.getElementById('stage').clientHeight > 300;
         }"""
     )
@@ -84,6 +78,11 @@ def colour_at(page, x: float, y: float) -> tuple[int, int, int]:
     return shot.getpixel((round(x * scale), round(y * scale)))
 
 
+def no_click_pending(page) -> None:
+    """Until the view has sent, or dropped, the click it was holding back for a double-click."""
+    page.frame(url=re.compile("split_view")).wait_for_function("() => state.pendingClick === null")
+
+
 def box(frame, selector: str) -> dict:
     return frame.locator(selector).bounding_box()
 
@@ -92,13 +91,13 @@ def zoom_percent(frame) -> int:
     return int(re.fullmatch(r"(\d+) %", frame.locator("#zoom").inner_text()).group(1))
 
 
-def test_dragging_the_divider_shows_the_before_image_further_right(desktop, artifacts):
+def test_dragging_the_divider_shows_the_before_image_further_right(desktop):
     page, frame = desktop
     stage = box(frame, "#stage")
     probe_x = stage["x"] + 0.65 * stage["width"]
     probe_y = stage["y"] + stage["height"] / 2
     assert colour_at(page, probe_x, probe_y) == BLUE
-    page.screenshot(path=artifacts / "splitview-1280x720.png")
+    screenshot(page, "splitview-1280x720")
 
     grip = box(frame, ".grip")
     page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
@@ -108,7 +107,7 @@ def test_dragging_the_divider_shows_the_before_image_further_right(desktop, arti
 
     assert colour_at(page, probe_x, probe_y) == RED
     assert frame.locator("#divider").get_attribute("aria-valuenow") == "80"
-    page.screenshot(path=artifacts / "splitview-1280x720-divider-dragged.png")
+    screenshot(page, "splitview-1280x720-divider-dragged")
 
 
 def test_the_divider_moves_with_arrow_keys_home_and_end(desktop):
@@ -129,13 +128,15 @@ def test_the_divider_moves_with_arrow_keys_home_and_end(desktop):
     assert colour_at(page, image["x"] + 5, image["y"] + 50) == BLUE
 
 
-def test_wheel_zooms_about_the_cursor_with_both_sides_aligned(desktop):
+def test_ctrl_wheel_zooms_about_the_cursor_with_both_sides_aligned(desktop):
     page, frame = desktop
     fitted = zoom_percent(frame)
     before = box(frame, "#before")
     cursor = (before["x"] + 0.3 * before["width"], before["y"] + 0.4 * before["height"])
     page.mouse.move(*cursor)
+    page.keyboard.down("Control")  # as in a map in a page: the plain wheel scrolls the page
     page.mouse.wheel(0, -600)
+    page.keyboard.up("Control")
     expect(frame.locator("#zoom")).not_to_have_text(f"{fitted} %")
     zoomed = zoom_percent(frame)
     assert zoomed > fitted
@@ -164,20 +165,20 @@ def test_dragging_the_image_pans_both_sides_together(desktop):
     assert moved["y"] - start["y"] == pytest.approx(60, abs=1)
     assert moved == pytest.approx(after, abs=0.01)
     # A drag is not a click: nothing is reported to Python.
-    page.wait_for_timeout(600)
+    no_click_pending(page)
     assert page.get_by_text("Clicked: None").is_visible()
 
 
-def test_one_to_one_shows_actual_pixels_and_fit_resets(browser, splitview_url, artifacts):
+def test_one_to_one_shows_actual_pixels_and_fit_resets(browser, splitview_url):
     page, frame = open_page(browser, splitview_url, width=390, height=844, scale=2)
     try:
-        page.screenshot(path=artifacts / "splitview-390x844.png")
+        screenshot(page, "splitview-390x844")
         fitted = box(frame, "#before")["width"]
         frame.get_by_role("button", name="Show actual pixels (1:1)").click()
         assert frame.locator("#zoom").inner_text() == "100 %"
         # One image pixel per device pixel: 600 image px are 300 CSS px at devicePixelRatio 2.
         assert box(frame, "#before")["width"] == pytest.approx(IMAGE_SIZE[0] / 2, abs=0.01)
-        page.screenshot(path=artifacts / "splitview-390x844-actual-pixels.png")
+        screenshot(page, "splitview-390x844-actual-pixels")
         frame.get_by_role("button", name="Fit the image to the view").click()
         assert box(frame, "#before")["width"] == pytest.approx(fitted, abs=0.01)
     finally:
@@ -192,7 +193,7 @@ def test_double_click_shows_actual_pixels(desktop):
     assert frame.locator("#zoom").inner_text() == "100 %"
     assert box(frame, "#before")["width"] == pytest.approx(IMAGE_SIZE[0], abs=0.01)
     # A double-click is not reported as a click.
-    page.wait_for_timeout(600)
+    no_click_pending(page)
     assert page.get_by_text("Clicked: None").is_visible()
     page.mouse.wheel(0, -400)
     expect(frame.locator("#zoom")).not_to_have_text("100 %")
@@ -243,11 +244,13 @@ def test_the_view_refits_when_the_window_narrows(desktop):
     wide = box(frame, "#stage")["width"]
     page.set_viewport_size({"width": 700, "height": 720})
     expect(frame.locator("#stage")).not_to_have_js_property("clientWidth", round(wide))
-    page.wait_for_timeout(300)
-    stage, image = box(frame, "#stage"), box(frame, "#before")
-    assert stage["width"] < wide
-    assert image["x"] >= stage["x"] - 0.5
-    assert image["x"] + image["width"] <= stage["x"] + stage["width"] + 0.5
+    # The view refits once it hears of the new size: the whole image inside the stage again.
+    page.frame(url=re.compile("split_view")).wait_for_function(
+        """() => { const stage = document.getElementById('stage').getBoundingClientRect();
+                   const image = document.getElementById('before').getBoundingClientRect();
+                   return image.left >= stage.left - 0.5 && image.right <= stage.right + 0.5; }"""
+    )
+    assert box(frame, "#stage")["width"] < wide
 
 
 def test_two_fingers_pinch_zoom(browser, splitview_url):

@@ -107,6 +107,7 @@ def lesson_plot(
     *,
     points: np.ndarray,
     points_id: str,
+    n_pixels: int,
     step_id: str,
     centroids: np.ndarray,
     photo_png: bytes,
@@ -117,11 +118,14 @@ def lesson_plot(
     locked: np.ndarray | None = None,
     shares: np.ndarray | None = None,
     errors: list[float] = (),
+    error_rounds: list[float] = (),
+    settled: int | None = None,
     error_caption: str = "",
+    step_keys: tuple[str, ...] = (),
     height: int = 420,
     key: str = "lesson_plot",
 ) -> dict | None:
-    """Draw the lesson's step; return the last palette colour clicked, or None.
+    """Draw the lesson's step; return what the visitor last did in the picture, or None.
 
     Parameters
     ----------
@@ -130,6 +134,8 @@ def lesson_plot(
         built only when ``points_id`` changes.
     points_id : str
         Names this set of points: the same id means the same points, in the same order.
+    n_pixels : int
+        How many pixels the lesson has, of which ``points`` are a sample: the plot says both.
     step_id : str
         Names the step shown: the centroids glide only when it is new, not when the page
         merely runs again.
@@ -137,6 +143,8 @@ def lesson_plot(
         The palette's colours now.
     photo_png : bytes
         The photo as the lesson draws it now (see :func:`palette_png`).
+    photo_caption : str
+        What the photo shows, said to a screen reader (the sentence above says it to the room).
     teams : (N,) int or None
         Each point's team; None before the first assignment (points keep their own colour).
     changed : (N,) bool or None
@@ -146,15 +154,26 @@ def lesson_plot(
     locked : (K,) bool or None
         Colours that never move, marked with a lock on their swatch.
     shares : (K,) float or None
-        Each team's share of the pixels: the width of its swatch.
+        Each team's share of the pixels: the width of its swatch; None before the first
+        assignment, when no pixel has a team (the swatches are then as wide as each other).
     errors : list of float
         The typical colour error after each step, drawn as a curve from zero.
+    error_rounds : list of float
+        The round each error belongs to, for the curve's axis: r - 0.5 after the assign of
+        round r, r after its update.
+    settled : int or None
+        The round from which the picture looks the same as at the end, marked on the curve.
+    step_keys : tuple of str
+        Keys (``KeyboardEvent.key`` names) that ask for the next step while the picture has
+        the focus, as they do on the page around it.
 
     Returns
     -------
     dict or None
-        ``{"lock": "#rrggbb", "click": n}`` after the visitor clicks a swatch (n counts the
-        clicks, so a second click on the same colour is a new event), or None.
+        ``{"lock": "#rrggbb", "event": e}`` after the visitor clicks a swatch, ``{"step": True,
+        "event": e}`` after they press a step key; ``e`` names the act, new at every act of
+        every picture, so a second click on the same colour is a new value. None before the
+        first.
     """
     K = len(centroids)
     return _draw(
@@ -170,7 +189,12 @@ def lesson_plot(
         photo=photo_png,
         photo_caption=photo_caption,
         errors=[round(float(e), 3) for e in errors],
+        error_rounds=[float(r) for r in error_rounds],
+        settled=None if settled is None else int(settled),
+        n_pixels=int(n_pixels),
+        assigned=shares is not None,
         error_caption=error_caption,
+        step_keys=list(step_keys),
         height=height,
         key=key,
     )

@@ -1,16 +1,20 @@
 """A before/after split view: two images of one size under a draggable divider, zoomed together.
 
 Like Squoosh's two-up view, the ``before`` image shows left of the divider and the ``after`` image
-right of it; wheel, pinch and drag zoom and pan both sides at once, so the same pixel stays under
-the divider. It is a Streamlit components-v1 component whose front end is plain HTML, CSS and
-JavaScript in ``frontend/`` (no build step); the images travel to it as ``data:`` URLs, so pass
-display-size copies (about 1200 px wide at most), not full-resolution photos.
+right of it; Ctrl/⌘ + wheel, pinch and drag zoom and pan both sides at once, so the same pixel
+stays under the divider. The plain wheel and a one-finger swipe scroll the page, as a map in a
+page does, until the visitor clicks into the view. It is a Streamlit components-v1 component
+whose front end is plain HTML, CSS and JavaScript in ``frontend/`` (no build step); the images
+travel to it as ``data:`` URLs, so pass display-size copies (about 1400 px wide at most), not
+full-resolution photos: zoomed in past them, the view asks for the window it shows at full
+resolution (a :class:`Detail`).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -21,6 +25,30 @@ _FRONTEND = Path(__file__).parent / "frontend"
 _MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 _component = None
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A window of the full-size result, in its pixels, as the two sides show it there."""
+
+    left: int
+    top: int
+    before: bytes  # PNG or JPEG of the window, (width, height) pixels
+    after: bytes
+
+    def args(self, result_id: str) -> dict:
+        width, height = image_size(self.before, "before detail")
+        if image_size(self.after, "after detail") != (width, height):
+            raise KMeansError("The two sides of a detail must be one size.")
+        return {
+            "left": self.left,
+            "top": self.top,
+            "width": width,
+            "height": height,
+            "before": data_url(self.before),
+            "after": data_url(self.after),
+            "result": result_id,
+        }
 
 
 def image_size(data: bytes, name: str) -> tuple[int, int]:
@@ -102,10 +130,13 @@ def split_view(
     overlay: bytes | None = None,
     focus: tuple[float, float] | None = None,
     marker: tuple[float, float, float, float] | None = None,
+    full_size: tuple[int, int] | None = None,
+    result_id: str = "",
+    detail: Detail | None = None,
     height: int = 560,
     key: str | None = None,
 ) -> dict | None:
-    """Show ``before`` and ``after`` under a draggable divider; return the last click, or None.
+    """Show ``before`` and ``after`` under a draggable divider; return what the visitor did.
 
     Parameters
     ----------
@@ -120,6 +151,14 @@ def split_view(
         times the fitted size, or at actual pixels if that is larger.
     marker : (x, y, width, height) or None
         A rectangle drawn over both sides, as fractions of the image: where a close-up is.
+    full_size : (width, height) or None
+        The size of the full-resolution result the images are display copies of (their own size
+        when None): "1:1" is then one pixel of it per screen pixel, and zoomed in past the
+        copies, the view asks for the window it shows (see Returns).
+    result_id : str
+        Names the result shown; a window is asked for, and a ``detail`` accepted, for it only.
+    detail : Detail or None
+        The full-resolution pixels of a window the view asked for, drawn over both sides.
     height : int
         The component's height in CSS pixels; it always fills the container's width.
     key : str or None
@@ -128,10 +167,18 @@ def split_view(
     Returns
     -------
     dict or None
-        ``{"x": fx, "y": fy}``, the last point clicked (without dragging) as fractions of the
-        image's width and height, or None before any click.
+        ``{"x": fx, "y": fy, "click": c, "window": [left, top, width, height], "result": id}``:
+        the last point clicked (without dragging) as fractions of the image, with a name for
+        that click, new at every click of every view (so a second click on one spot is a new
+        value; x and y are None before the first), and the window of the full-size result,
+        in its pixels,
+        that the view wants at full resolution for ``result_id`` (None while the display copies
+        suffice). None until the visitor does either.
     """
     width_px, height_px = check_split_inputs(before, after, overlay, focus)
+    full_width, full_height = full_size or (width_px, height_px)
+    if full_width < width_px or full_height < height_px:
+        raise KMeansError("The full size must be at least the size of the images shown.")
     return _split_view_component()(
         before=data_url(before),
         after=data_url(after),
@@ -140,8 +187,12 @@ def split_view(
         after_label=after_label,
         image_width=width_px,
         image_height=height_px,
+        full_width=int(full_width),
+        full_height=int(full_height),
         focus=None if focus is None else [float(focus[0]), float(focus[1])],
         marker=None if marker is None else [float(v) for v in marker],
+        result_id=result_id,
+        detail=None if detail is None else detail.args(result_id),
         height=int(height),
         key=key,
         default=None,
