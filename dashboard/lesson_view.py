@@ -29,6 +29,8 @@ from kmeans.palette import hex_codes
 from kmeans.settings import parse_hex_colour
 
 STARTS = {"random": "random", "k-means++": "kmeans++"}
+#: The setup menu's first choices: K, the start and the speed of Play.
+LESSON_DEFAULTS = {"k": 4, "init": "random", "speed": "medium"}
 #: The step button, and the keys that press it: → and space, what a presenter's clicker sends.
 STEP_BUTTON, STEP_KEYS = "step_button", ("ArrowRight", " ")
 #: The lesson's picture; what the visitor does in it (a key, a swatch) comes back under this key.
@@ -98,7 +100,7 @@ def show_lesson(camera: UploadedFile | None, title: str) -> None:
         if lesson is None:
             return
         playing = st.session_state.get("playing", False)
-        interval = SPEEDS[st.session_state.get("lesson_speed") or "medium"] if playing else None
+        interval = SPEEDS[st.session_state["lesson_chosen"]["speed"]] if playing else None
         st.fragment(run_every=interval)(lesson_body)()
 
 
@@ -106,16 +108,22 @@ def controls(heading: DeltaGenerator, camera: UploadedFile | None) -> None:
     """Setting up: the photo (named under ``heading``), K, how to start and the speed (in a
     popover), start over, lock a colour."""
     row = st.columns([1.25, 1, 1, 1.25], vertical_alignment="center")
-    k = st.session_state.setdefault("lesson_k", 4)
-    init_label = st.session_state.setdefault("lesson_init", "random")
+    # The menu's choices are also kept apart from its widgets, and given to them as their
+    # defaults: after a rerun with the menu shut, the browser forgets what its widgets held
+    # and sends their defaults (K = 2, no start) the next time any of them changes.
+    chosen = st.session_state.setdefault("lesson_chosen", dict(LESSON_DEFAULTS))
     with row[0].popover(
-        f"K = {k} · {init_label}", icon=":material/tune:", width="stretch", key="setup"
+        f"K = {chosen['k']} · {chosen['init']}",
+        icon=":material/tune:",
+        width="stretch",
+        key="setup",
     ):
         photo = photo_choice.choose_photo_in(heading, camera)
-        k = st.number_input("Colours (K)", 2, 12, key="lesson_k")
+        k = st.number_input("Colours (K)", 2, 12, value=chosen["k"], key="lesson_k")
         init_label = st.segmented_control(
             "Start from",
             list(STARTS),
+            default=chosen["init"],
             key="lesson_init",
             required=True,
             help="Random colours make every round visibly matter. k-means++ spreads the "
@@ -123,9 +131,14 @@ def controls(heading: DeltaGenerator, camera: UploadedFile | None) -> None:
             "it then needs depends on the photo and the start (the lesson shows each "
             "finished start's rounds).",
         )
-        st.segmented_control(
-            "Speed of Play", list(SPEEDS), default="medium", key="lesson_speed", required=True
+        speed = st.segmented_control(
+            "Speed of Play",
+            list(SPEEDS),
+            default=chosen["speed"],
+            key="lesson_speed",
+            required=True,
         )
+    chosen.update(k=int(k), init=init_label, speed=speed)
     seed = st.session_state.setdefault("lesson_seed", 0)
     locked = tuple(st.session_state.get("locked", ()))
     wanted = (photo.digest, int(k), STARTS[init_label], seed, locked)

@@ -70,7 +70,7 @@ def show_downloads(run: PhotoRun, photo: Photo, files: LosslessFiles, stem: str)
         "png": f"Download PNG: {run.k} colours, {facts.width:,} × {facts.height:,}",
         "webp": "Download WebP",  # the same picture: its label stays short on a phone
     }
-    row = st.container(horizontal=True, key="downloads")
+    row = st.container(horizontal=True, gap="xsmall", key="downloads")
     for file_format in ("png", "webp"):
         data = files.png if file_format == "png" else files.webp
         smaller = " · smaller" if file_format == files.smaller else ""

@@ -385,6 +385,8 @@ def test_a_teacher_steps_through_the_lesson_at_1280x720(browser, app_url):
         )
         settled(page, fast.click)
         page.keyboard.press("Escape")
+        # The speed changed; K and the start did not (the browser once sent K = 2, no start).
+        expect(page.get_by_role("button", name=re.compile(r"^K = 4 · random"))).to_be_visible()
         screenshot(page, "lesson-before-play-1280x720")
         page.get_by_role("button", name="Play").click()
         page.get_by_text(re.compile("it has finished")).wait_for(timeout=240_000)
