@@ -18,11 +18,11 @@ from dashboard import (
     compute,
     layout,
     lesson_view,
+    pending_view,
     result_view,
     sidebar,
     tuning,
 )
-from kmeans import KMeansError
 
 tuning.tune_for_many_visitors()
 
@@ -32,80 +32,80 @@ sidebar.remember_url_choices()
 
 with st.sidebar:
     mode = sidebar.choose_mode()
-    photo = sidebar.choose_photo()
+lesson = mode == sidebar.LESSON
+st.title("How K-Means chooses colours" if lesson else "K-Means colour quantiser", anchor=False)
+upload_area = st.container(key="upload_area")
+with st.sidebar:
+    chosen = sidebar.choose_photo(upload_area)
     settings = sidebar.choose_settings()
     sidebar.sample_credits()
 
-if mode == sidebar.LESSON:
-    st.title("How K-Means chooses colours", anchor=False)
-    lesson_view.show_lesson(photo)
-    st.stop()
+with pending_view.photo_area(chosen.digest):
+    photo = sidebar.read_photo(chosen)
+    if lesson:
+        lesson_view.show_lesson(photo)
+        st.stop()
 
-st.title("K-Means colour quantiser", anchor=False)
-# st.text, because a visitor's file name must never be read as Markdown or HTML.
-st.text(
-    f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
-    f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
-    f"{photo.facts.n_bytes:,} bytes"
-)
-k = sidebar.choose_k()
-sidebar.write_url(photo, k, settings)
+    # st.text, because a visitor's file name must never be read as Markdown or HTML.
+    st.text(
+        f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
+        f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
+        f"{photo.facts.n_bytes:,} bytes"
+    )
+    k = sidebar.choose_k()
+    sidebar.write_url(photo, k, settings)
+    run = compute.stored_run(photo.digest, k, settings)
+    if run is None:  # the place in the queue, and perhaps a preview, then the page again
+        pending_view.wait_for_run(photo, k, settings)
 
-bar = st.progress(0.0, text="Starting…")
-try:
-    run = compute.photo_run(photo.digest, k, settings, _data=photo.data, _progress=bar.progress)
-except KMeansError as error:
-    bar.empty()
-    st.error(str(error))
-    st.stop()
-bar.empty()
-for notice in run.notices:
-    st.info(notice)
-
-result_view.show_headline(run, photo)
-result_tab, clusters_tab, compare_tab = st.tabs(
-    ["Result", "Colours in 3D", "Compare K values"],
-    key="view",
-    on_change="rerun",
-)
-# Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
-if result_tab.open:
-    with result_tab:
-        versus_k = st.session_state.get("versus")
-        versus = (
-            compute.photo_run(photo.digest, versus_k, settings, _data=photo.data)
-            if versus_k and versus_k != k
-            else None
-        )
-        highlight = st.session_state.get("highlight")
-        result_view.show_comparison_view(
-            run,
-            compute.shown_original(photo.digest, photo.data),
-            None
-            if highlight is None
-            else lambda: compute.highlight_overlay_of(photo.digest, k, settings, highlight, run),
-            lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
-            versus,
-        )
-        zoom_column, palette_column = st.columns(2, gap="large")
-        with zoom_column:
-            result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
-        with palette_column:
-            result_view.show_palette(run, result_view.download_stem(photo.name))
-        # Opened on demand: SSIM, the slowest measure, is computed only when someone looks.
-        details = st.expander("All the numbers", key="details", on_change="rerun")
-        if details.open:
-            with details:
-                ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
-                result_view.show_details(run, photo, ssim)
-if clusters_tab.open:
-    with clusters_tab:
-        plot_column, convergence_column = st.columns([3, 2], gap="large")
-        with plot_column:
-            clusters_view.show_cluster_plot(run, st.session_state.get("highlight"))
-        with convergence_column:
-            clusters_view.show_convergence(run, settings.init)
-if compare_tab.open:
-    with compare_tab:
-        compare_view.show_comparison(photo, settings, k)
-        compare_view.show_automatic_k(photo, settings)
+    with st.container():  # where the waiting page tells the visitor their place
+        for notice in run.notices:
+            st.info(notice)
+        result_view.show_headline(run, photo)
+    result_tab, clusters_tab, compare_tab = pending_view.result_tabs()
+    # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
+    # Each tab's parts sit in containers at the places where the waiting page puts its own.
+    if result_tab.open:
+        with result_tab:
+            versus_k = st.session_state.get("versus")
+            versus = (
+                compute.photo_run(photo.digest, versus_k, settings, photo.data)
+                if versus_k and versus_k != k
+                else None
+            )
+            highlight = st.session_state.get("highlight")
+            with st.container():
+                result_view.show_comparison_view(
+                    run,
+                    compute.shown_original(photo.digest, photo.data),
+                    None
+                    if highlight is None
+                    else lambda: compute.highlight_overlay_of(
+                        photo.digest, k, settings, highlight, run
+                    ),
+                    lambda: compute.heat_overlay_of(photo.digest, k, settings, photo.data, run),
+                    versus,
+                )
+            with st.container():
+                zoom_column, palette_column = st.columns(2, gap="large")
+                with zoom_column:
+                    result_view.show_zoom(photo, run, run_key=(photo.digest, k, settings))
+                with palette_column:
+                    result_view.show_palette(run, result_view.download_stem(photo.name))
+                # Opened on demand: SSIM, the slowest measure, is computed only when asked for.
+                details = st.expander("All the numbers", key="details", on_change="rerun")
+                if details.open:
+                    with details:
+                        ssim = compute.run_ssim(photo.digest, k, settings, photo.data, run.png)
+                        result_view.show_details(run, photo, ssim)
+    if clusters_tab.open:
+        with clusters_tab, st.container():
+            plot_column, convergence_column = st.columns([3, 2], gap="large")
+            with plot_column:
+                clusters_view.show_cluster_plot(run, st.session_state.get("highlight"))
+            with convergence_column:
+                clusters_view.show_convergence(run, settings.init)
+    if compare_tab.open:
+        with compare_tab, st.container():
+            compare_view.show_comparison(photo, settings, k)
+            compare_view.show_automatic_k(photo, settings)

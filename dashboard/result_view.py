@@ -17,7 +17,7 @@ from dashboard import compute
 from dashboard.closeup import zoom_window
 from dashboard.images import png_bytes, show_image, swatch_strip
 from dashboard.layout import SPLIT_HEIGHT, ZOOM_STEPS, ZOOMED_SIDE
-from dashboard.photo_run import PhotoRun
+from dashboard.photo_run import PhotoRun, Preview
 from dashboard.sidebar import Photo
 from dashboard.splitview import split_view
 from kmeans.closeness import LEVELS
@@ -107,36 +107,39 @@ def show_headline(run: PhotoRun, photo: Photo) -> None:
 
 
 def show_comparison_view(
-    run: PhotoRun,
+    run: PhotoRun | Preview,
     original: bytes,
     highlight_overlay: Callable[[], bytes] | None,
-    heat_overlay: Callable[[], bytes],
+    heat_overlay: Callable[[], bytes] | None,
     other: PhotoRun | None = None,
 ) -> None:
     """The split view, with the error heatmap (made by ``heat_overlay``, only when turned on)
-    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top."""
+    or, when a palette colour is highlighted, its pixels (``highlight_overlay``) on top. A
+    preview is labelled as one, and has neither (nor a close-up box) until its full result."""
     heat = st.toggle(
         "Where it differs",
         key="heat",
+        disabled=heat_overlay is None,
         help="Paint the redrawn side red where its colours differ visibly from the original "
         "(ΔE in Oklab, computed at display size; full red at ΔE 12 or more).",
     )
-    overlay = heat_overlay() if heat else None
+    overlay = heat_overlay() if heat and heat_overlay is not None else None
     if highlight_overlay is not None and not heat:
         overlay = highlight_overlay()
-    marker = st.session_state.get("zoom_marker")
+    preview = isinstance(run, Preview)
+    marker = None if preview else st.session_state.get("zoom_marker")
     if other is None:
         left, left_label = original, "Original"
-        right_label = f"{run.k} colours"
+        right_label = f"{colour_count(run.k)} · preview" if preview else f"{run.k} colours"
     else:
         left, left_label, right_label = (
-            other.display.shown,
+            other.shown,
             f"{other.k} colours",
             f"{run.k} colours",
         )
     clicked = split_view(
         left,
-        run.display.shown,
+        run.shown,
         before_label=left_label,
         after_label=right_label,
         overlay=overlay,

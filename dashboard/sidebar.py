@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import compute
 from kmeans import MAX_K, MAX_PIXELS, KMeansError, Settings
@@ -81,8 +82,19 @@ def choose_mode() -> str:
     )
 
 
-def choose_photo() -> Photo:
-    """The sidebar's photo choice; a bad upload gets one sentence and the sample stays."""
+@dataclass(frozen=True)
+class PhotoFile:
+    """The file the visitor chose (or the sample), before anything has been read from it."""
+
+    name: str
+    data: bytes
+    digest: str
+    source: str  # "sample", "upload" or "camera"
+
+
+def choose_photo(upload_area: DeltaGenerator) -> PhotoFile:
+    """The photo choice: samples and the camera here, the upload in ``upload_area``, in the
+    main area, where a visitor on a phone (whose sidebar is folded away) looks."""
     st.header("Photo", anchor=False)
     st.selectbox(
         "Sample photo",
@@ -90,10 +102,10 @@ def choose_photo() -> Photo:
         key="sample",
         on_change=_use,
         args=("sample",),
-        help="Choosing a sample shows it, even while an upload is in the box below.",
+        help="Choosing a sample shows it, even while your own photo is in the upload box.",
     )
-    upload = st.file_uploader(
-        "Or upload your own",
+    upload = upload_area.file_uploader(
+        "Your own photo",
         type=UPLOAD_TYPES,
         key="upload",
         on_change=_use,
@@ -101,7 +113,7 @@ def choose_photo() -> Photo:
         help="JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC (iPhone). Your photo stays in "
         "memory for this session only and is never saved to disk.",
     )
-    st.caption(
+    upload_area.caption(
         f"Up to {st.get_option('server.maxUploadSize')} MB per file and "
         f"{MAX_PIXELS / 1e6:g} megapixels."
     )
@@ -114,22 +126,37 @@ def choose_photo() -> Photo:
     chosen = {"upload": upload, "camera": camera}.get(wanted)
     if chosen is not None:
         data = chosen.getvalue()
-        digest = compute.digest_of(data)
-        waiting = st.empty()  # a visitor queued behind others' photos is told their place
-        problem = compute.photo_problem(digest, data, lambda _, words: waiting.caption(words))
+        name = chosen.name if wanted == "upload" else "camera photo.jpg"
+        return PhotoFile(name, data, compute.digest_of(data), wanted)
+    return sample_file()
+
+
+def sample_file() -> PhotoFile:
+    file_name = SAMPLES[st.session_state["sample"]]
+    data = (SAMPLES_DIR / file_name).read_bytes()
+    return PhotoFile(file_name, data, compute.digest_of(data), "sample")
+
+
+def read_photo(chosen: PhotoFile) -> Photo:
+    """The chosen photo, read; a file that cannot be read gets one sentence, here in the main
+    area, and the sample stays. A visitor queued behind others' photos is told their place."""
+    if chosen.source != "sample":
+        waiting = st.empty()
+        problem = compute.photo_problem(
+            chosen.digest, chosen.data, lambda fraction, words: waiting.progress(fraction, words)
+        )
         waiting.empty()
         if problem is None:
-            name = chosen.name if wanted == "upload" else "camera photo.jpg"
-            return Photo(name, data, digest, compute.photo_facts(digest, data), wanted)
+            facts = compute.photo_facts(chosen.digest, chosen.data)
+            return Photo(chosen.name, chosen.data, chosen.digest, facts, chosen.source)
         st.error(problem)
         st.info(
             f"Showing the sample photo ({st.session_state['sample']}) instead. Choose another "
             "file to try again."
         )
-    file_name = SAMPLES[st.session_state["sample"]]
-    data = (SAMPLES_DIR / file_name).read_bytes()
-    digest = compute.digest_of(data)
-    return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample")
+        chosen = sample_file()
+    facts = compute.photo_facts(chosen.digest, chosen.data)
+    return Photo(chosen.name, chosen.data, chosen.digest, facts, "sample")
 
 
 def _use(source: str) -> None:

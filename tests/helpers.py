@@ -88,8 +88,8 @@ def open_page(timeout: float = 60) -> AppTest:
 
 
 def upload(app: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> AppTest:
-    """Pick a file in the sidebar's uploader, and let the page run."""
-    return app.sidebar.file_uploader[0].set_value((name, data, mime)).run()
+    """Pick a file in the uploader, and let the page run."""
+    return app.file_uploader[0].set_value((name, data, mime)).run()
 
 
 def open_details(app: AppTest) -> AppTest:

@@ -38,7 +38,7 @@ def name_a_visitor_can_pick(visitor: AppTest, file_name: str) -> str:
     The browser only lets a visitor pick the uploader's types, so hostile content arrives
     under an accepted name; the page must judge a file by its bytes, not its name.
     """
-    accepted = visitor.sidebar.file_uploader[0].allowed_type
+    accepted = visitor.file_uploader[0].allowed_type
     suffix = PurePath(file_name).suffix.lower()
     return file_name if suffix in accepted else f"{PurePath(file_name).stem}.png"
 

@@ -1,0 +1,106 @@
+"""What a visitor sees while their result is on its way: their place, then a preview.
+
+One rule: nothing on screen describes anything but the photo and K the visitor asked for. So
+while a result is made, the previous photo's page goes at once (:func:`photo_area`), and the
+previous K's numbers and download make way for the visitor's place in the queue
+(:func:`wait_for_run`), in the main area, where they look. A photo larger than a display copy
+gets a preview first, marked as such and with its own size; the page reruns once the full-size
+result is stored, so the download and every number on it come from that result alone.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard import compute, result_view
+from dashboard.photo_run import Preview
+from dashboard.sidebar import Photo
+from kmeans import KMeansError, Settings
+
+#: Which photo the page's main area describes now (its digest), in the visitor's session.
+SHOWN_PHOTO = "_shown_photo"
+#: The tabs of the result, the same whether it is ready or on its way.
+TABS = ["Result", "Colours in 3D", "Compare K values"]
+#: In each tab while the full-size result is on its way.
+COMING = "Shown once the full-size result is ready: the file, the close-up and every number."
+
+
+def photo_area(digest: str) -> DeltaGenerator:
+    """The container for everything about the photo, emptied at once when the page described
+    another photo, so that none of it stays while the new one is read and worked on."""
+    same = st.session_state.get(SHOWN_PHOTO) == digest
+    st.session_state[SHOWN_PHOTO] = digest
+    return st.container() if same else fresh_container(st.empty())
+
+
+def fresh_container(slot: DeltaGenerator) -> DeltaGenerator:
+    """A container in ``slot`` that starts empty, even where the last run drew a container.
+
+    The browser keeps what a replaced container held when the new one is of the same kind
+    (rows and columns are containers too), which keeps the widgets of a page that is drawn
+    again; a block of another kind (a grid) in between makes it let go of the previous
+    photo's or K's elements at once.
+    """
+    slot.grid(1)
+    return slot.container()
+
+
+def result_tabs() -> list:
+    """The result's tabs; only the open one runs, so the others cost nothing until looked at."""
+    return st.tabs(TABS, key="view", on_change="rerun")
+
+
+class Status:
+    """The progress bar a waiting visitor reads, wherever it is drawn now."""
+
+    def __init__(self, bar: DeltaGenerator) -> None:
+        self.bar = bar
+
+    def report(self, fraction: float, words: str) -> None:
+        self.bar.progress(fraction, text=words)
+
+
+def wait_for_run(photo: Photo, k: int, settings: Settings) -> NoReturn:
+    """Show the place in the queue (and, for a large photo, a preview) until the result is
+    stored, then run the page again to show it; a KMeansError becomes one sentence."""
+    headline = st.empty()  # where the result's headline, numbers and download will be
+    with fresh_container(headline):
+        st.markdown(f"### {result_view.colour_count(k)}: on its way")
+        status = Status(st.progress(0.0, text="Starting…"))
+    result_tab, *other_tabs = result_tabs()
+    with result_tab:
+        picture = st.container()  # the split view's place: the old K's picture waits, faded
+        st.caption(COMING)  # in place of the close-up, the palette and the numbers
+    for tab in other_tabs:
+        tab.caption(COMING)
+
+    def show_preview(preview: Preview) -> None:
+        with headline.container():
+            show_preview_headline(preview, photo)
+            status.bar = st.progress(0.0, text="Starting…")
+        with picture:
+            original = compute.shown_original(photo.digest, photo.data)
+            result_view.show_comparison_view(preview, original, None, None)
+
+    try:
+        compute.photo_run(
+            photo.digest, k, settings, photo.data, status.report, _on_preview=show_preview
+        )
+    except KMeansError as error:
+        headline.error(str(error))
+        st.stop()
+    st.rerun()
+
+
+def show_preview_headline(preview: Preview, photo: Photo) -> None:
+    """Say plainly that this is a preview, at its own size, and what is still to come."""
+    facts = photo.facts
+    st.markdown(f"### Preview · {result_view.colour_count(preview.k)}")
+    st.markdown(
+        f"Preview at {preview.width:,} × {preview.height:,} pixels — the full "
+        f"{facts.width:,} × {facts.height:,} result, its download and its numbers are on "
+        "their way."
+    )
