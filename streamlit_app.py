@@ -34,24 +34,26 @@ with st.sidebar:
     mode = sidebar.choose_mode()
 lesson = mode == sidebar.LESSON
 st.title("How K-Means chooses colours" if lesson else "K-Means colour quantiser", anchor=False)
-upload_area = st.container(key="upload_area")
+if lesson:  # the lesson has the whole screen; its photo is chosen in the sidebar
+    upload_place = facts_line = st.sidebar
+else:  # the photo's facts and the upload box, on one line above the result
+    upload_place = st.container(
+        key="photo_row", horizontal=True, wrap=False, vertical_alignment="center"
+    )
+    facts_line = upload_place.empty()
 with st.sidebar:
-    chosen = sidebar.choose_photo(upload_area)
+    chosen = sidebar.choose_photo(upload_place)
     settings = sidebar.choose_settings()
     sidebar.sample_credits()
 
-with pending_view.photo_area(chosen.digest):
+with pending_view.photo_area(chosen, facts_line):
     photo = sidebar.read_photo(chosen)
     if lesson:
         lesson_view.show_lesson(photo)
         st.stop()
 
     # st.text, because a visitor's file name must never be read as Markdown or HTML.
-    st.text(
-        f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name} · "
-        f"{photo.facts.width:,} × {photo.facts.height:,} pixels · {photo.facts.format} · "
-        f"{photo.facts.n_bytes:,} bytes"
-    )
+    facts_line.text(sidebar.photo_line(photo))
     k = sidebar.choose_k()
     sidebar.write_url(photo, k, settings)
     run = compute.stored_run(photo.digest, k, settings)

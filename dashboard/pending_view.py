@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import compute, result_view
 from dashboard.photo_run import Preview
-from dashboard.sidebar import Photo
+from dashboard.sidebar import Photo, PhotoFile, named
 from kmeans import KMeansError, Settings
 
 #: Which photo the page's main area describes now (its digest), in the visitor's session.
@@ -28,12 +28,15 @@ TABS = ["Result", "Colours in 3D", "Compare K values"]
 COMING = "Shown once the full-size result is ready: the file, the close-up and every number."
 
 
-def photo_area(digest: str) -> DeltaGenerator:
+def photo_area(chosen: PhotoFile, facts_line: DeltaGenerator) -> DeltaGenerator:
     """The container for everything about the photo, emptied at once when the page described
-    another photo, so that none of it stays while the new one is read and worked on."""
-    same = st.session_state.get(SHOWN_PHOTO) == digest
-    st.session_state[SHOWN_PHOTO] = digest
-    return st.container() if same else fresh_container(st.empty())
+    another photo, so that none of it stays while the new one is read and worked on; the
+    facts line names the new photo meanwhile."""
+    if st.session_state.get(SHOWN_PHOTO) == chosen.digest:
+        return st.container()
+    st.session_state[SHOWN_PHOTO] = chosen.digest
+    facts_line.text(f"{named(chosen)} · being read…")
+    return fresh_container(st.empty())
 
 
 def fresh_container(slot: DeltaGenerator) -> DeltaGenerator:

@@ -24,6 +24,8 @@ INITS = {"k-means++ (spread out)": "kmeans++", "random (classic)": "random"}
 SPACES = {"RGB (textbook)": "rgb", "Oklab (follows the eye)": "oklab"}
 DITHERS = {"none": "none", "selective": "selective", "Floyd–Steinberg": "floyd-steinberg"}
 K_PRESETS = [2, 4, 8, 16, 32, 64, 128, 256]
+#: The upload box beside its caption: room for the button, or for the chosen file's name.
+UPLOAD_WIDTH = 170
 DEFAULT_K = 16
 COMPRESS, LESSON = "Compress and compare", "Lesson for a class"
 
@@ -92,9 +94,9 @@ class PhotoFile:
     source: str  # "sample", "upload" or "camera"
 
 
-def choose_photo(upload_area: DeltaGenerator) -> PhotoFile:
-    """The photo choice: samples and the camera here, the upload in ``upload_area``, in the
-    main area, where a visitor on a phone (whose sidebar is folded away) looks."""
+def choose_photo(upload_place: DeltaGenerator) -> PhotoFile:
+    """The photo choice: samples and the camera here, the upload box in ``upload_place``, in
+    the main area, where a visitor on a phone (whose sidebar is folded away) looks."""
     st.header("Photo", anchor=False)
     st.selectbox(
         "Sample photo",
@@ -104,7 +106,7 @@ def choose_photo(upload_area: DeltaGenerator) -> PhotoFile:
         args=("sample",),
         help="Choosing a sample shows it, even while your own photo is in the upload box.",
     )
-    upload = upload_area.file_uploader(
+    upload = upload_place.file_uploader(
         "Your own photo",
         type=UPLOAD_TYPES,
         key="upload",
@@ -112,10 +114,13 @@ def choose_photo(upload_area: DeltaGenerator) -> PhotoFile:
         args=("upload",),
         help="JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC (iPhone). Your photo stays in "
         "memory for this session only and is never saved to disk.",
+        label_visibility="collapsed",  # its button says "Upload"
+        width=UPLOAD_WIDTH,
     )
-    upload_area.caption(
-        f"Up to {st.get_option('server.maxUploadSize')} MB per file and "
-        f"{MAX_PIXELS / 1e6:g} megapixels."
+    st.caption(
+        f"Your own photo: use the Upload button. Up to "
+        f"{st.get_option('server.maxUploadSize')} MB per file and {MAX_PIXELS / 1e6:g} "
+        "megapixels."
     )
     with st.expander("Take a photo with the camera"):
         camera = st.camera_input(
@@ -135,6 +140,20 @@ def sample_file() -> PhotoFile:
     file_name = SAMPLES[st.session_state["sample"]]
     data = (SAMPLES_DIR / file_name).read_bytes()
     return PhotoFile(file_name, data, compute.digest_of(data), "sample")
+
+
+def named(photo: Photo | PhotoFile) -> str:
+    """Whose photo it is, and its name."""
+    return f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name}"
+
+
+def photo_line(photo: Photo) -> str:
+    """The photo's name, size, format and bytes, in one line."""
+    facts = photo.facts
+    return (
+        f"{named(photo)} · {facts.width:,} × {facts.height:,} pixels · {facts.format} · "
+        f"{facts.n_bytes:,} bytes"
+    )
 
 
 def read_photo(chosen: PhotoFile) -> Photo:

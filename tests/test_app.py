@@ -463,7 +463,7 @@ def test_the_page_finds_the_smallest_k_that_looks_close(app):
 
 def test_the_limits_are_stated_on_the_page(app):
     config = read_config()
-    limits = " ".join(c.value for c in app.main.caption)
+    limits = " ".join(c.value for c in app.sidebar.caption)
     assert f"{config['server']['maxUploadSize']} MB" in limits
     assert f"{MAX_PIXELS / 1e6:g} megapixels" in limits
 

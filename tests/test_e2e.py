@@ -169,7 +169,9 @@ def test_the_limits_shown_are_the_ones_that_hold(page, app_url):
     assert sidebar.get_by_text(
         f"Up to {upload_mb} MB per file and {MAX_PIXELS / 1e6:g} megapixels."
     ).is_visible()
-    instructions = sidebar.get_by_test_id("stFileUploaderDropzoneInstructions").inner_text()
+    # The upload box sits in the main area, where a visitor on a phone (sidebar folded) looks.
+    main = page.get_by_test_id("stMain")
+    instructions = main.get_by_test_id("stFileUploaderDropzoneInstructions").text_content()
     assert re.search(rf"\b{upload_mb}\s?MB per file", instructions)
 
 
