@@ -3,6 +3,7 @@
     /work/venv/bin/python bench/page_speed.py               # 3 repeats of each action, ~5 min
     /work/venv/bin/python bench/page_speed.py --repeats 5
     /work/venv/bin/python bench/page_speed.py --url http://127.0.0.1:8501   # a running server
+    /work/venv/bin/python bench/page_speed.py --tree /work/wt/prev   # another checkout's page
 
 One headless Chromium visitor at 1280 × 720 against a `streamlit run` server this script starts
 (and stops). Each action is repeated and every repeat asks for something the server has not
@@ -421,6 +422,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240, help="seconds per action at most")
     parser.add_argument("--total-timeout", type=float, default=1800, help="seconds in all")
     parser.add_argument("--no-screenshots", dest="screenshots", action="store_false")
+    parser.add_argument(
+        "--tree", type=Path, default=REPO, help="the checkout whose page is served (default: this)"
+    )
     args = parser.parse_args()
 
     print(f"building photos (cached after the first run)… {machine()}")
@@ -443,7 +447,7 @@ def main() -> None:
             if url is None:
                 port = free_port()
                 url = f"http://127.0.0.1:{port}"
-                server = start_streamlit(port, log)
+                server = start_streamlit(port, log, cwd=args.tree)
                 wait_until_healthy(url, server)
                 SERVER_PID[0] = server.pid
             timings = asyncio.run(
@@ -456,7 +460,8 @@ def main() -> None:
         [
             f"# Page speed, {started_at:%Y-%m-%d %H:%M}",
             "",
-            f"One headless Chromium visitor at 1280 × 720; medians of {args.repeats} runs.",
+            f"One headless Chromium visitor at 1280 × 720; medians of {args.repeats} runs; "
+            f"the page of {args.tree if args.url is None else args.url}.",
             f"Machine: at start {load_before}; at end {machine()}.",
             "",
             summary(timings),

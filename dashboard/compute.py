@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,18 +88,26 @@ def full_size_work() -> WorkQueue:
 def waiting(
     queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], report: Progress | None
 ) -> Any:
-    """``make``'s result, made by ``queue``'s worker, while this visitor's script waits.
+    """``make``'s result, made by ``queue``'s worker, while this visitor's script waits."""
+    with asked(queue, key, make) as wait:
+        return wait(report)
+
+
+@contextmanager
+def asked(
+    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any]
+) -> Iterator[Callable[[Progress | None], Any]]:
+    """This visitor's place in ``queue`` for ``make``'s result, and the way to wait for it.
 
     Streamlit stops a script when its visitor changes a setting or closes the tab, and says so
     through the run's own check, the one its cached functions poll while they wait; polled
     here too, it withdraws the script from the queue, and a job nobody waits for is dropped.
     """
     script = get_script_run_ctx(suppress_warning=True)
-    if script is None:  # called outside a page (a bench script, a test)
-        return queue.result(key, make, visitor=None, report=report)
-    return queue.result(
-        key, make, visitor=script.session_id, report=report, check=script.yield_check
-    )
+    visitor = None if script is None else script.session_id  # None: a bench script, a test
+    check = None if script is None else script.yield_check
+    with queue.asked(key, make, visitor=visitor) as ticket:
+        yield lambda report: ticket.wait(report, check)
 
 
 def digest_of(data: bytes) -> str:
@@ -321,9 +330,11 @@ def photo_run(
     def make(report: Progress) -> PhotoRun:
         return _make_run(digest, k, settings, _data, report)
 
-    if _on_preview is not None and queue is full_size_work():
-        _on_preview(photo_preview(digest, k, settings, _data, _progress))
-    return waiting(queue, ("run", digest, k, settings), make, _progress)
+    # Asked for first, so the full-size run starts (if its turn has come) while the preview is made.
+    with asked(queue, ("run", digest, k, settings), make) as wait:
+        if _on_preview is not None and queue is full_size_work():
+            _on_preview(photo_preview(digest, k, settings, _data, _progress))
+        return wait(_progress)
 
 
 def photo_preview(

@@ -11,6 +11,7 @@ these in the queue's workers.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Callable
@@ -142,10 +143,16 @@ class Preview:
         return len(self.shown)
 
 
+#: A preview's rounds of K-Means at most: enough for its picture, and a visitor who asks for
+#: hundreds of rounds does not hold up everyone else's previews.
+PREVIEW_ROUNDS = 10
+
+
 def make_preview(shown_photo: LoadedImage, k: int, settings: Settings, report: Progress) -> Preview:
     """``shown_photo`` (the photo at display size) quantised to ``k`` colours, as a picture."""
     report(0.0, "Making a preview…")
-    result = quantize(shown_photo, k, settings)
+    rounds = min(settings.max_iters, PREVIEW_ROUNDS)
+    result = quantize(shown_photo, k, dataclasses.replace(settings, max_iters=rounds))
     shown, _, _ = shown_picture(result.labels, result.palette, result.image_alpha)
     return Preview(result.k, shown, shown_photo.width, shown_photo.height)
 

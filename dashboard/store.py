@@ -1,9 +1,9 @@
 """Recent results shared by every visitor, bounded in number and in bytes (oldest out first).
 
-The page keeps decoded photos, colour counts and runs here rather than under
-``st.cache_data``: that cache records every element a cached function draws and replays it
-later, and a progress bar made by the page cannot be replayed. A bound in bytes, not only in
-items, is what keeps a class of visitors with 40 MP photos inside the server's memory.
+The page keeps decoded photos, colour counts, previews and runs here rather than under
+``st.cache_data``: the work queues' workers make and read them outside any visitor's script,
+and nothing is copied or pickled on the way. A bound in bytes, not only in items, is what keeps
+a class of visitors with 40 MP photos inside the server's memory.
 
 >>> store = Store(max_items=2, max_bytes=10, size_of=len)
 >>> store.put("a", b"1234"); store.put("b", b"5678"); store.put("c", b"90")

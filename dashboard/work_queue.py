@@ -26,7 +26,8 @@ import itertools
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,24 +96,23 @@ class WorkQueue:
         """``make(progress)``'s result, made by the worker in its turn, or by the job already
         making it for another script. ``report`` hears the place, then the progress; ``check``
         raises when the waiting script should stop, and so withdraws it."""
-        if threading.current_thread() is self.worker:  # a job asking for more work: do it now
-            return make(report or _ignore)
-        while True:
-            job = self._join(key, make, visitor)
-            try:
-                self._wait_for(job, visitor, report, check)
-            finally:
-                self._leave(job, visitor)
-            if not isinstance(job.error, AbandonedError):
-                break  # an abandoned job this script came back for is asked for again
-        if job.error is not None:
-            raise job.error
-        return job.result
+        with self.asked(key, make, visitor=visitor) as ticket:
+            return ticket.wait(report, check)
 
-    def busy(self) -> bool:
-        """Whether some job is queued or being made for a visitor who waits for it."""
-        with self.changed:
-            return any(job.waiting for job in self.jobs.values())
+    @contextmanager
+    def asked(
+        self, key: Hashable, make: Callable[[Progress], Any], *, visitor: Hashable
+    ) -> Iterator[Ticket]:
+        """A place in the queue for ``make``'s result, held until the block ends, so that the
+        work can go on while the script waits for something else first."""
+        if threading.current_thread() is self.worker:  # a job asking for more work: do it now
+            yield Done(make(_ignore))
+            return
+        ticket = Ticket(self, key, make, visitor)
+        try:
+            yield ticket
+        finally:
+            self._leave(ticket.job, visitor)
 
     def _join(self, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable) -> Job:
         with self.changed:
@@ -133,6 +133,8 @@ class WorkQueue:
             job.waiting += Counter()  # forget visitors with no script left waiting
             if not job.waiting:
                 job.alone_since = time.monotonic()
+            elif job.first_visitor not in job.waiting:  # the one who asked first has gone
+                job.first_visitor = next(iter(job.waiting))
             self.changed.notify_all()
 
     def _wait_for(
@@ -166,13 +168,14 @@ class WorkQueue:
         return fraction, words
 
     def _ahead_of(self, job: Job) -> int:
+        """The jobs before this one: the one being made (wanted or not), and the wanted ones
+        that come first."""
         mine = self._priority(job)
         return sum(
             1
             for other in self.jobs.values()
             if other is not job
-            and other.waiting
-            and (other.started or self._priority(other) < mine)
+            and (other.started or (other.waiting and self._priority(other) < mine))
         )
 
     def _priority(self, job: Job) -> tuple[int, int]:
@@ -234,6 +237,37 @@ class WorkQueue:
                 raise AbandonedError
             job.progress = (fraction, words)
             self.changed.notify_all()
+
+
+class Ticket:
+    """A script's place in a :class:`WorkQueue`, for one result."""
+
+    def __init__(
+        self, queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable
+    ) -> None:
+        self.queue, self.key, self.make, self.visitor = queue, key, make, visitor
+        self.job = queue._join(key, make, visitor)
+
+    def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
+        """The result, once made; see :meth:`WorkQueue.result`."""
+        self.queue._wait_for(self.job, self.visitor, report, check)
+        while isinstance(self.job.error, AbandonedError):  # dropped just before we came back
+            self.queue._leave(self.job, self.visitor)
+            self.job = self.queue._join(self.key, self.make, self.visitor)
+            self.queue._wait_for(self.job, self.visitor, report, check)
+        if self.job.error is not None:
+            raise self.job.error
+        return self.job.result
+
+
+class Done:
+    """A ticket whose result is already there."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
+        return self.result
 
 
 def _ignore(fraction: float, words: str) -> None:

@@ -232,3 +232,31 @@ def test_an_idle_queue_has_no_worker_and_starts_one_when_asked():
     assert queue.result("one", lambda report: 1, visitor="ada") == 1
     settled(queue)
     assert queue.result("two", lambda report: 2, visitor="ada") == 2
+
+
+def test_work_asked_for_first_goes_on_while_the_script_waits_for_a_preview():
+    full_size, quick = WorkQueue(), WorkQueue()
+    started = threading.Event()
+
+    def full_run(report) -> str:
+        started.set()
+        return "full-size result"
+
+    def preview(report) -> str:
+        assert started.wait(PATIENCE)  # the full-size run has started meanwhile
+        return "preview"
+
+    with full_size.asked("run", full_run, visitor="ada") as ticket:
+        assert quick.result("preview", preview, visitor="ada") == "preview"
+        assert ticket.wait() == "full-size result"
+
+
+def test_work_asked_for_but_never_waited_for_is_dropped():
+    """The script stopped while it waited for its preview: its full-size run goes too."""
+    queue, made = WorkQueue(grace_seconds=0.05, poll_seconds=0.02), []
+    _, release = busy_worker(queue)
+    with pytest.raises(StoppedError), queue.asked("run", recorded(made)("run"), visitor="ada"):
+        raise StoppedError  # what Streamlit raises in the preview's wait
+    release.set()
+    settled(queue)
+    assert made == []
