@@ -52,7 +52,8 @@ WATCH_JS = """
     const text = selector => [...main.querySelectorAll(selector)].map(e => e.innerText.trim());
     const state = {
       facts: text('[data-testid="stText"]').join(" "),
-      downloads: text('[data-testid="stDownloadButton"] button [data-testid="stMarkdownContainer"]'),
+      downloads: text(
+        '[data-testid="stDownloadButton"] button [data-testid="stMarkdownContainer"]'),
       progress: text('[data-testid="stProgress"]').join(" "),
       heading: text("h3").join(" "),
       sidebarQueue: side ? /Waiting:|Another visitor/.test(side.innerText) : false,
