@@ -1,11 +1,13 @@
 """K-Means colour quantiser: redraw a photo with K colours and see what it costs and saves.
 
-The page reads top to bottom as a visitor sees it: the photo and settings (sidebar), K, how
-close the result looks and how big it is, then one tab per view. The lesson, for projecting
-to a class, is a mode of its own, so it has the whole screen. Everything it shows comes from
-``kmeans/`` through ``dashboard/compute.py``; the ``dashboard`` modules only arrange it.
-Nothing a visitor supplies (a file name, a file's content) is ever rendered as Markdown or
-HTML, and uploads are never written to disk.
+The page reads top to bottom as a visitor sees it: the photo (the upload box beside its facts,
+the samples and settings in the sidebar), K, how close the result looks and how big it is,
+then one tab per view. While the result is on its way, the visitor's place in the queue and a
+preview take its place (``dashboard/pending_view.py``), and the page runs again once it is
+ready. The lesson, for projecting to a class, is a mode of its own, so it has the whole screen.
+Everything it shows comes from ``kmeans/`` through ``dashboard/compute.py``; the ``dashboard``
+modules only arrange it. Nothing a visitor supplies (a file name, a file's content) is ever
+rendered as Markdown or HTML, and uploads are never written to disk.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ with st.sidebar:
 lesson = mode == sidebar.LESSON
 st.title("How K-Means chooses colours" if lesson else "K-Means colour quantiser", anchor=False)
 if lesson:  # the lesson has the whole screen; its photo is chosen in the sidebar
-    upload_place = facts_line = st.sidebar
+    upload_place, facts_line = st.sidebar, st.empty()
 else:  # the photo's facts and the upload box, on one line above the result
     upload_place = st.container(
         key="photo_row", horizontal=True, wrap=False, vertical_alignment="center"
@@ -49,6 +51,7 @@ with st.sidebar:
 with pending_view.photo_area(chosen, facts_line):
     photo = sidebar.read_photo(chosen)
     if lesson:
+        facts_line.empty()
         lesson_view.show_lesson(photo)
         st.stop()
 
@@ -56,11 +59,11 @@ with pending_view.photo_area(chosen, facts_line):
     facts_line.text(sidebar.photo_line(photo))
     k = sidebar.choose_k()
     sidebar.write_url(photo, k, settings)
-    run = compute.stored_run(photo.digest, k, settings)
-    if run is None:  # the place in the queue, and perhaps a preview, then the page again
-        pending_view.wait_for_run(photo, k, settings)
-
-    with st.container():  # where the waiting page tells the visitor their place
+    headline = st.empty()  # the result's headline, or how the wait for it is going
+    run = compute.stored_run(photo.digest, k, settings) or pending_view.wait_for_run(
+        photo, k, settings, headline
+    )
+    with headline.container():
         for notice in run.notices:
             st.info(notice)
         result_view.show_headline(run, photo)

@@ -44,7 +44,7 @@ from dashboard.photo_run import (
     make_run,
 )
 from dashboard.store import Store
-from dashboard.work_queue import Progress, WorkQueue
+from dashboard.work_queue import Progress, Ticket, WorkQueue
 from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
 from kmeans.io import ReducedImage, load_image_reduced
 from kmeans.metrics import delta_e_ok_of_labels
@@ -89,15 +89,28 @@ def waiting(
     queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], report: Progress | None
 ) -> Any:
     """``make``'s result, made by ``queue``'s worker, while this visitor's script waits."""
-    with asked(queue, key, make) as wait:
-        return wait(report)
+    with asked(queue, key, make) as ticket:
+        return ticket.wait(report)
+
+
+class ScriptTicket:
+    """This visitor's script's place in a queue: how many come first, and the wait."""
+
+    def __init__(self, ticket: Ticket, check: Callable[[], None] | None) -> None:
+        self.ticket, self.check = ticket, check
+
+    def ahead(self) -> int:
+        return self.ticket.ahead()
+
+    def wait(self, report: Progress | None) -> Any:
+        return self.ticket.wait(report, self.check)
 
 
 @contextmanager
 def asked(
     queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any]
-) -> Iterator[Callable[[Progress | None], Any]]:
-    """This visitor's place in ``queue`` for ``make``'s result, and the way to wait for it.
+) -> Iterator[ScriptTicket]:
+    """This visitor's place in ``queue`` for ``make``'s result, held until the block ends.
 
     Streamlit stops a script when its visitor changes a setting or closes the tab, and says so
     through the run's own check, the one its cached functions poll while they wait; polled
@@ -105,9 +118,8 @@ def asked(
     """
     script = get_script_run_ctx(suppress_warning=True)
     visitor = None if script is None else script.session_id  # None: a bench script, a test
-    check = None if script is None else script.yield_check
     with queue.asked(key, make, visitor=visitor) as ticket:
-        yield lambda report: ticket.wait(report, check)
+        yield ScriptTicket(ticket, None if script is None else script.yield_check)
 
 
 def digest_of(data: bytes) -> str:
@@ -309,32 +321,59 @@ def stored_run(digest: str, k: int, settings: Settings) -> PhotoRun | None:
 
 
 def photo_run(
-    digest: str,
-    k: int,
-    settings: Settings,
-    _data: bytes,
-    _progress: Progress | None = None,
-    _on_preview: Callable[[Preview], None] | None = None,
+    digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
 ) -> PhotoRun:
-    """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``.
-
-    With ``_on_preview``, a photo larger than a display copy is first quantised at display
-    size and handed to it, so the visitor has something to look at while the full-size run
-    waits its turn.
-    """
+    """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``."""
     known = stored_run(digest, k, settings)
     if known is not None:
         return known
-    queue = quick_work() if is_quick(photo_facts(digest, _data)) else full_size_work()
+    with pending_run(digest, k, settings, _data) as pending:
+        return pending.wait(_progress)
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """A run this visitor's script has asked for: whether its wait will be long, a preview to
+    show meanwhile, and the run itself."""
+
+    ticket: ScriptTicket
+    digest: str
+    k: int
+    settings: Settings
+    data: bytes
+    quick: bool  # the photo is small enough for the quick queue
+
+    @property
+    def long(self) -> bool:
+        """Whether other work comes first, or the photo must first be decoded and counted."""
+        return self.ticket.ahead() > 0 or (
+            not self.quick and counts_store().get(self.digest) is None
+        )
+
+    def preview(self, report: Progress | None) -> Preview | None:
+        """The photo quantised at display size, or None when it is no larger than that."""
+        return (
+            None
+            if self.quick
+            else photo_preview(self.digest, self.k, self.settings, self.data, report)
+        )
+
+    def wait(self, report: Progress | None) -> PhotoRun:
+        return self.ticket.wait(report)
+
+
+@contextmanager
+def pending_run(digest: str, k: int, settings: Settings, _data: bytes) -> Iterator[PendingRun]:
+    """The run asked for (in the quick queue for a small photo, else the full-size one), so it
+    goes on while the visitor's script does something else first, such as the preview."""
+    quick = is_quick(photo_facts(digest, _data))
 
     def make(report: Progress) -> PhotoRun:
         return _make_run(digest, k, settings, _data, report)
 
-    # Asked for first, so the full-size run starts (if its turn has come) while the preview is made.
-    with asked(queue, ("run", digest, k, settings), make) as wait:
-        if _on_preview is not None and queue is full_size_work():
-            _on_preview(photo_preview(digest, k, settings, _data, _progress))
-        return wait(_progress)
+    queue = quick_work() if quick else full_size_work()
+    with asked(queue, ("run", digest, k, settings), make) as ticket:
+        yield PendingRun(ticket, digest, k, settings, _data, quick)
 
 
 def photo_preview(

@@ -2,10 +2,12 @@
 
 One rule: nothing on screen describes anything but the photo and K the visitor asked for. So
 while a result is made, the previous photo's page goes at once (:func:`photo_area`), and the
-previous K's numbers and download make way for the visitor's place in the queue
-(:func:`wait_for_run`), in the main area, where they look. A photo larger than a display copy
-gets a preview first, marked as such and with its own size; the page reruns once the full-size
-result is stored, so the download and every number on it come from that result alone.
+previous K's numbers and download make way for a progress bar (:func:`wait_for_run`), in the
+main area, where the visitor looks. When the wait will be long (others' work first, or a photo
+to decode), the close-up, palette and tabs go too, the bar tells the visitor's place, and a
+photo larger than a display copy gets a preview, marked as one and with its own size; the page
+runs again once the full-size result is stored, so the download and every number on it come
+from that result alone.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import compute, result_view
-from dashboard.photo_run import Preview
+from dashboard.photo_run import PhotoRun, Preview
 from dashboard.sidebar import Photo, PhotoFile, named
 from kmeans import KMeansError, Settings
 
@@ -66,12 +68,30 @@ class Status:
         self.bar.progress(fraction, text=words)
 
 
-def wait_for_run(photo: Photo, k: int, settings: Settings) -> NoReturn:
-    """Show the place in the queue (and, for a large photo, a preview) until the result is
-    stored, then run the page again to show it; a KMeansError becomes one sentence."""
-    headline = st.empty()  # where the result's headline, numbers and download will be
+def wait_for_run(photo: Photo, k: int, settings: Settings, headline: DeltaGenerator) -> PhotoRun:
+    """The run, waited for under a progress bar in the ``headline`` slot when it comes soon.
+
+    When other visitors' work comes first, or the photo must first be decoded at full size,
+    the page shows the visitor's place (and, for a large photo, a preview) in place of all that
+    belonged to the previous result, and runs again once the result is stored. A KMeansError
+    becomes one sentence.
+    """
+    try:
+        with compute.pending_run(photo.digest, k, settings, photo.data) as pending:
+            if pending.long:
+                wait_with_a_preview(pending, photo, headline)
+            return pending.wait(Status(headline.progress(0.0, text="Starting…")).report)
+    except KMeansError as error:
+        headline.error(str(error))
+        st.stop()
+
+
+def wait_with_a_preview(
+    pending: compute.PendingRun, photo: Photo, headline: DeltaGenerator
+) -> NoReturn:
+    """The waiting page: the place in the queue, then the preview, then the page again."""
     with fresh_container(headline):
-        st.markdown(f"### {result_view.colour_count(k)}: on its way")
+        st.markdown(f"### {result_view.colour_count(pending.k)}: on its way")
         status = Status(st.progress(0.0, text="Starting…"))
     result_tab, *other_tabs = result_tabs()
     with result_tab:
@@ -79,22 +99,15 @@ def wait_for_run(photo: Photo, k: int, settings: Settings) -> NoReturn:
         st.caption(COMING)  # in place of the close-up, the palette and the numbers
     for tab in other_tabs:
         tab.caption(COMING)
-
-    def show_preview(preview: Preview) -> None:
+    preview = pending.preview(status.report)
+    if preview is not None:
         with headline.container():
             show_preview_headline(preview, photo)
             status.bar = st.progress(0.0, text="Starting…")
         with picture:
             original = compute.shown_original(photo.digest, photo.data)
             result_view.show_comparison_view(preview, original, None, None)
-
-    try:
-        compute.photo_run(
-            photo.digest, k, settings, photo.data, status.report, _on_preview=show_preview
-        )
-    except KMeansError as error:
-        headline.error(str(error))
-        st.stop()
+    pending.wait(status.report)
     st.rerun()
 
 

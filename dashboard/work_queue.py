@@ -248,6 +248,11 @@ class Ticket:
         self.queue, self.key, self.make, self.visitor = queue, key, make, visitor
         self.job = queue._join(key, make, visitor)
 
+    def ahead(self) -> int:
+        """How many jobs come before this one: 0 once it is being made, or made."""
+        with self.queue.changed:
+            return 0 if self.job.started else self.queue._ahead_of(self.job)
+
     def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
         """The result, once made; see :meth:`WorkQueue.result`."""
         self.queue._wait_for(self.job, self.visitor, report, check)
@@ -265,6 +270,9 @@ class Done:
 
     def __init__(self, result: Any) -> None:
         self.result = result
+
+    def ahead(self) -> int:
+        return 0
 
     def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
         return self.result
