@@ -278,6 +278,14 @@ async def run_actions(browser, url, photos_18mp, photo_4mp, args, timings) -> No
     await steady.close()
 
 
+async def untimed(step: Awaitable, words: str) -> None:
+    """A step between the timed ones: if it fails, say so and go on with the next."""
+    try:
+        await step
+    except Exception as error:
+        print(f"  could not {words}: {type(error).__name__}: {str(error)[:200]}")
+
+
 async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, shots) -> None:
     shoot = repeat == 0  # screenshots of the first repeat only
     for key, query in (("load", ""), ("load-new", f"?seed={1000 + repeat}")):
@@ -288,7 +296,7 @@ async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, sh
         await newcomer.close()
 
     k = KS_4MP[repeat % len(KS_4MP)]
-    await steady.open_tab(RESULT_TAB)
+    await untimed(steady.open_tab(RESULT_TAB), "open the Result tab")
     await timed(
         timings,
         "k-4mp",
@@ -296,7 +304,7 @@ async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, sh
         f"K={k}",
         lambda: steady.new_result(lambda: choose_k(steady.page, k), k, SIZE_4MP),
     )
-    await steady.open_tab(CLUSTERS_TAB)
+    await untimed(steady.open_tab(CLUSTERS_TAB), "open the 3D tab")
     # The toggle's state goes when its tab closes, so each repeat turns it on, then off.
     for state in ("on", "off"):
         await timed(timings, "toggle", repeat, state, steady.toggle_by_cluster)
