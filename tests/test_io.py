@@ -237,15 +237,26 @@ def test_broken_icc_profile_is_ignored():
 # EXIF orientation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("orientation", UPRIGHT)
-def test_exif_orientation_is_applied(orientation):
-    stored = np.full((32, 64, 3), 255, dtype=np.uint8)
-    stored[:16, :16] = [255, 0, 0]  # one red corner block makes every turn and flip visible
-    stored[16:, 48:] = [0, 0, 255]
+def corner_blocks(height: int, width: int) -> np.ndarray:
+    """White, with a red block in one corner and a blue one in the opposite: every turn and
+    flip is visible."""
+    stored = np.full((height, width, 3), 255, dtype=np.uint8)
+    stored[: height // 2, : width // 4] = [255, 0, 0]
+    stored[height // 2 :, 3 * width // 4 :] = [0, 0, 255]
+    return stored
+
+
+def turned_jpeg(stored: np.ndarray, orientation: int) -> bytes:
+    """A JPEG of the stored pixels whose EXIF says how to turn them upright."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = orientation
-    data = encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
-    image = load_image(data)
+    return encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+
+
+@pytest.mark.parametrize("orientation", UPRIGHT)
+def test_exif_orientation_is_applied(orientation):
+    stored = corner_blocks(32, 64)
+    image = load_image(turned_jpeg(stored, orientation))
     expected = UPRIGHT[orientation](stored)
     assert image.rgb.shape == expected.shape
     assert np.abs(image.rgb.astype(int) - expected).mean() < 5
@@ -450,12 +461,7 @@ def box_scaled(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 @pytest.mark.parametrize("orientation", UPRIGHT)
 def test_a_reduced_jpeg_is_upright_and_names_the_full_size(orientation):
-    stored = np.full((1200, 1600, 3), 255, dtype=np.uint8)
-    stored[:600, :400] = [255, 0, 0]  # one red corner block makes every turn and flip visible
-    stored[600:, 1200:] = [0, 0, 255]
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    data = encoded(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+    data = turned_jpeg(corner_blocks(1200, 1600), orientation)
     full = load_image(data)
     reduced = load_image_reduced(data, 300)
 
