@@ -46,7 +46,7 @@ from dashboard.photo_run import (
 from dashboard.store import Store
 from dashboard.work_queue import Progress, Ticket, WorkQueue
 from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
-from kmeans.io import ReducedImage, load_image_reduced
+from kmeans.io import load_image_reduced
 from kmeans.metrics import delta_e_ok_of_labels
 from kmeans.oklab import srgb_to_oklab
 from kmeans.pipeline import ssim_of
@@ -56,6 +56,10 @@ ONE_HOUR = "1h"
 #: A photo with no more pixels than a 4:3 display copy is worked on whole in the quick queue:
 #: at its full size it costs about what a preview of a larger photo does.
 QUICK_PIXELS = SHOWN_WIDTH * SHOWN_WIDTH * 3 // 4
+
+#: With nothing ahead, a photo needs this many display copies' worth of pixels for a preview
+#: to come well before its full-size result: at 4 MP the preview costs about as much.
+PREVIEW_WORTH = 4
 
 #: Decoded photos: five 12 MP photos, or one at the 40 MP limit (a store always keeps its newest).
 MAX_PHOTO_BYTES = 200_000_000
@@ -156,9 +160,7 @@ def counts_store() -> Store:
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def shown_photo_store() -> Store:
-    return Store(
-        MAX_SHOWN_PHOTOS, MAX_SHOWN_PHOTO_BYTES, size_of=lambda shown: photo_bytes(shown.image)
-    )
+    return Store(MAX_SHOWN_PHOTOS, MAX_SHOWN_PHOTO_BYTES, size_of=lambda shown: shown.n_bytes)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -191,10 +193,25 @@ def preview_store() -> Store:
 # In the queues' workers -------------------------------------------------------------------------
 
 
-def _shown_photo(digest: str, data: bytes) -> ReducedImage:
-    """The photo at display size, box-filtered from a reduced decode, and its full size."""
+@dataclass(frozen=True)
+class ShownPhoto:
+    """The photo at display size (box-filtered from a reduced decode), the copy of it the split
+    view shows, and the size of the full photo."""
 
-    def read() -> ReducedImage:
+    image: LoadedImage
+    original: bytes  # a PNG with transparency, else a high-quality JPEG
+    full_width: int
+    full_height: int
+
+    @property
+    def n_bytes(self) -> int:
+        return photo_bytes(self.image) + len(self.original)
+
+
+def _shown_photo(digest: str, data: bytes) -> ShownPhoto:
+    """The photo at display size, read once for the facts, the original's copy and previews."""
+
+    def read() -> ShownPhoto:
         reduced = load_image_reduced(data, SHOWN_WIDTH)
         width, height = images.scaled_size(reduced.full_width, reduced.full_height, SHOWN_WIDTH)
         small = reduced.image
@@ -204,7 +221,8 @@ def _shown_photo(digest: str, data: bytes) -> ReducedImage:
             if alpha is not None:  # kept even if the box filter made it opaque: the photo is not
                 alpha = np.asarray(Image.fromarray(alpha).resize((width, height), Image.BOX))
             small = LoadedImage(rgb, alpha, small.format, small.n_bytes)
-        return ReducedImage(small, reduced.full_width, reduced.full_height)
+        original = images.encoded(images.full_image(small.rgb, small.alpha))
+        return ShownPhoto(small, original, reduced.full_width, reduced.full_height)
 
     return shown_photo_store().get_or_make(digest, read)
 
@@ -257,13 +275,19 @@ class PhotoFacts:
         return self.width * self.height
 
 
+def shown_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> ShownPhoto:
+    """The photo at display size, read in the quick queue unless it is stored already."""
+    known = shown_photo_store().get(digest)
+    if known is not None:
+        return known
+    return waiting(quick_work(), ("read", digest), lambda _: _shown_photo(digest, _data), _progress)
+
+
 def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) -> PhotoFacts:
     """The photo's size and format, read (at display size, in the quick queue) once."""
     known = facts_store().get(digest)
     if known is None:
-        shown = waiting(
-            quick_work(), ("read", digest), lambda _: _shown_photo(digest, _data), _progress
-        )
+        shown = shown_photo(digest, _data, _progress)
         image = shown.image
         known = PhotoFacts(
             shown.full_width,
@@ -351,12 +375,15 @@ class PendingRun:
         )
 
     def preview(self, report: Progress | None) -> Preview | None:
-        """The photo quantised at display size, or None when it is no larger than that."""
-        return (
-            None
-            if self.quick
-            else photo_preview(self.digest, self.k, self.settings, self.data, report)
-        )
+        """The photo quantised at display size, or None when that would not come much sooner
+        than the full-size result: a photo no larger, or a few times larger with nothing
+        ahead of it."""
+        if self.quick:
+            return None
+        pixels = photo_facts(self.digest, self.data).n_pixels
+        if pixels < PREVIEW_WORTH * QUICK_PIXELS and self.ticket.ahead() == 0:
+            return None
+        return photo_preview(self.digest, self.k, self.settings, self.data, report)
 
     def wait(self, report: Progress | None) -> PhotoRun:
         return self.ticket.wait(report)
@@ -393,16 +420,11 @@ def photo_preview(
 
 
 #: One per visitor of a class (a JPEG of a few hundred kB each), so that no K change reads the
-#: visitor's photo again only to show the original.
+#: visitor's photo again, in the queue, only to show the original.
 @st.cache_data(max_entries=48, ttl=ONE_HOUR, show_spinner=False)
 def shown_original(digest: str, _data: bytes) -> bytes:
     """The original as the split view shows it: the photo at display size."""
-
-    def make(_: Progress) -> bytes:
-        shown = _shown_photo(digest, _data).image
-        return images.encoded(images.full_image(shown.rgb, shown.alpha))
-
-    return waiting(quick_work(), ("shown original", digest), make, None)
+    return shown_photo(digest, _data).original
 
 
 @st.cache_data(max_entries=32, ttl=ONE_HOUR, show_spinner=False)
@@ -464,10 +486,6 @@ def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
 @st.cache_data(max_entries=4, ttl=ONE_HOUR, show_spinner=False)
 def lesson_pixels(digest: str, _data: bytes) -> np.ndarray:
     """The lesson's small copy of the photo: (h, w, 3) uint8, at most LESSON_SIDE a side."""
-
-    def make(_: Progress) -> np.ndarray:
-        small = Image.fromarray(_shown_photo(digest, _data).image.rgb)
-        small.thumbnail((LESSON_SIDE, LESSON_SIDE), Image.Resampling.BOX)
-        return np.asarray(small)
-
-    return waiting(quick_work(), ("lesson", digest), make, None)
+    small = Image.fromarray(shown_photo(digest, _data).image.rgb)
+    small.thumbnail((LESSON_SIDE, LESSON_SIDE), Image.Resampling.BOX)
+    return np.asarray(small)

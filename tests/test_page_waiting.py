@@ -15,8 +15,10 @@ from dashboard import compute, layout
 from kmeans import Settings, load_image
 from tests.helpers import jpeg_bytes, open_page, png_download, upload
 
-#: Larger than a display copy, so it gets a preview; (width, height) as stored.
+#: Larger than a display copy; (width, height) as stored.
 LARGE = (2001, 1501)
+#: Large enough for a preview even with nothing ahead of it in the queue.
+PREVIEWED = (3201, 2401)
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def test_the_upload_box_and_a_bad_files_sentence_are_in_the_main_area(app, downl
 
 
 def test_a_large_photo_is_previewed_on_the_way_and_the_page_ends_on_its_full_result(app, downloads):
-    data = jpeg_bytes("coffee.png", LARGE)
+    data = jpeg_bytes("coffee.png", PREVIEWED)
     upload(app, "large.jpg", data)
 
     assert not app.exception and not app.error
@@ -47,7 +49,7 @@ def test_a_large_photo_is_previewed_on_the_way_and_the_page_ends_on_its_full_res
     assert preview is not None  # made first, on the way
     name, png = png_download(app, downloads)
     with Image.open(io.BytesIO(png)) as full:
-        assert (name, full.size) == ("large-k16.png", LARGE)
+        assert (name, full.size) == ("large-k16.png", PREVIEWED)
     words = [m.value for m in app.markdown] + [c.value for c in app.caption]
     assert not any("Preview" in text or "full-size result is ready" in text for text in words)
 
