@@ -3,7 +3,6 @@
     python bench/load_test.py                                   # 30 visitors, 12 MP each
     python bench/load_test.py --sessions 6 --photo-mp 4         # a small run, a few minutes
     python bench/load_test.py --sessions 6 --photo-mp 4 --tree /work/wt/prev  # another checkout
-    python bench/load_test.py --quiet-pages                     # the browser spared animations
     python bench/load_test.py --ks 8,24,64 --url http://host:8501  # a running server
 
 A teacher shares the link with a class. One headless Chromium opens ``--sessions`` browser
@@ -31,11 +30,11 @@ whether every visitor got every result, the 50th and 95th percentile times to th
 and to the full-size result, the server's peak memory (the kernel's VmHWM for the server and
 its children, and the largest resident set sampled every 2 s; only for a server this script
 started), the CPU seconds the server and the browser used (the visitors' pages share this
-machine with the server, so the figures are pessimistic; ``--quiet-pages`` spares the browser
-its animations, which each visitor's own machine would draw), the load average before and
-after, what waiting visitors were shown, and whether /_stcore/health still answers "ok". Every
-wait is bounded (``--step-timeout``, ``--total-timeout``); at the total limit the visitors still
-waiting are stopped and the report says what they missed.
+machine with the server, so the figures are pessimistic; bench/results/NOTES.md says what did
+not make the browser cheaper), the load average before and after, what waiting visitors were
+shown, and whether /_stcore/health still answers "ok". Every wait is bounded
+(``--step-timeout``, ``--total-timeout``); at the total limit the visitors still waiting are
+stopped and the report says what they missed.
 """
 
 from __future__ import annotations
@@ -89,17 +88,6 @@ PLACE_WORTH_A_PICTURE = 2
 #: 30 visitors, checked at every frame, had the browser take more than half of the machine.
 POLL_MS = 100
 SILENT_WORTH_A_PICTURE = 15.0
-#: With --quiet-pages: a page that animates nothing (the running icon, the progress bars'
-#: easing), in every frame. Each visitor's own machine draws those; here 30 pages' animations
-#: share the server's two cores.
-QUIET_JS = """
-document.addEventListener("DOMContentLoaded", () => {
-  const style = document.createElement("style");
-  style.textContent = "*, *::before, *::after { animation: none !important; "
-    + "transition: none !important; }";
-  document.head.appendChild(style);
-});
-"""
 
 
 @dataclass
@@ -130,6 +118,7 @@ class Costs:
     load_before: tuple[float, float, float]
     server_cpu: float | None = None
     browser_cpu: float | None = None
+    browser_cpu_opening: float | None = None  # until every visitor had opened the page
 
 
 @dataclass
@@ -144,8 +133,6 @@ class Pictures:
 async def visit(browser, session: Session, ks, everyone_loaded, loaded, args, pictures) -> None:
     context = await browser.new_context(viewport=VIEWPORT)
     page = await watched_page(context)
-    if args.quiet_pages:
-        await page.add_init_script(QUIET_JS)
     looking = asyncio.create_task(look_at_the_wait(page, session, pictures))
     try:
         started = time.perf_counter()
@@ -253,6 +240,7 @@ async def run(sessions: list[Session], ks, args, pid, pictures, highest, costs: 
         def loaded() -> None:
             count[0] += 1
             if count[0] == len(sessions):
+                costs.browser_cpu_opening = browser_cpu_seconds(pid)
                 everyone_loaded.set()
 
         memory = asyncio.create_task(sample_memory(pid, highest))
@@ -315,7 +303,7 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at, costs: 
         f"{len(sessions)} visitors at once, each uploading a different "
         f"{sessions[0].size[0]} × {sessions[0].size[1]} JPEG ({args.photo_mp:g} MP) at "
         f"K = {UPLOAD_K}, then trying K = {', '.join(map(str, ks))}, on {args.url}"
-        f"{' with quiet pages' if args.quiet_pages else ''}. One headless Chromium on the same "
+        ". One headless Chromium on the same "
         f"machine ({os.cpu_count()} CPUs, load average before {load(costs.load_before)}, at end "
         f"{load(os.getloadavg())}): timings are pessimistic.",
         "",
@@ -364,7 +352,10 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at, costs: 
         f"- wall clock: {wall:.0f} s",
     ]
     if costs.server_cpu is not None:
-        lines.append(f"- CPU: server {costs.server_cpu:.0f} s, browser {costs.browser_cpu:.0f} s")
+        lines.append(
+            f"- CPU: server {costs.server_cpu:.0f} s, browser {costs.browser_cpu:.0f} s "
+            f"({costs.browser_cpu_opening:.0f} s of it while the visitors opened the page)"
+        )
     elif costs.browser_cpu is not None:
         lines.append(f"- CPU: browser {costs.browser_cpu:.0f} s")
     if pid is not None:
@@ -412,12 +403,6 @@ def main() -> None:
     )
     parser.add_argument(
         "--tree", type=Path, default=REPO, help="the checkout whose page is served (default: this)"
-    )
-    parser.add_argument(
-        "--quiet-pages",
-        action="store_true",
-        help="no CSS animations or transitions in the visitors' pages: the server's work is the "
-        "same, the shared machine's browser spends less",
     )
     parser.add_argument("--step-timeout", type=float, default=1500, help="seconds per result")
     parser.add_argument("--total-timeout", type=float, default=2700, help="seconds in all")
