@@ -2,11 +2,13 @@
 
 The page reads top to bottom as a visitor sees it: the view, the camera and the finer settings
 (sidebar); the title beside the photo choice, K, how close the result looks and how big it is,
-then one tab per view. The lesson, for projecting to a class, is a mode of its own, so it has
-the whole screen. Everything it shows comes from ``kmeans/`` through ``dashboard/compute.py``
-(the cached work); the other ``dashboard`` modules only arrange it.
-Nothing a visitor supplies (a file name, a file's content) is ever rendered as Markdown or
-HTML, and uploads are never written to disk.
+then one tab per view. While the result is on its way, the visitor's place in the queue and a
+preview take its place (``dashboard/pending_view.py``), and the page runs again once it is
+ready. The lesson, for projecting to a class, is a mode of its own, so it has the whole screen.
+Everything it shows comes from ``kmeans/`` through ``dashboard/compute.py`` (the cached and
+queued work); the other ``dashboard`` modules only arrange it. Nothing a visitor supplies (a
+file name, a file's content) is ever rendered as Markdown or HTML, and uploads are never
+written to disk.
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ from dashboard import (
     layout,
     lesson_view,
     palette_view,
+    pending_view,
     photo_choice,
     result_view,
     tuning,
 )
-from dashboard.layout import CLUSTERS_TAB, COMPARE_TAB, RESULT_TAB
-from kmeans import KMeansError
 
 tuning.tune_for_many_visitors()
 
@@ -46,56 +47,49 @@ if mode == choices.LESSON:
     lesson_view.show_lesson(camera, "How K-Means chooses colours")
     st.stop()
 
-photo = photo_choice.choose_photo(camera, "K-Means colour quantiser")
+chosen, facts_line = photo_choice.choose_file(camera, "K-Means colour quantiser")
+# Everything about the photo, emptied at once when it is another photo than the page showed.
+with pending_view.photo_area(chosen, facts_line):
+    photo = photo_choice.read_photo(chosen, facts_line)
+    k = choices.choose_k()
+    choices.write_url(photo, k, settings)
 
-k = choices.choose_k()
-choices.write_url(photo, k, settings)
-
-bar = st.progress(0.0, text="Starting…")
-try:
-    run = compute.photo_run(photo.digest, k, settings, _data=photo.data, _progress=bar.progress)
-except KMeansError as error:
-    bar.empty()
-    st.error(str(error))
-    st.stop()
-bar.empty()
-with st.container():  # one place for the notices, however many, so nothing below moves
-    for notice in run.notices:
-        st.info(notice)
-
-# The heading now; the sizes and downloads once the files are written, after the picture shows.
-headline = st.empty()
-with headline.container():
-    result_view.show_heading(run)
-    st.caption("Writing the smallest PNG and WebP files…")
-
-
-def show_sizes_and_downloads() -> compute.LosslessFiles:
-    """The headline's sizes and downloads, in its place above the tabs, once the files exist."""
-    files = compute.lossless_files(photo.digest, k, settings, run.png)
+    headline = st.empty()  # the result's headline, or how the wait for it is going
+    run = compute.stored_run(photo.digest, k, settings) or pending_view.wait_for_run(
+        photo, k, settings, headline
+    )
+    # The heading now; the sizes and downloads once the files are written, after the picture.
     with headline.container():
-        result_view.show_headline(run, photo, files)
-    return files
+        result_view.show_heading(run)
+        st.caption("Writing the smallest PNG and WebP files…")
+    with st.container():  # one place for the notices, however many, so nothing below moves
+        for notice in run.notices:
+            st.info(notice)
 
+    def show_sizes_and_downloads() -> compute.LosslessFiles:
+        """The headline's sizes and downloads, in its place above the tabs, once written."""
+        files = compute.lossless_files(photo.digest, k, settings, run.png)
+        with headline.container():
+            result_view.show_headline(run, photo, files)
+        return files
 
-result_tab, clusters_tab, compare_tab = st.tabs(
-    [RESULT_TAB, CLUSTERS_TAB, COMPARE_TAB], key="view", on_change="rerun"
-)
-# Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
-if result_tab.open:
-    with result_tab:
-        result_view.show_result(photo, run, settings, show_sizes_and_downloads)
-if clusters_tab.open:
-    with clusters_tab:
-        plot_column, convergence_column = st.columns([3, 2], gap="large")
-        with plot_column:
-            highlight = palette_view.highlight_of((photo.digest, k, settings))
-            clusters_view.show_cluster_plot(run, highlight)
-        with convergence_column:
-            clusters_view.show_convergence(run, settings.init)
-if compare_tab.open:
-    with compare_tab:
-        compare_view.show_comparison(photo, settings, k)
-        auto_k_view.show_automatic_k(photo, settings)
-if not result_tab.open:
-    show_sizes_and_downloads()
+    result_tab, clusters_tab, compare_tab = pending_view.result_tabs()
+    # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
+    # Each tab's parts sit in containers at the places where the waiting page puts its own.
+    if result_tab.open:
+        with result_tab:
+            result_view.show_result(photo, run, settings, show_sizes_and_downloads)
+    if clusters_tab.open:
+        with clusters_tab, st.container():
+            plot_column, convergence_column = st.columns([3, 2], gap="large")
+            with plot_column:
+                highlight = palette_view.highlight_of((photo.digest, k, settings))
+                clusters_view.show_cluster_plot(run, highlight)
+            with convergence_column:
+                clusters_view.show_convergence(run, settings.init)
+    if compare_tab.open:
+        with compare_tab, st.container():
+            compare_view.show_comparison(photo, settings, k)
+            auto_k_view.show_automatic_k(photo, settings)
+    if not result_tab.open:
+        show_sizes_and_downloads()

@@ -3,6 +3,7 @@
     python -m bench.load_test                                      # 30 visitors, 12 MP each
     python -m bench.load_test --sessions 4 --photo-mp 4            # a smoke test, ~2 min
     python -m bench.load_test --ks 8,24,64 --url http://host:8501  # a running server
+    python -m bench.load_test --sessions 6 --photo-mp 4 --tree /work/wt/prev  # another checkout
 
 A teacher shares the link with a class. One headless Chromium opens ``--sessions`` browser
 contexts at once (Playwright's async API), each a visitor at 1280 × 720. Each opens the page and
@@ -13,21 +14,25 @@ for its result at K = 16. Then each tries the K values of ``--ks`` in turn, wait
 result before the next (a preset is clicked, any other K typed in the exact box). Every K is new
 for that photo, so nothing is served from the cache.
 
-Two times per step, as in bench/page_speed.py: *first result visible* (the split view shows the
-new K's picture) and *result* (the full-resolution download button for that K and that photo's
-size is there and the run has finished; the page must also name the visitor's own file). A
-watcher in every page records the progress bar's texts, each tagged with what the visitor was
-doing, so the report can say whether waiting visitors were told their place in the queue
-("Waiting: N photos ahead of yours…"), after uploading and while the page first loaded, and how
-long the longest stretch was in which a visitor's page was busy with nothing to read. The first
-waiting visitor told a place of 2 or more is photographed, and so is the first left for 15 s
-with no progress text, to bench/results/load-waiting.png and load-silent.png.
+Two times per step, as in bench/page_speed.py: *first result visible* (the split view shows a
+picture for the new K and photo: a preview counts, and the report marks it) and *full-size
+result* (the full-resolution download button for that K and that photo's size is there and the
+run has finished; the page must also name the visitor's own file). A watcher in every page
+records the progress bar's texts, each tagged with what the visitor was doing, so the report can
+say whether waiting visitors were told their place in the queue ("Waiting: N photos ahead of
+yours…"), after uploading and while the page first loaded, and how long the longest stretch was
+in which a visitor's page was busy with nothing to read. The first waiting visitor told a place
+of 2 or more is photographed, and so is the first left for 15 s with no progress text, to
+bench/results/load-waiting.png and load-silent.png.
 
 The report (printed, and written to bench/results/load-test-<date>.md): one row per visitor,
-whether every visitor got every result, the 50th and 95th percentile time to result, the
-server's peak memory (the kernel's VmHWM for the server and its children, and the largest
-resident set sampled every 2 s; only for a server this script started), what waiting visitors
-were shown, and whether /_stcore/health still answers "ok". Every wait is bounded
+whether every visitor got every result, the 50th and 95th percentile times to the first visible
+and to the full-size result, the server's peak memory (the kernel's VmHWM for the server and
+its children, and the largest resident set sampled every 2 s; only for a server this script
+started), the CPU seconds the server and the browser used (the visitors' pages share this
+machine with the server, so the figures are pessimistic; bench/results/NOTES.md says what did
+not make the browser cheaper), the load average before and after, what waiting visitors were
+shown, and whether /_stcore/health still answers "ok". Every wait is bounded
 (``--step-timeout``, ``--total-timeout``); at the total limit the visitors still waiting are
 stopped and the report says what they missed.
 """
@@ -54,6 +59,7 @@ from bench.page_tools import (
     PHOTO_FACTS,
     REPO,
     UPLOAD_INPUT,
+    browser_cpu_seconds,
     choose_k,
     distinct_photos,
     finished_runs,
@@ -61,6 +67,7 @@ from bench.page_tools import (
     health,
     mark_phase,
     remaining_ms,
+    server_cpu_seconds,
     server_memory_mb,
     split_signature,
     start_streamlit,
@@ -88,8 +95,9 @@ SILENT_WORTH_A_PICTURE = 15.0
 class Step:
     label: str
     k: int
-    first: float | None = None  # first result visible, s
-    full: float | None = None  # the result, s
+    first: float | None = None  # first result visible (a preview counts), s
+    full: float | None = None  # the full-size result, s
+    previewed: bool = False  # the first result visible was a preview
     failure: str = ""
 
 
@@ -102,6 +110,16 @@ class Session:
     seen: dict = field(default_factory=dict)  # the page watcher's record, read at the end
     failure: str = ""
     phase: str = "page load"
+
+
+@dataclass
+class Costs:
+    """What the run cost the machine: the load before it, and CPU seconds of server and browser."""
+
+    load_before: tuple[float, float, float]
+    server_cpu: float | None = None
+    browser_cpu: float | None = None
+    browser_cpu_opening: float | None = None  # until every visitor had opened the page
 
 
 @dataclass
@@ -154,14 +172,15 @@ async def step(page, session: Session, label: str, k: int, act, args) -> None:
         started = time.perf_counter()
         await act()
 
-        async def seconds(waited) -> float:
-            await waited
-            return time.perf_counter() - started
+        async def timed(waited) -> tuple[object, float]:
+            outcome = await waited
+            return outcome, time.perf_counter() - started
 
-        done.first, done.full = await asyncio.gather(
-            seconds(wait_split_shows(page, k, before, deadline, POLL_MS)),
-            seconds(wait_full_result(page, k, session.size, runs, deadline, POLL_MS)),
+        (label, done.first), (_, done.full) = await asyncio.gather(
+            timed(wait_split_shows(page, k, before, deadline, POLL_MS)),
+            timed(wait_full_result(page, k, session.size, runs, deadline, POLL_MS)),
         )
+        done.previewed = "preview" in label
         facts = await page.get_by_test_id(PHOTO_FACTS).first.inner_text()
         if not facts.startswith(f"Your photo: {session.photo.name} ·"):
             raise AssertionError(f"the page names another photo: {facts[:80]!r}")
@@ -211,7 +230,8 @@ async def sample_memory(pid: int | None, highest: list[float]) -> None:
         await asyncio.sleep(2.0)
 
 
-async def run(sessions: list[Session], ks, args, pid, pictures, highest) -> None:
+async def run(sessions: list[Session], ks, args, pid, pictures, highest, costs: Costs) -> None:
+    server_before = server_cpu_seconds(pid)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -221,6 +241,7 @@ async def run(sessions: list[Session], ks, args, pid, pictures, highest) -> None
         def loaded() -> None:
             count[0] += 1
             if count[0] == len(sessions):
+                costs.browser_cpu_opening = browser_cpu_seconds(pid)
                 everyone_loaded.set()
 
         memory = asyncio.create_task(sample_memory(pid, highest))
@@ -236,7 +257,10 @@ async def run(sessions: list[Session], ks, args, pid, pictures, highest) -> None
                 session.failure = session.failure or "stopped at --total-timeout"
         await asyncio.gather(*visits, return_exceptions=True)
         memory.cancel()
+        costs.browser_cpu = browser_cpu_seconds(pid)
         await browser.close()
+    if pid is not None:
+        costs.server_cpu = server_cpu_seconds(pid) - server_before
 
 
 def percentiles(values: list[float]) -> str:
@@ -268,25 +292,33 @@ def longest(seen: dict, kind: str) -> float:
     return seen.get("stretch", {}).get(kind, 0.0) / 1000
 
 
-def report(sessions, ks, args, pid, pictures, highest, wall, started_at) -> str:
+def load(averages: tuple[float, ...]) -> str:
+    return " ".join(f"{x:.1f}" for x in averages)
+
+
+def report(sessions, ks, args, pid, pictures, highest, wall, started_at, costs: Costs) -> str:
     labels = ["upload"] + [f"K={k}" for k in ks]
     lines = [
         f"# Load test, {started_at:%Y-%m-%d %H:%M}",
         "",
         f"{len(sessions)} visitors at once, each uploading a different "
         f"{sessions[0].size[0]} × {sessions[0].size[1]} JPEG ({args.photo_mp:g} MP) at "
-        f"K = {UPLOAD_K}, then trying K = {', '.join(map(str, ks))}. One headless Chromium "
-        f"on the same machine ({os.cpu_count()} CPUs, load average at end "
-        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}): timings are pessimistic.",
+        f"K = {UPLOAD_K}, then trying K = {', '.join(map(str, ks))}, on {args.url}"
+        ". One headless Chromium on the same "
+        f"machine ({os.cpu_count()} CPUs, load average before {load(costs.load_before)}, at end "
+        f"{load(os.getloadavg())}): timings are pessimistic.",
         "",
-        "Cells: seconds to the first result visible / to the full result.",
+        "Cells: seconds to the first result visible (p: a preview) / to the full-size result.",
         "",
         "| visitor | page load | " + " | ".join(labels) + " | queue places told after upload | "
         "longest busy with no progress text | longest at 'Starting…' |",
         "|---|--:|" + "--:|" * len(labels) + "---|--:|--:|",
     ]
     for session in sessions:
-        cells = [f"{seconds(s.first)} / {seconds(s.full)}" for s in session.steps]
+        cells = [
+            f"{seconds(s.first)}{' p' if s.previewed else ''} / {seconds(s.full)}"
+            for s in session.steps
+        ]
         cells += ["not reached"] * (len(labels) - len(cells))
         lines.append(
             f"| {session.photo.name} | {seconds(session.load)} | {' | '.join(cells)} | "
@@ -306,14 +338,27 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at) -> str:
     uploads = [s.full for session in sessions for s in session.steps[:1] if s.full is not None]
     changes = [s.full for session in sessions for s in session.steps[1:] if s.full is not None]
     firsts = [s.first for s in got if s.first is not None]
+    first_uploads = [s.first for x in sessions for s in x.steps[:1] if s.first is not None]
+    first_changes = [s.first for x in sessions for s in x.steps[1:] if s.first is not None]
+    previews = sum(s.previewed for s in got)
     lines += [
-        f"- time to result, every step: {percentiles([s.full for s in got])}",
-        f"- time to result, uploads: {percentiles(uploads)}",
-        f"- time to result, new K: {percentiles(changes)}",
-        f"- time to first result visible, every step: {percentiles(firsts)}",
+        f"- time to first result visible (a preview counts), every step: {percentiles(firsts)}",
+        f"- time to first result visible, uploads: {percentiles(first_uploads)}",
+        f"- time to first result visible, new K: {percentiles(first_changes)}",
+        f"- first results that were previews: {previews} of {len(got)}",
+        f"- time to full-size result, every step: {percentiles([s.full for s in got])}",
+        f"- time to full-size result, uploads: {percentiles(uploads)}",
+        f"- time to full-size result, new K: {percentiles(changes)}",
         f"- page load before the uploads: {percentiles([s.load for s in sessions if s.load])}",
         f"- wall clock: {wall:.0f} s",
     ]
+    if costs.server_cpu is not None:
+        lines.append(
+            f"- CPU: server {costs.server_cpu:.0f} s, browser {costs.browser_cpu:.0f} s "
+            f"({costs.browser_cpu_opening:.0f} s of it while the visitors opened the page)"
+        )
+    elif costs.browser_cpu is not None:
+        lines.append(f"- CPU: browser {costs.browser_cpu:.0f} s")
     if pid is not None:
         memory = server_memory_mb(pid)
         verdict = "met" if memory["peak"] <= 2048 else "NOT met"
@@ -357,6 +402,9 @@ def main() -> None:
     parser.add_argument(
         "--ks", default="8,24,64", help="K values each visitor tries after the upload (at 16)"
     )
+    parser.add_argument(
+        "--tree", type=Path, default=REPO, help="the checkout whose page is served (default: this)"
+    )
     parser.add_argument("--step-timeout", type=float, default=1500, help="seconds per result")
     parser.add_argument("--total-timeout", type=float, default=2700, help="seconds in all")
     args = parser.parse_args()
@@ -379,14 +427,15 @@ def main() -> None:
             if args.url is None:
                 port = free_port()
                 args.url = f"http://127.0.0.1:{port}"
-                server = start_streamlit(port, log)
+                server = start_streamlit(port, log, cwd=args.tree)
                 wait_until_healthy(args.url, server)
             pid = server and server.pid
             print(f"{args.sessions} visitors on {args.url}…")
+            costs = Costs(os.getloadavg())
             started = time.perf_counter()
-            asyncio.run(run(sessions, ks, args, pid, pictures, highest))
+            asyncio.run(run(sessions, ks, args, pid, pictures, highest, costs))
             wall = time.perf_counter() - started
-            text = report(sessions, ks, args, pid, pictures, highest, wall, started_at)
+            text = report(sessions, ks, args, pid, pictures, highest, wall, started_at, costs)
         finally:
             if server is not None:
                 stop_streamlit(server)

@@ -3,6 +3,7 @@
     python -m bench.page_speed                              # 3 repeats of each action, ~5 min
     python -m bench.page_speed --repeats 5
     python -m bench.page_speed --url http://127.0.0.1:8501  # a running server
+    python -m bench.page_speed --tree /work/wt/prev            # another checkout's page
 
 One headless Chromium visitor at 1280 × 720 against a `streamlit run` server this script starts
 (and stops). Each action is repeated and every repeat asks for something the server has not
@@ -278,6 +279,14 @@ async def run_actions(browser, url, photos_18mp, photo_4mp, args, timings) -> No
     await steady.close()
 
 
+async def untimed(step: Awaitable, words: str) -> None:
+    """A step between the timed ones: if it fails, say so and go on with the next."""
+    try:
+        await step
+    except Exception as error:
+        print(f"  could not {words}: {type(error).__name__}: {str(error)[:200]}")
+
+
 async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, shots) -> None:
     shoot = repeat == 0  # screenshots of the first repeat only
     for key, query in (("load", ""), ("load-new", f"?seed={1000 + repeat}")):
@@ -288,7 +297,7 @@ async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, sh
         await newcomer.close()
 
     k = KS_4MP[repeat % len(KS_4MP)]
-    await steady.open_tab(RESULT_TAB)
+    await untimed(steady.open_tab(RESULT_TAB), "open the Result tab")
     await timed(
         timings,
         "k-4mp",
@@ -296,7 +305,7 @@ async def one_repeat(repeat, visitor, steady, photo_18mp, photo_4mp, timings, sh
         f"K={k}",
         lambda: steady.new_result(lambda: choose_k(steady.page, k), k, SIZE_4MP),
     )
-    await steady.open_tab(CLUSTERS_TAB)
+    await untimed(steady.open_tab(CLUSTERS_TAB), "open the 3D tab")
     # The toggle's state goes when its tab closes, so each repeat turns it on, then off.
     for state in ("on", "off"):
         await timed(timings, "toggle", repeat, state, steady.toggle_by_cluster)
@@ -422,6 +431,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240, help="seconds per action at most")
     parser.add_argument("--total-timeout", type=float, default=1800, help="seconds in all")
     parser.add_argument("--no-screenshots", dest="screenshots", action="store_false")
+    parser.add_argument(
+        "--tree", type=Path, default=REPO, help="the checkout whose page is served (default: this)"
+    )
     args = parser.parse_args()
 
     print(f"building photos (cached after the first run)… {machine()}")
@@ -444,7 +456,7 @@ def main() -> None:
             if url is None:
                 port = free_port()
                 url = f"http://127.0.0.1:{port}"
-                server = start_streamlit(port, log)
+                server = start_streamlit(port, log, cwd=args.tree)
                 wait_until_healthy(url, server)
                 SERVER_PID[0] = server.pid
             timings = asyncio.run(
@@ -457,7 +469,8 @@ def main() -> None:
         [
             f"# Page speed, {started_at:%Y-%m-%d %H:%M}",
             "",
-            f"One headless Chromium visitor at 1280 × 720; medians of {args.repeats} runs.",
+            f"One headless Chromium visitor at 1280 × 720; medians of {args.repeats} runs; "
+            f"the page of {args.tree if args.url is None else args.url}.",
             f"Machine: at start {load_before}; at end {machine()}.",
             "",
             summary(timings),

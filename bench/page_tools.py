@@ -82,7 +82,7 @@ SKELETON = '[data-testid="stSkeleton"]'
 PROGRESS = '[data-testid="stProgress"]'
 #: The download buttons' labels (the icon beside one is text too, so the label is read alone).
 DOWNLOAD_LABEL = '[data-testid="stDownloadButton"] button [data-testid="stMarkdownContainer"]'
-#: dashboard/compute.py's WorkQueue: "Waiting: 3 photos ahead of yours…".
+#: dashboard/work_queue.py's words to a waiting visitor: "Waiting: 3 photos ahead of yours…".
 WAITING = r"Waiting: (\d+) photos? ahead of yours"
 #: The split view's iframe, and in it the redrawn side's label and picture.
 SPLIT_FRAME_URL = "split_view"
@@ -174,8 +174,9 @@ _SPLIT_SHOWS_JS = f"""([pattern, before]) => {{
   const image = document.getElementById("{SPLIT_AFTER_IMAGE}");
   if (!label || !image || !image.src) return false;
   const signature = image.src.length + ":" + image.src.slice(-64);
-  return new RegExp(pattern).test(label.textContent.trim()) && signature !== before
+  const shown = new RegExp(pattern).test(label.textContent.trim()) && signature !== before
     && image.complete && image.naturalWidth > 0;
+  return shown && label.textContent.trim();
 }}"""
 _SPLIT_SIGNATURE_JS = f"""() => {{
   const image = document.getElementById("{SPLIT_AFTER_IMAGE}");
@@ -264,20 +265,22 @@ EVERY_FRAME = "raf"
 
 async def wait_split_shows(
     page, k: int, before: str, deadline: float, polling: str | int = EVERY_FRAME
-) -> None:
-    """Until the split view's redrawn side is labelled K and shows a new picture, painted."""
+) -> str:
+    """Until the split view's redrawn side is labelled K and shows a new picture, painted; the
+    label it has then (``"16 colours · preview"`` for a preview)."""
     pattern = SPLIT_LABEL.format(k=k)
     while True:
         for frame in reversed(_split_frames(page)):
             try:
-                await frame.wait_for_function(
+                shown = await frame.wait_for_function(
                     _SPLIT_SHOWS_JS,
                     arg=[pattern, before],
                     polling=polling,
                     timeout=min(1000, remaining_ms(deadline)),
                 )
+                label = await shown.json_value()
                 await painted(frame)
-                return
+                return label
             except DeadlineError:
                 raise
             except Exception:  # not yet, or the frame was replaced: look again
@@ -468,14 +471,24 @@ def server_cpu_seconds(pid: int | None) -> float | None:
     """
     if pid is None:
         return None
-    ticks = 0
-    for process in [pid, *_descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(map(_cpu_ticks, [pid, *_descendants(pid)])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds(server_pid: int | None) -> float:
+    """CPU seconds used so far by this script's other descendants (the browser and its driver),
+    so a report can say what the visitors' own pages cost the machine beside the server."""
+    server = set() if server_pid is None else {server_pid, *_descendants(server_pid)}
+    others = [process for process in _descendants(os.getpid()) if process not in server]
+    return sum(map(_cpu_ticks, others)) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(process: int) -> int:
+    """User and system ticks of ``process`` and of its children that have ended (0 once gone)."""
+    try:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0
+    return sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
 
 
 def _descendants(pid: int) -> list[int]:

@@ -15,6 +15,7 @@ from dashboard import compute
 from dashboard.compare_view import apply_k
 from dashboard.formats import colour_count, decibels, file_size
 from dashboard.photo_choice import Photo
+from dashboard.work_queue import Progress
 from kmeans import (
     MAX_K,
     KSearch,
@@ -64,15 +65,25 @@ def quality_search(digest: str, word: str, settings: Settings, _data: bytes) -> 
     level = next(level for level in LEVELS if level.word == word)
     target = QualityTarget(psnr=level.min_psnr, delta_e=level.max_delta_e)
     photo = compute.loaded_photo(digest, _data)
-    with compute.full_size_work()():
+
+    def search(_: Progress) -> Found:
         return found_in(smallest_k_for_quality(photo, target, settings))
+
+    return compute.waiting(
+        compute.full_size_work(), ("quality", digest, word, settings), search, None
+    )
 
 
 @st.cache_data(max_entries=16, ttl=compute.ONE_HOUR, show_spinner=False)
 def bytes_search(digest: str, max_bytes: int, settings: Settings, _data: bytes) -> Found:
     photo = compute.loaded_photo(digest, _data)
-    with compute.full_size_work()():
+
+    def search(_: Progress) -> Found:
         return found_in(largest_k_under_bytes(photo, max_bytes, settings, smallest_k=MIN_K))
+
+    return compute.waiting(
+        compute.full_size_work(), ("bytes", digest, max_bytes, settings), search, None
+    )
 
 
 def found_sentence(found: Found) -> str:

@@ -22,7 +22,7 @@ from dashboard.formats import colour_count
 from dashboard.layout import RESULT_TAB, SPLIT_HEIGHT
 from dashboard.overlays import HEAT_FULL
 from dashboard.photo_choice import Photo
-from dashboard.photo_run import PhotoRun
+from dashboard.photo_run import PhotoRun, Preview
 from dashboard.size_view import JpegSide
 from dashboard.splitview import Detail, split_view
 from kmeans import Settings
@@ -113,6 +113,19 @@ def show_comparison_view(
         "The wheel and a swipe scroll the page. To zoom: Ctrl/⌘ + scroll, pinch, or click the "
         "picture, then scroll; drag to move, 1:1 for the result's actual pixels. Drag the "
         "divider to compare. A click also moves the close-up below to that spot."
+    )
+
+
+def show_preview_view(preview: Preview, original: bytes) -> None:
+    """A preview in the split view's place, labelled as one: no overlay, close-up box or
+    full-resolution windows, which come with the full-size result."""
+    split_view(
+        original,
+        preview.shown,
+        before_label="Original",
+        after_label=f"{colour_count(preview.k)} · preview",
+        height=SPLIT_HEIGHT,
+        key="split",
     )
 
 

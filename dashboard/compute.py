@@ -1,35 +1,53 @@
-"""The page's cached work, in one place, so the caching policy can be read at a glance.
+"""The page's work, in one place, so what is queued and what is cached can be read at a glance.
 
 Every function here calls ``kmeans/`` (or :mod:`dashboard.photo_run`) and returns something
-small and typed. Two rules:
+small and typed. Three rules:
 
-* Heavy shared objects (decoded photos, colour counts) are resources: never copied or pickled,
-  read-only, and few, because each can be hundreds of MB. They live in bounded stores
-  (:class:`~dashboard.store.Store`), and all full-size work waits its turn in one queue
-  (:class:`~dashboard.work_queue.WorkQueue`).
-* Results are data: small frozen dataclasses, cached per (photo digest, K, settings).
+* **Two queues, one job at a time each** (:class:`~dashboard.work_queue.WorkQueue`). The
+  *quick* queue reads photos at display size (a JPEG decoded at a reduced scale), makes the
+  previews, and does all the work on photos no larger than a display copy. The *full-size*
+  queue decodes photos at full size, counts their colours and makes the runs behind every
+  download and number. So a visitor's first look at a new photo or K comes in about a second,
+  as a preview, even while a class's full-size work queues up.
+* **Heavy shared objects** (decoded photos, colour counts) are read-only, never copied or
+  pickled, and few, because each can be hundreds of MB: they live in bounded stores
+  (:class:`~dashboard.store.Store`), used by the queues' workers alone.
+* **Results are data**: small frozen dataclasses, stored per (photo digest, K, settings).
 
-Progress is passed in as a callback, so no cached function creates page elements itself.
+A visitor's script only waits: the queues' workers do the work, so progress reaches the page
+through a callback, ``_progress(fraction, words)``, and no function here draws on the page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
 from PIL import Image
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import images
 from dashboard.layout import LESSON_SIDE, SHOWN_WIDTH
 from dashboard.overlays import heat_overlay, highlight_overlay
-from dashboard.photo_run import DisplayOriginal, PhotoRun, display_original, make_run
+from dashboard.photo_run import (
+    DisplayOriginal,
+    PhotoRun,
+    Preview,
+    display_original,
+    make_preview,
+    make_run,
+)
 from dashboard.store import Store
-from dashboard.work_queue import Progress, WorkQueue
+from dashboard.work_queue import Progress, Ticket, WorkQueue
 from kmeans import ColourCounts, KMeansError, LoadedImage, Settings, count_colours, load_image
 from kmeans.codecs import CodecMatch, compare_codecs
+from kmeans.io import load_image_reduced
 from kmeans.oklab import srgb_to_oklab
 from kmeans.optimise import lossless_webp, optimised_png
 from kmeans.perceptual import PerceptualError, delta_e_ok, delta_e_ok_of_labels
@@ -37,19 +55,77 @@ from kmeans.pipeline import ssim_of
 
 ONE_HOUR = "1h"
 
+#: A photo with no more pixels than a 4:3 display copy is worked on whole in the quick queue:
+#: at its full size it costs about what a preview of a larger photo does.
+QUICK_PIXELS = SHOWN_WIDTH * SHOWN_WIDTH * 3 // 4
+
+#: With nothing ahead, a photo needs this many display copies' worth of pixels for a preview
+#: to come well before its full-size result: at 4 MP the preview costs about as much.
+PREVIEW_WORTH = 4
+
 #: Decoded photos: five 12 MP photos, or one at the 40 MP limit (a store always keeps its newest).
 MAX_PHOTO_BYTES = 200_000_000
 #: Colour counts with the pixels they share: about 90 MB for a 12 MP photo, 290 MB at the limit.
 MAX_COUNTS_BYTES = 300_000_000
+#: Photos at display size (4.4 MB for a 4:3 photo): one for each visitor of a class.
+MAX_SHOWN_PHOTOS, MAX_SHOWN_PHOTO_BYTES = 64, 150_000_000
+#: The display copies runs are compared with, in Oklab (about 22 MB each): made again from the
+#: photo at display size in a tenth of a second, so only a few are kept.
+MAX_ORIGINALS, MAX_ORIGINAL_BYTES = 4, 100_000_000
 #: Runs: their PNG and display copies (about 9 MB at 12 MP), so a few 40 MP runs cannot crowd
 #: out memory, and a class of visitors each keeps its last few.
 MAX_RUNS, MAX_RUN_BYTES = 32, 200_000_000
+#: Previews: a display-size PNG each, a few hundred kB.
+MAX_PREVIEWS, MAX_PREVIEW_BYTES = 64, 64_000_000
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def quick_work() -> WorkQueue:
+    """The queue for photos read at display size, previews, and small photos' runs."""
+    return WorkQueue()
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def full_size_work() -> WorkQueue:
-    """The one queue for full-size work, shared by every visitor."""
+    """The queue for full-size work: decoding, counting, runs, SSIM."""
     return WorkQueue()
+
+
+def waiting(
+    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], report: Progress | None
+) -> Any:
+    """``make``'s result, made by ``queue``'s worker, while this visitor's script waits."""
+    with asked(queue, key, make) as ticket:
+        return ticket.wait(report)
+
+
+class ScriptTicket:
+    """This visitor's script's place in a queue: how many come first, and the wait."""
+
+    def __init__(self, ticket: Ticket, check: Callable[[], None] | None) -> None:
+        self.ticket, self.check = ticket, check
+
+    def ahead(self) -> int:
+        return self.ticket.ahead()
+
+    def wait(self, report: Progress | None) -> Any:
+        return self.ticket.wait(report, self.check)
+
+
+@contextmanager
+def asked(
+    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any]
+) -> Iterator[ScriptTicket]:
+    """This visitor's place in ``queue`` for ``make``'s result, held until the block ends.
+
+    Streamlit stops a script when its visitor changes a setting or closes the tab, and says so
+    through the run's own check, the one its cached functions poll while they wait; polled
+    here too, it withdraws the script from the queue, and a job nobody waits for is dropped.
+    """
+    script = get_script_run_ctx(suppress_warning=True)
+    visitor = None if script is None else script.session_id  # None: a bench script, a test
+    with queue.asked(key, make, visitor=visitor) as ticket:
+        yield ScriptTicket(ticket, None if script is None else script.yield_check)
 
 
 def digest_of(data: bytes) -> str:
@@ -85,6 +161,18 @@ def counts_store() -> Store:
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
+def shown_photo_store() -> Store:
+    return Store(MAX_SHOWN_PHOTOS, MAX_SHOWN_PHOTO_BYTES, size_of=lambda shown: shown.n_bytes)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def original_store() -> Store:
+    return Store(
+        MAX_ORIGINALS, MAX_ORIGINAL_BYTES, size_of=lambda kept: kept.rgb.nbytes + kept.oklab.nbytes
+    )
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
 def problem_store() -> Store:
     return Store(max_items=64, max_bytes=64 * 1000, size_of=len)
 
@@ -99,35 +187,75 @@ def run_store() -> Store:
     return Store(max_items=MAX_RUNS, max_bytes=MAX_RUN_BYTES, size_of=lambda run: run.n_bytes)
 
 
-def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> LoadedImage:
-    """The decoded pixels, keyed on the bytes' digest; read-only, so safe to share."""
+@st.cache_resource(max_entries=1, show_spinner=False)
+def preview_store() -> Store:
+    return Store(MAX_PREVIEWS, MAX_PREVIEW_BYTES, size_of=lambda preview: preview.n_bytes)
 
-    def decode() -> LoadedImage:
-        with full_size_work()(_progress):
-            return load_image(_data)
 
-    return photo_store().get_or_make(
-        digest, decode, _progress, may_wait=not full_size_work().held_here()
+# In the queues' workers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownPhoto:
+    """The photo at display size (box-filtered from a reduced decode), the copy of it the split
+    view shows, and the size of the full photo."""
+
+    image: LoadedImage
+    original: bytes  # a PNG with transparency, else a high-quality JPEG
+    full_width: int
+    full_height: int
+
+    @property
+    def n_bytes(self) -> int:
+        return photo_bytes(self.image) + len(self.original)
+
+
+def _shown_photo(digest: str, data: bytes) -> ShownPhoto:
+    """The photo at display size, read once for the facts, the original's copy and previews."""
+
+    def read() -> ShownPhoto:
+        reduced = load_image_reduced(data, SHOWN_WIDTH)
+        width, height = images.scaled_size(reduced.full_width, reduced.full_height, SHOWN_WIDTH)
+        small = reduced.image
+        if (small.width, small.height) != (width, height):
+            rgb = np.asarray(Image.fromarray(small.rgb).resize((width, height), Image.BOX))
+            alpha = small.alpha
+            if alpha is not None:  # kept even if the box filter made it opaque: the photo is not
+                alpha = np.asarray(Image.fromarray(alpha).resize((width, height), Image.BOX))
+            small = LoadedImage(rgb, alpha, small.format, small.n_bytes)
+        original = images.encoded(images.full_image(small.rgb, small.alpha))
+        return ShownPhoto(small, original, reduced.full_width, reduced.full_height)
+
+    return shown_photo_store().get_or_make(digest, read)
+
+
+def _full_photo(digest: str, data: bytes) -> LoadedImage:
+    return photo_store().get_or_make(digest, lambda: load_image(data))
+
+
+def _colours(digest: str, data: bytes) -> ColourCounts:
+    photo = _full_photo(digest, data)
+    return counts_store().get_or_make(digest, lambda: count_colours(photo))
+
+
+def _original(digest: str, data: bytes) -> DisplayOriginal:
+    """What every run of this photo is compared with on screen, made once per photo."""
+    return original_store().get_or_make(
+        digest, lambda: display_original(_shown_photo(digest, data).image)
     )
 
 
-def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) -> str | None:
-    """Why the upload cannot be read (one sentence), or None once it has been decoded.
+def _make_run(digest: str, k: int, settings: Settings, data: bytes, report: Progress) -> PhotoRun:
+    report(0.0, "Reading the photo at full size…")
+    photo = _full_photo(digest, data)
+    report(0.0, "Counting the photo's colours…")
+    colours = _colours(digest, data)
+    run = make_run(photo, colours, _original(digest, data), k, settings, report)
+    run_store().put((digest, k, settings), run)
+    return run
 
-    Both answers are remembered, so that no rerun decodes a file again, in the full-size queue,
-    only to learn what is already known: a damaged 40 MP file, or a photo the store let go.
-    """
-    known = problem_store().get(digest)
-    if known is not None:
-        return known
-    if facts_store().get(digest) is not None:
-        return None
-    try:
-        photo_facts(digest, _data, _progress)
-    except KMeansError as error:
-        problem_store().put(digest, str(error))
-        return str(error)
-    return None
+
+# What the page asks for --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -149,15 +277,63 @@ class PhotoFacts:
         return self.width * self.height
 
 
+def shown_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> ShownPhoto:
+    """The photo at display size, read in the quick queue unless it is stored already."""
+    known = shown_photo_store().get(digest)
+    if known is not None:
+        return known
+    return waiting(quick_work(), ("read", digest), lambda _: _shown_photo(digest, _data), _progress)
+
+
 def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) -> PhotoFacts:
-    """The photo's size and format, decoding it only the first time it is seen."""
+    """The photo's size and format, read (at display size, in the quick queue) once."""
     known = facts_store().get(digest)
     if known is None:
-        photo = loaded_photo(digest, _data, _progress)
-        has_alpha = photo.alpha is not None
-        known = PhotoFacts(photo.width, photo.height, photo.format, photo.n_bytes, has_alpha)
+        shown = shown_photo(digest, _data, _progress)
+        image = shown.image
+        known = PhotoFacts(
+            shown.full_width,
+            shown.full_height,
+            image.format,
+            image.n_bytes,
+            image.alpha is not None,
+        )
         facts_store().put(digest, known)
     return known
+
+
+def photo_problem(digest: str, _data: bytes, _progress: Progress | None = None) -> str | None:
+    """Why the upload cannot be read (one sentence), or None once it has been read.
+
+    Both answers are remembered, so that no rerun reads a file again only to learn what is
+    already known.
+    """
+    known = problem_store().get(digest)
+    if known is not None:
+        return known
+    if facts_store().get(digest) is not None:
+        return None
+    try:
+        photo_facts(digest, _data, _progress)
+    except KMeansError as error:
+        problem_store().put(digest, str(error))
+        return str(error)
+    return None
+
+
+def is_quick(facts: PhotoFacts) -> bool:
+    """Whether the photo is small enough to be worked on whole in the quick queue."""
+    return facts.n_pixels <= QUICK_PIXELS
+
+
+def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> LoadedImage:
+    """The decoded full-size pixels, read-only, so safe to share; decoded in the queue."""
+    known = photo_store().get(digest)
+    if known is not None:
+        return known
+    return waiting(
+        full_size_work(), ("decode", digest), lambda _: _full_photo(digest, _data), _progress
+    )
 
 
 def original_window(
@@ -171,53 +347,92 @@ def original_window(
     return np.dstack([photo.rgb[window], photo.alpha[window]])
 
 
-def counted_colours(digest: str, _data: bytes, _progress: Progress | None = None) -> ColourCounts:
-    """The photo's distinct colours, counted once for every K tried on it."""
-    photo = loaded_photo(digest, _data, _progress)
-
-    def count() -> ColourCounts:
-        with full_size_work()(_progress):
-            return count_colours(photo)
-
-    return counts_store().get_or_make(
-        digest, count, _progress, may_wait=not full_size_work().held_here()
-    )
-
-
-@st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
-def original_at_display_size(digest: str, _data: bytes) -> DisplayOriginal:
-    """What every run of this photo is compared with on screen, made once per photo, not per K."""
-    photo = loaded_photo(digest, _data)
-    with full_size_work()():  # full-size work, and heavy with many visitors at once
-        return display_original(photo)
-
-
-#: One per visitor of a class (a JPEG of a few hundred kB each), so that no K change decodes
-#: the visitor's full photo again, in the queue, only to show the original.
-@st.cache_data(max_entries=48, ttl=ONE_HOUR, show_spinner=False)
-def shown_original(digest: str, _data: bytes) -> bytes:
-    photo = loaded_photo(digest, _data)
-    if photo.alpha is None:  # the copy every run is compared with, already scaled
-        return images.encoded(Image.fromarray(original_at_display_size(digest, _data).rgb))
-    return images.encoded(images.scaled(images.full_image(photo.rgb, photo.alpha), SHOWN_WIDTH))
+def stored_run(digest: str, k: int, settings: Settings) -> PhotoRun | None:
+    """The run, if it is already made: then the page needs to wait for nothing."""
+    return run_store().get((digest, k, settings))
 
 
 def photo_run(
     digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
 ) -> PhotoRun:
     """The photo quantised to ``k`` colours and measured; ``_progress(fraction, words)``."""
+    known = stored_run(digest, k, settings)
+    if known is not None:
+        return known
+    with pending_run(digest, k, settings, _data) as pending:
+        return pending.wait(_progress)
 
-    def make() -> PhotoRun:
-        report = _progress or (lambda fraction, words: None)
-        # One turn of the queue for all of this photo's full-size work, so a visitor waiting
-        # for their turn holds no counts or working arrays.
-        with full_size_work()(report):
-            photo = loaded_photo(digest, _data, report)
-            colours = counted_colours(digest, _data, report)
-            original = original_at_display_size(digest, _data)
-            return make_run(photo, colours, original, k, settings, report)
 
-    return run_store().get_or_make((digest, k, settings), make, _progress)
+@dataclass(frozen=True)
+class PendingRun:
+    """A run this visitor's script has asked for: whether its wait will be long, a preview to
+    show meanwhile, and the run itself."""
+
+    ticket: ScriptTicket
+    digest: str
+    k: int
+    settings: Settings
+    data: bytes
+    quick: bool  # the photo is small enough for the quick queue
+
+    @property
+    def long(self) -> bool:
+        """Whether other work comes first, or the photo must first be decoded and counted."""
+        return self.ticket.ahead() > 0 or (
+            not self.quick and counts_store().get(self.digest) is None
+        )
+
+    def preview(self, report: Progress | None) -> Preview | None:
+        """The photo quantised at display size, or None when that would not come much sooner
+        than the full-size result: a photo no larger, or a few times larger with nothing
+        ahead of it."""
+        if self.quick:
+            return None
+        pixels = photo_facts(self.digest, self.data).n_pixels
+        if pixels < PREVIEW_WORTH * QUICK_PIXELS and self.ticket.ahead() == 0:
+            return None
+        return photo_preview(self.digest, self.k, self.settings, self.data, report)
+
+    def wait(self, report: Progress | None) -> PhotoRun:
+        return self.ticket.wait(report)
+
+
+@contextmanager
+def pending_run(digest: str, k: int, settings: Settings, _data: bytes) -> Iterator[PendingRun]:
+    """The run asked for (in the quick queue for a small photo, else the full-size one), so it
+    goes on while the visitor's script does something else first, such as the preview."""
+    quick = is_quick(photo_facts(digest, _data))
+
+    def make(report: Progress) -> PhotoRun:
+        return _make_run(digest, k, settings, _data, report)
+
+    queue = quick_work() if quick else full_size_work()
+    with asked(queue, ("run", digest, k, settings), make) as ticket:
+        yield PendingRun(ticket, digest, k, settings, _data, quick)
+
+
+def photo_preview(
+    digest: str, k: int, settings: Settings, _data: bytes, _progress: Progress | None = None
+) -> Preview:
+    """K-Means on the photo at display size, in the quick queue: a picture, no numbers."""
+    key = (digest, k, settings)
+    known = preview_store().get(key)
+    if known is not None:
+        return known
+
+    def make(report: Progress) -> Preview:
+        shown = _shown_photo(digest, _data).image
+        return preview_store().get_or_make(key, lambda: make_preview(shown, k, settings, report))
+
+    return waiting(quick_work(), ("preview", *key), make, _progress)
+
+
+#: One per visitor of a class (a JPEG of a few hundred kB each), so that no K change reads the
+#: visitor's photo again, in the queue, only to show the original.
+@st.cache_data(max_entries=48, ttl=ONE_HOUR, show_spinner=False)
+def shown_original(digest: str, _data: bytes) -> bytes:
+    """The original as the split view shows it: the photo at display size."""
+    return shown_photo(digest, _data).original
 
 
 @st.cache_data(max_entries=32, ttl=ONE_HOUR, show_spinner=False)
@@ -227,14 +442,16 @@ def run_ssim(digest: str, k: int, settings: Settings, _data: bytes, _png: bytes)
     It is the slowest of the measures and the page does not lead with it, so it is not part of
     every run. The PNG is decoded, so it judges exactly the file.
     """
-    photo = loaded_photo(digest, _data)
-    if photo.alpha is None:  # the close-up may have decoded this PNG already
-        indices, palette = png_pixels((digest, k, settings), _png)
-        with full_size_work()():
+
+    def measure(_: Progress) -> float:
+        photo = _full_photo(digest, _data)
+        if photo.alpha is None:
+            indices, palette = images.indices_and_palette(_png)
             return ssim_of(photo, palette[indices, :3], None)
-    with full_size_work()():
         drawn = images.decoded_rgba(_png)
         return ssim_of(photo, drawn[..., :3], drawn[..., 3])
+
+    return waiting(full_size_work(), ("ssim", digest, k, settings), measure, None)
 
 
 @st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
@@ -252,12 +469,18 @@ def heat_overlay_of(digest: str, k: int, settings: Settings, _data: bytes, _run:
     With transparency, the ΔE_OK of each pixel as seen, over white and over black, the worse:
     the same measure as the numbers (see :mod:`kmeans.perceptual`).
     """
-    original = original_at_display_size(digest, _data)
-    if original.alpha is None:
-        palette = srgb_to_oklab(_run.palette)
-        return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, _run.display.labels()))
-    shown = images.decoded_rgba(_run.display.shown)
-    return heat_overlay(delta_e_ok(original.rgb, shown[..., :3], original.alpha, shown[..., 3]))
+
+    def paint(_: Progress) -> bytes:
+        original = _original(digest, _data)
+        if original.alpha is None:
+            palette = srgb_to_oklab(_run.palette)
+            labels = _run.display.labels()
+            return heat_overlay(delta_e_ok_of_labels(original.oklab, palette, labels))
+        shown = images.decoded_rgba(_run.display.shown)
+        seen = delta_e_ok(original.rgb, shown[..., :3], original.alpha, shown[..., 3])
+        return heat_overlay(seen)
+
+    return waiting(quick_work(), ("heat", digest, k, settings), paint, None)
 
 
 @st.cache_resource(max_entries=2, ttl=ONE_HOUR, show_spinner=False)
@@ -268,17 +491,19 @@ def png_pixels(run_key: tuple, _png: bytes) -> tuple[np.ndarray, np.ndarray]:
     Decoded once per run, not at every move of the zoom; ``run_key`` names the PNG so the cache
     need not hash its megabytes at every rerun.
     """
-    with full_size_work()():
+
+    def decode(_: Progress) -> tuple[np.ndarray, np.ndarray]:
         indices, palette = images.indices_and_palette(_png)
-    indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
-    return indices, palette
+        indices.flags.writeable = palette.flags.writeable = False  # shared by every visitor
+        return indices, palette
+
+    return waiting(full_size_work(), ("png pixels", *run_key), decode, None)
 
 
 @st.cache_data(max_entries=4, ttl=ONE_HOUR, show_spinner=False)
 def lesson_pixels(digest: str, _data: bytes) -> np.ndarray:
     """The lesson's small copy of the photo: (h, w, 3) uint8, at most LESSON_SIDE a side."""
-    photo = loaded_photo(digest, _data)
-    small = Image.fromarray(photo.rgb)
+    small = Image.fromarray(shown_photo(digest, _data).image.rgb)
     small.thumbnail((LESSON_SIDE, LESSON_SIDE), Image.Resampling.BOX)
     return np.asarray(small)
 
@@ -310,12 +535,15 @@ def lossless_files(digest: str, k: int, settings: Settings, _png: bytes) -> Loss
     Made from the run's quick PNG, whose pixels they keep exactly, in the full-size queue: on a
     4 MP photo they take about a second, which a new K need not wait for.
     """
-    with full_size_work()():
+
+    def write(_: Progress) -> LosslessFiles:
         indices, palette, alphas = images.indexed_pixels_of(_png)
         return LosslessFiles(
             optimised_png(palette, indices, palette_alpha=alphas),
             lossless_webp(palette, indices, palette_alpha=alphas),
         )
+
+    return waiting(full_size_work(), ("lossless", digest, k, settings), write, None)
 
 
 @dataclass(frozen=True)
@@ -346,19 +574,23 @@ def codec_comparison(
 ) -> CodecComparison:
     """The smallest JPEG, WebP and AVIF as close as the run, once per photo and K, on demand."""
 
-    def compare() -> CodecComparison:
-        photo = loaded_photo(digest, _data, _progress)
+    key = (digest, k, settings)
+    known = codec_store().get(key)
+    if known is not None:
+        return known
+
+    def compare(report: Progress) -> CodecComparison:
+        photo = _full_photo(digest, _data)
         target = PerceptualError(_run.delta_e, _run.delta_e_p99, _run.lost_hue)
-        with full_size_work()(_progress):
-            matches = compare_codecs(photo.rgb, target, alpha=photo.alpha, progress=_progress)
+        matches = compare_codecs(photo.rgb, target, alpha=photo.alpha, progress=report)
         jpeg = next((m for m in matches if m.codec == "jpeg" and m.reached), None)
         shown = None
         if jpeg is not None:
             with Image.open(io.BytesIO(jpeg.data)) as decoded:
                 shown = images.png_bytes(images.scaled(decoded.convert("RGB"), SHOWN_WIDTH))
-        return CodecComparison(matches, shown)
+        return codec_store().get_or_make(key, lambda: CodecComparison(matches, shown))
 
-    return codec_store().get_or_make((digest, k, settings), compare, _progress)
+    return waiting(full_size_work(), ("codecs", *key), compare, _progress)
 
 
 def compared_codecs(digest: str, k: int, settings: Settings) -> CodecComparison | None:

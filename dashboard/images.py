@@ -17,13 +17,19 @@ def full_image(rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
     return image
 
 
+def scaled_size(width: int, height: int, most_width: int) -> tuple[int, int]:
+    """The size :func:`scaled` gives a ``width`` × ``height`` picture."""
+    if width <= most_width:
+        return width, height
+    return most_width, max(1, round(height * most_width / width))
+
+
 def scaled(image: Image.Image, width: int, exact: bool = False) -> Image.Image:
     """The picture at most ``width`` px wide; ``exact`` keeps palette colours (nearest pixel)."""
-    if image.width <= width:
+    size = scaled_size(image.width, image.height, width)
+    if size == image.size:
         return image
-    height = max(1, round(image.height * width / image.width))
-    method = Image.Resampling.NEAREST if exact else Image.Resampling.BOX
-    return image.resize((width, height), method)
+    return image.resize(size, Image.Resampling.NEAREST if exact else Image.Resampling.BOX)
 
 
 def encoded(image: Image.Image) -> bytes:

@@ -60,8 +60,8 @@ class Photo:
         """One line naming the photo and its size, as plain text (a name is never markup)."""
         facts = self.facts
         return (
-            f"{'Sample' if self.source == 'sample' else 'Your photo'}: {self.name} · "
-            f"{facts.width:,} × {facts.height:,} pixels · {facts.format} · {facts.n_bytes:,} bytes"
+            f"{named(self)} · {facts.width:,} × {facts.height:,} pixels · {facts.format} · "
+            f"{facts.n_bytes:,} bytes"
         )
 
 
@@ -75,17 +75,26 @@ def choose_camera() -> UploadedFile | None:
     return camera
 
 
-def choose_photo(camera: UploadedFile | None, title: str) -> Photo:
-    """The page's top: ``title`` and what is shown, beside the sample to show and a box to
-    upload one's own; a file that cannot be read gets one sentence below, and the sample stays."""
+def choose_file(camera: UploadedFile | None, title: str) -> tuple[PhotoFile, DeltaGenerator]:
+    """The page's top: ``title`` beside the sample to show and a box to upload one's own; the
+    file chosen (not read yet), and the line under the title that will say what is shown."""
     with st.container(key="photo_row"):
         heading, sample, own = st.columns([2.2, 1, 1.1], vertical_alignment="bottom")
         heading.title(title, anchor=False)
         upload = sample_and_upload(sample, own)
-        photo, problem = chosen_photo(upload, camera)
-        heading.text(described(photo))  # st.text: a file name is never read as Markdown
-    if photo is None:
+        facts_line = heading.empty()
+    chosen = chosen_file(upload, camera)
+    if chosen is None:
+        facts_line.text(NO_PHOTO)
         st.stop()
+    return chosen, facts_line
+
+
+def read_photo(chosen: PhotoFile, facts_line: DeltaGenerator) -> Photo:
+    """The chosen file, read and named on ``facts_line`` (st.text: a file name is never read
+    as Markdown); a file that cannot be read gets one sentence below, and the sample stays."""
+    photo, problem = photo_read(chosen)
+    facts_line.text(photo.described())
     tell(photo, problem)
     return photo
 
@@ -93,17 +102,15 @@ def choose_photo(camera: UploadedFile | None, title: str) -> Photo:
 def choose_photo_in(heading: DeltaGenerator, camera: UploadedFile | None) -> Photo:
     """The same choice in a menu of the lesson's own, what is shown said under ``heading``."""
     upload = sample_and_upload(st, st)
-    photo, problem = chosen_photo(upload, camera)
-    heading.text(described(photo))
-    if photo is None:
+    chosen = chosen_file(upload, camera)
+    if chosen is None:
+        heading.text(NO_PHOTO)
         st.stop()
+    photo, problem = photo_read(chosen)
+    heading.text(photo.described())
     with heading:
         tell(photo, problem)
     return photo
-
-
-def described(photo: Photo | None) -> str:
-    return NO_PHOTO if photo is None else photo.described()
 
 
 def sample_and_upload(sample: DeltaGenerator, own: DeltaGenerator) -> UploadedFile | None:
@@ -146,30 +153,57 @@ def tell_problem(problem: str) -> None:
     )
 
 
-def chosen_photo(
-    upload: UploadedFile | None, camera: UploadedFile | None
-) -> tuple[Photo | None, str | None]:
-    """The photo the visitor chose last, or the sample and why the chosen file was refused;
-    no photo at all while their own box is empty (they removed the file, or are replacing it:
-    the sample would be shown as if it were their choice)."""
+@dataclass(frozen=True)
+class PhotoFile:
+    """The file the visitor chose (or the sample), before anything has been read from it."""
+
+    name: str
+    data: bytes
+    digest: str
+    source: str  # "sample", "upload" or "camera"
+    problem: str | None = None  # why the visitor's own choice is not this file
+
+
+def named(photo: Photo | PhotoFile) -> str:
+    """Whose photo it is, and its name."""
+    return f"{'Sample' if photo.source == 'sample' else 'Your photo'}: {photo.name}"
+
+
+def chosen_file(upload: UploadedFile | None, camera: UploadedFile | None) -> PhotoFile | None:
+    """The file the visitor chose last, or the sample (and why, when their photo was lost); no
+    file at all while their own box is empty (they removed the file, or are replacing it: the
+    sample would be shown as if it were their choice)."""
     wanted = st.session_state.get("source", "upload" if upload else "sample")
     chosen = {"upload": upload, "camera": camera}.get(wanted)
     if chosen is None and wanted != "sample":
-        return None, None
-    problem = lost_photo(upload, camera)
-    if chosen is not None:
-        data = chosen.getvalue()
-        digest = compute.digest_of(data)
-        waiting = st.empty()  # a visitor queued behind others' photos is told their place
-        problem = compute.photo_problem(digest, data, lambda _, words: waiting.caption(words))
-        waiting.empty()
-        if problem is None:
-            name = chosen.name if wanted == "upload" else "camera photo.jpg"
-            return Photo(name, data, digest, compute.photo_facts(digest, data), wanted), None
+        return None
+    if chosen is None:
+        return sample_file(lost_photo(upload, camera))
+    data = chosen.getvalue()
+    name = chosen.name if wanted == "upload" else "camera photo.jpg"
+    return PhotoFile(name, data, compute.digest_of(data), wanted)
+
+
+def sample_file(problem: str | None = None) -> PhotoFile:
     file_name = SAMPLES[shown_sample()]
     data = (SAMPLES_DIR / file_name).read_bytes()
-    digest = compute.digest_of(data)
-    return Photo(file_name, data, digest, compute.photo_facts(digest, data), "sample"), problem
+    return PhotoFile(file_name, data, compute.digest_of(data), "sample", problem)
+
+
+def photo_read(chosen: PhotoFile) -> tuple[Photo, str | None]:
+    """The chosen file read, or the sample and why the file was refused. A visitor queued
+    behind others' photos is told their place meanwhile, where they look."""
+    if chosen.source != "sample":
+        waiting = st.empty()
+        problem = compute.photo_problem(
+            chosen.digest, chosen.data, lambda fraction, words: waiting.progress(fraction, words)
+        )
+        waiting.empty()
+        if problem is not None:
+            chosen = sample_file(problem)
+    facts = compute.photo_facts(chosen.digest, chosen.data)
+    photo = Photo(chosen.name, chosen.data, chosen.digest, facts, chosen.source)
+    return photo, chosen.problem
 
 
 def lost_photo(upload: UploadedFile | None, camera: UploadedFile | None) -> str | None:

@@ -1,13 +1,17 @@
-"""One K-Means run as the page shows it (:class:`PhotoRun`), and how one is made (:func:`make_run`).
+"""One K-Means run as the page shows it (:class:`PhotoRun`), and how one is made (:func:`make_run`);
+and the preview shown while it is on its way (:class:`Preview`, :func:`make_preview`).
 
 A run is small enough to keep many of: the full-resolution pixels stay out. It holds the
 indexed PNG (the download), copies scaled to display size, a sample of pixels for the 3D plot,
-the close-up's pixels and the numbers. Nothing here calls Streamlit: ``dashboard/compute.py``
-decides what is cached and queued, and calls :func:`make_run` inside the queue.
+the close-up's pixels and the numbers. A preview is K-Means on the photo at display size: a
+picture only, with no file and no numbers, which come from the full-size run alone. Nothing
+here calls Streamlit: ``dashboard/compute.py`` decides what is cached and queued, and calls
+these in the queue's workers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Callable
@@ -21,7 +25,7 @@ from dashboard import images
 from dashboard.closeup import CloseUp, close_up_at, worst_region_of
 from dashboard.layout import GRID_WIDTH, PLOT_POINTS, SHOWN_WIDTH
 from dashboard.work_queue import Progress
-from kmeans import ColourCounts, LoadedImage, QuantizeResult, Settings, compress
+from kmeans import ColourCounts, LoadedImage, QuantizeResult, Settings, compress, quantize
 from kmeans.closeness import Level, closeness_as_shown
 from kmeans.encode import is_opaque
 from kmeans.oklab import srgb_to_oklab
@@ -124,6 +128,42 @@ class PhotoRun:
         """What keeping the run costs: its files, copies and close-up."""
         return len(self.png) + self.display.n_bytes + self.close_up.n_bytes
 
+    @property
+    def shown(self) -> bytes:
+        """The redrawn photo at display size, as the split view shows it."""
+        return self.display.shown
+
+
+@dataclass(frozen=True)
+class Preview:
+    """K-Means on the photo at display size, to look at while the full-size run waits its turn.
+
+    A picture and nothing else: the file and every number come from the full-size run.
+    """
+
+    k: int
+    shown: bytes  # as :attr:`PhotoRun.shown`, at ``width`` × ``height``
+    width: int
+    height: int
+
+    @property
+    def n_bytes(self) -> int:
+        return len(self.shown)
+
+
+#: A preview's rounds of K-Means at most: enough for its picture, and a visitor who asks for
+#: hundreds of rounds does not hold up everyone else's previews.
+PREVIEW_ROUNDS = 10
+
+
+def make_preview(shown_photo: LoadedImage, k: int, settings: Settings, report: Progress) -> Preview:
+    """``shown_photo`` (the photo at display size) quantised to ``k`` colours, as a picture."""
+    report(0.0, "Making a preview…")
+    rounds = min(settings.max_iters, PREVIEW_ROUNDS)
+    result = quantize(shown_photo, k, dataclasses.replace(settings, max_iters=rounds))
+    shown, _, _ = shown_picture(result.labels, result.palette, result.image_alpha)
+    return Preview(result.k, shown, shown_photo.width, shown_photo.height)
+
 
 def make_run(
     photo: LoadedImage,
@@ -208,20 +248,27 @@ def display_copies(result: QuantizeResult, original: DisplayOriginal) -> Display
     """
     labels = nearest_scaled(result.labels)
     alpha = None if result.image_alpha is None else nearest_scaled(result.image_alpha)
-    if alpha is None:
-        # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes, and
-        # itself the label map.
-        indexed = images.indexed_image(labels, result.palette)
-        shown, exact, label_map = images.png_bytes(indexed), indexed.convert("RGB"), None
-    else:
-        exact = images.full_image(result.palette[labels], alpha)
-        shown, label_map = images.encoded(exact), images.png_bytes(labels)
+    shown, exact, label_map = shown_picture(labels, result.palette, alpha)
     return DisplayCopies(
         shown=shown,
         small=images.encoded(images.scaled(exact, GRID_WIDTH)),
         focus=worst_region_of(original.oklab, srgb_to_oklab(result.palette), labels),
         label_map=label_map,
     )
+
+
+def shown_picture(
+    labels: np.ndarray, palette: np.ndarray, alpha: np.ndarray | None
+) -> tuple[bytes, Image.Image, bytes | None]:
+    """Display-size labels drawn in the palette: the bytes sent to the browser, the picture
+    itself, and the label map when those bytes do not hold the labels."""
+    if alpha is None:
+        # Opaque: an indexed PNG of the labels, the exact colours in a third of the bytes, and
+        # itself the label map.
+        indexed = images.indexed_image(labels, palette)
+        return images.png_bytes(indexed), indexed.convert("RGB"), None
+    exact = images.full_image(palette[labels], alpha)
+    return images.encoded(exact), exact, images.png_bytes(labels)
 
 
 def nearest_scaled(plane: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import closeup_view, comparison_view, compute, palette_view, size_view
+from dashboard.closeup import Window
 from dashboard.compute import LosslessFiles
 from dashboard.formats import colour_count, decibels, download_stem
 from dashboard.photo_choice import Photo
@@ -94,10 +95,25 @@ def show_result(
         overlay = None
     original = compute.shown_original(photo.digest, photo.data)
     jpeg = size_view.jpeg_for_split(photo, run.k_requested, settings)
-    comparison_view.show_comparison_view(
-        photo, run, run_key, original, overlay, window, versus, jpeg
-    )
+    with st.container():  # where the waiting page shows the preview
+        comparison_view.show_comparison_view(
+            photo, run, run_key, original, overlay, window, versus, jpeg
+        )
     files = written()
+    with st.container():  # where the waiting page says what is still to come
+        show_result_below(photo, run, settings, run_key, window, picked, files)
+
+
+def show_result_below(
+    photo: Photo,
+    run: PhotoRun,
+    settings: Settings,
+    run_key: tuple,
+    window: Window,
+    picked: int | None,
+    files: LosslessFiles,
+) -> None:
+    """The close-up beside the palette, all the numbers, and the codecs, under the split view."""
     zoom_column, palette_column = st.columns(2, gap="large")
     with zoom_column:
         closeup_view.show_zoom(photo, run, run_key, window)

@@ -1,9 +1,9 @@
 """Recent results shared by every visitor, bounded in number and in bytes (oldest out first).
 
-The page keeps decoded photos, colour counts and runs here rather than under
-``st.cache_data``: that cache records every element a cached function draws and replays it
-later, and a progress bar made by the page cannot be replayed. A bound in bytes, not only in
-items, is what keeps a class of visitors with 40 MP photos inside the server's memory.
+The page keeps decoded photos, colour counts, previews and runs here rather than under
+``st.cache_data``: the work queues' workers make and read them outside any visitor's script,
+and nothing is copied or pickled on the way. A bound in bytes, not only in items, is what keeps
+a class of visitors with 40 MP photos inside the server's memory.
 
 >>> store = Store(max_items=2, max_bytes=10, size_of=len)
 >>> store.put("a", b"1234"); store.put("b", b"5678"); store.put("c", b"90")
@@ -18,18 +18,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from dashboard.work_queue import Progress
-
-#: Told to a visitor who waits for a result another visitor's page is making.
-SAME_WORK_MESSAGE = "Another visitor asked for the same thing a moment ago: waiting for it…"
-
 
 class Store:
     """At most ``max_items`` values whose ``size_of`` sums to at most ``max_bytes``.
 
-    The newest value is always kept, however large. A value is made once even when several
-    visitors ask for it at the same moment (a class opening the same link): the first makes
-    it, the others wait for it, and are told so, instead of each queueing to make it again.
+    The newest value is always kept, however large. A value is made once even when two
+    threads ask for it at the same moment: the first makes it, the other waits for it.
     """
 
     def __init__(self, max_items: int, max_bytes: int, size_of: Callable[[Any], int]) -> None:
@@ -45,15 +39,8 @@ class Store:
                 self.items.move_to_end(key)
             return self.items.get(key)
 
-    def get_or_make(
-        self,
-        key: object,
-        make: Callable[[], Any],
-        report: Progress | None = None,
-        may_wait: bool = True,
-    ) -> Any:
-        """The stored value, or ``make()``'s; ``may_wait=False`` makes it rather than wait
-        for another thread making it (which may itself be waiting for this one)."""
+    def get_or_make(self, key: object, make: Callable[[], Any]) -> Any:
+        """The stored value, or ``make()``'s, made once for every thread asking at once."""
         while True:
             with self.lock:
                 if key in self.items:
@@ -63,12 +50,6 @@ class Store:
                 if being_made is None:
                     self.making[key] = threading.Event()
                     break
-            if not may_wait:
-                made = make()
-                self.put(key, made)
-                return made
-            if report is not None:
-                report(0.0, SAME_WORK_MESSAGE)
             being_made.wait()  # then look again: stored, or failed and ours to try
         try:
             made = make()

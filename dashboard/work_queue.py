@@ -1,91 +1,282 @@
-"""Full-size work, one photo at a time, first come first served, with places in the queue.
+"""The page's heavy work, one job at a time, in a fair order, and only while someone waits for it.
 
-``kmeans/`` already spreads one photo over every core, so two photos at once would not finish
-sooner, but each would add its own peak memory (about 0.7 GB for 40 MP at K = 256). Each visitor
-takes a ticket and, while waiting, is told how many photos are ahead of theirs.
+A visitor's script asks for a result by its key (a photo read, a preview, a full-size run) and
+waits, told its place and then how the work is going; a worker thread of the queue's own does
+the work, so a script never holds a turn itself. Each result is made once however many
+visitors ask for it at the same moment (a class opening the same link). Three rules:
+
+* **Round robin.** The next job is the one whose visitors have been served the fewest jobs,
+  then the oldest: each visitor's first result comes before anyone's second.
+* **Only wanted work.** A job is worked on only while some visitor's script waits for it. A
+  script stops waiting when Streamlit stops it: its visitor changed K, chose another photo, or
+  closed the tab. A job nobody waits for is dropped before it starts, or stopped at its next
+  progress report; a second's grace lets the visitor's next script, which often asks for the
+  same result, take it over.
+* **One at a time.** ``kmeans/`` already spreads one photo over every core, so two would not
+  finish sooner, but each would add its own peak memory.
 
 >>> queue = WorkQueue()
->>> with queue():
-...     with queue():  # work already being served never waits behind itself
-...         "inside"
-'inside'
+>>> queue.result("answer", lambda report: 42, visitor="ada")
+42
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 #: ``report(fraction, words)``: how far the work has got, in words a visitor reads.
 Progress = Callable[[float, str], None]
 
+#: Told, beside their place, to a visitor whose result another visitor asked for first.
+SAME_WORK_MESSAGE = (
+    "Another visitor asked for the same thing a moment ago: it is made once for you both."
+)
+
+
+def place_words(ahead: int) -> str:
+    """What a waiting visitor reads about their place in the queue."""
+    return f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…"
+
+
+class AbandonedError(Exception):
+    """Raised from a job's progress report once nobody has waited for its result for a while."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One result being made, and the scripts waiting for it, counted per visitor."""
+
+    key: Hashable
+    make: Callable[[Progress], Any]
+    ticket: int
+    first_visitor: Hashable
+    waiting: Counter = field(default_factory=Counter)
+    alone_since: float | None = None  # when its last waiter left
+    started: bool = False
+    finished: bool = False
+    progress: tuple[float, str] = (0.0, "Starting…")
+    result: Any = None
+    error: Exception | None = None
+
 
 class WorkQueue:
-    """A ticket queue for the page's full-size work, shared by every visitor's thread.
+    """Jobs made one at a time by the queue's worker, for the scripts of many visitors.
 
-    A visitor may leave while waiting: Streamlit stops a script when its visitor changes a
-    setting, by raising an exception from the next page call, here the progress report. Their
-    ticket is then marked done, so the queue skips it instead of waiting for it for ever.
+    ``grace_seconds``: how long a job nobody waits for is kept. ``poll_seconds``: how often a
+    waiting script checks that it should go on waiting (Streamlit's stop or rerun request).
     """
 
-    #: How often a waiting visitor is told their place even when it has not changed: the page
-    #: call is also how a script learns that its visitor has left.
-    REMIND_SECONDS = 5.0
+    #: How many visitors' served counts are remembered, the least recently served forgotten.
+    MAX_VISITORS = 4096
 
-    def __init__(self) -> None:
-        self.turn = threading.Condition()
-        self.next_ticket = 0
-        self.serving = 0
-        self.done: set[int] = set()  # tickets finished or given up, not yet reached
-        self.holder: int | None = None  # the thread being served
+    def __init__(self, grace_seconds: float = 1.0, poll_seconds: float = 0.25) -> None:
+        self.grace_seconds, self.poll_seconds = grace_seconds, poll_seconds
+        self.changed = threading.Condition()
+        self.jobs: dict[Hashable, Job] = {}  # queued or being made
+        self.served: OrderedDict[Hashable, int] = OrderedDict()
+        self.tickets = itertools.count()
+        self.worker: threading.Thread | None = None
 
-    def held_here(self) -> bool:
-        """Whether this thread is being served: it must then never wait for another thread,
-        which may itself be waiting for the queue."""
-        return self.holder == threading.get_ident()
+    def result(
+        self,
+        key: Hashable,
+        make: Callable[[Progress], Any],
+        *,
+        visitor: Hashable,
+        report: Progress | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> Any:
+        """``make(progress)``'s result, made by the worker in its turn, or by the job already
+        making it for another script. ``report`` hears the place, then the progress; ``check``
+        raises when the waiting script should stop, and so withdraws it."""
+        with self.asked(key, make, visitor=visitor) as ticket:
+            return ticket.wait(report, check)
 
     @contextmanager
-    def __call__(self, report: Progress | None = None) -> Iterator[None]:
-        """Wait for this thread's turn (telling ``report`` its place), then hold it."""
-        if self.held_here():
-            yield
+    def asked(
+        self, key: Hashable, make: Callable[[Progress], Any], *, visitor: Hashable
+    ) -> Iterator[Ticket]:
+        """A place in the queue for ``make``'s result, held until the block ends, so that the
+        work can go on while the script waits for something else first."""
+        if threading.current_thread() is self.worker:  # a job asking for more work: do it now
+            yield Done(make(_ignore))
             return
-        with self.turn:
-            ticket = self.next_ticket
-            self.next_ticket += 1
+        ticket = Ticket(self, key, make, visitor)
         try:
-            self._wait_for(ticket, report)
-            self.holder = threading.get_ident()
-            yield
+            yield ticket
         finally:
-            self._give_up(ticket)
+            self._leave(ticket.job, visitor)
 
-    def _give_up(self, ticket: int) -> None:
-        with self.turn:
-            if self.serving == ticket:
-                self.holder = None
-            self.done.add(ticket)
-            while self.serving in self.done:
-                self.done.remove(self.serving)
-                self.serving += 1
-            self.turn.notify_all()
+    def _join(self, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable) -> Job:
+        with self.changed:
+            job = self.jobs.get(key)
+            if job is None:
+                job = self.jobs[key] = Job(key, make, next(self.tickets), visitor)
+                if self.worker is None:
+                    self.worker = threading.Thread(target=self._work, daemon=True)
+                    self.worker.start()
+            job.waiting[visitor] += 1
+            job.alone_since = None
+            self.changed.notify_all()
+            return job
 
-    def _wait_for(self, ticket: int, report: Progress | None) -> None:
-        told, told_at = None, 0.0
+    def _leave(self, job: Job, visitor: Hashable) -> None:
+        with self.changed:
+            job.waiting[visitor] -= 1
+            job.waiting += Counter()  # forget visitors with no script left waiting
+            if not job.waiting:
+                job.alone_since = time.monotonic()
+            elif job.first_visitor not in job.waiting:  # the one who asked first has gone
+                job.first_visitor = next(iter(job.waiting))
+            self.changed.notify_all()
+
+    def _wait_for(
+        self, job: Job, visitor: Hashable, report: Progress | None, check: Callable[[], None] | None
+    ) -> None:
+        told = None
         while True:
-            with self.turn:
-                if self.serving == ticket:
+            with self.changed:
+                if job.finished:
                     return
-                ahead = sum(1 for t in range(self.serving, ticket) if t not in self.done)
+                news = self._news(job, visitor)
+            if check is not None:
+                check()  # outside the lock: it raises to end the script
+            # Only when it changes: a message from every waiter at every poll slows the work.
+            if report is not None and news != told:
+                told = news
+                report(*news)
+            with self.changed:
+                if not job.finished:
+                    self.changed.wait(self.poll_seconds)
+
+    def _news(self, job: Job, visitor: Hashable) -> tuple[float, str]:
+        """(fraction, words) for one waiting visitor: their place, then the job's progress."""
+        if job.started:
+            fraction, words = job.progress
+        else:
+            ahead = self._ahead_of(job)
+            fraction, words = 0.0, place_words(ahead) if ahead else "Starting…"
+        if visitor != job.first_visitor:
+            words = f"{words} {SAME_WORK_MESSAGE}"
+        return fraction, words
+
+    def _ahead_of(self, job: Job) -> int:
+        """The jobs before this one: the one being made (wanted or not), and the wanted ones
+        that come first."""
+        mine = self._priority(job)
+        return sum(
+            1
+            for other in self.jobs.values()
+            if other is not job
+            and (other.started or (other.waiting and self._priority(other) < mine))
+        )
+
+    def _priority(self, job: Job) -> tuple[int, int]:
+        """Fewest jobs already served to its visitors first, then the oldest."""
+        fewest = min((self.served.get(visitor, 0) for visitor in job.waiting), default=0)
+        return fewest, job.ticket
+
+    def _work(self) -> None:
+        while True:
+            with self.changed:
+                job = self._next_job()
+                if job is None:
+                    self.worker = None
+                    self.changed.notify_all()
+                    return
+                job.started = True
+                self.changed.notify_all()
+            result, error = self._make(job)
+            with self.changed:
+                job.result, job.error, job.finished = result, error, True
+                del self.jobs[job.key]
+                for visitor in job.waiting:
+                    self.served[visitor] = self.served.get(visitor, 0) + 1
+                    self.served.move_to_end(visitor)
+                while len(self.served) > self.MAX_VISITORS:
+                    self.served.popitem(last=False)
+                self.changed.notify_all()
+
+    def _make(self, job: Job) -> tuple[Any, Exception | None]:
+        """The job's result, or how it failed, for every script waiting for it."""
+        try:
+            return job.make(lambda fraction, words: self._progress(job, fraction, words)), None
+        except Exception as failure:
+            return None, failure
+
+    def _next_job(self) -> Job | None:
+        """The wanted job to make next (holding the lock), or None once there is no job at all.
+
+        Jobs nobody waits for are dropped once their grace is over; within it they wait.
+        """
+        while True:
             now = time.monotonic()
-            # Only when the place changes, or to check the visitor is still there: a message
-            # from every waiter at every poll slows the work they are waiting for.
-            if report is not None and (ahead != told or now - told_at >= self.REMIND_SECONDS):
-                told, told_at = ahead, now
-                # Outside the lock: it is a page call, and may raise.
-                report(0.0, f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…")
-            with self.turn:
-                if self.serving != ticket:
-                    self.turn.wait(timeout=0.5)
+            for job in [j for j in self.jobs.values() if self._gone(j, now)]:
+                job.finished, job.error = True, AbandonedError()
+                del self.jobs[job.key]
+            wanted = [job for job in self.jobs.values() if job.waiting]
+            if wanted:
+                return min(wanted, key=self._priority)
+            if not self.jobs:
+                return None
+            self.changed.wait(self.grace_seconds)
+
+    def _gone(self, job: Job, now: float) -> bool:
+        return job.alone_since is not None and now - job.alone_since >= self.grace_seconds
+
+    def _progress(self, job: Job, fraction: float, words: str) -> None:
+        with self.changed:
+            if self._gone(job, time.monotonic()):
+                raise AbandonedError
+            job.progress = (fraction, words)
+            self.changed.notify_all()
+
+
+class Ticket:
+    """A script's place in a :class:`WorkQueue`, for one result."""
+
+    def __init__(
+        self, queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable
+    ) -> None:
+        self.queue, self.key, self.make, self.visitor = queue, key, make, visitor
+        self.job = queue._join(key, make, visitor)
+
+    def ahead(self) -> int:
+        """How many jobs come before this one: 0 once it is being made, or made."""
+        with self.queue.changed:
+            return 0 if self.job.started else self.queue._ahead_of(self.job)
+
+    def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
+        """The result, once made; see :meth:`WorkQueue.result`."""
+        self.queue._wait_for(self.job, self.visitor, report, check)
+        while isinstance(self.job.error, AbandonedError):  # dropped just before we came back
+            self.queue._leave(self.job, self.visitor)
+            self.job = self.queue._join(self.key, self.make, self.visitor)
+            self.queue._wait_for(self.job, self.visitor, report, check)
+        if self.job.error is not None:
+            raise self.job.error
+        return self.job.result
+
+
+class Done:
+    """A ticket whose result is already there."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    def ahead(self) -> int:
+        return 0
+
+    def wait(self, report: Progress | None = None, check: Callable[[], None] | None = None) -> Any:
+        return self.result
+
+
+def _ignore(fraction: float, words: str) -> None:
+    """A progress report nobody reads."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from kmeans.errors import BadImageError
 
@@ -144,15 +144,80 @@ def load_image(
     >>> image.rgb.shape, image.rgb[0, 0].tolist(), image.alpha.tolist(), image.format
     ((2, 4, 3), [255, 0, 0], [[0, 0, 0, 0], [0, 0, 0, 0]], 'PNG')
     """
+    return _read(source, max_pixels, min_width=None).image
+
+
+#: The formats whose decoder can scale while it decodes.
+REDUCIBLE = ("JPEG", "MPO")
+
+
+@dataclass(frozen=True)
+class ReducedImage:
+    """An image decoded at a reduced scale, and the upright size of the full picture."""
+
+    image: LoadedImage
+    full_width: int
+    full_height: int
+
+
+def load_image_reduced(
+    source: str | os.PathLike[str] | bytes, min_width: int, *, max_pixels: int = MAX_PIXELS
+) -> ReducedImage:
+    """The image as :func:`load_image` reads it, but decoded at a reduced scale where the format
+    allows it: a quick copy to show, at least ``min_width`` pixels wide (when the picture is).
+
+    A JPEG's decoder can scale by 1/2, 1/4 or 1/8 while it decodes, for a fraction of the work
+    and memory of the full picture; the largest of those that leaves ``min_width`` pixels is
+    used. Other formats are decoded at full size. The checks, the upright turn and the colours
+    are those of :func:`load_image`, which stays the one reader of the full picture.
+
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("RGB", (4000, 3000), (200, 30, 30)).save(buffer, "JPEG")
+    >>> reduced = load_image_reduced(buffer.getvalue(), 1400)
+    >>> reduced.image.width, reduced.image.height, reduced.full_width, reduced.full_height
+    (2000, 1500, 4000, 3000)
+    """
+    return _read(source, max_pixels, min_width)
+
+
+def _read(
+    source: str | os.PathLike[str] | bytes, max_pixels: int, min_width: int | None
+) -> ReducedImage:
     with _opened(source) as (file, n_bytes):
         if n_bytes == 0:
             raise BadImageError(EMPTY)
         image = _identify(file)
         _check_pixel_count(*image.size, max_pixels)
         image_format = image.format
+        stored_size = image.size
+        # Only a JPEG is decoded reduced; its EXIF is read from the header. (A PNG's getexif()
+        # decodes the whole picture to look past it, and a damaged one then fails half-read.)
+        can_reduce = min_width is not None and image_format in REDUCIBLE
+        sideways = can_reduce and _turned_sideways(image)
+        reduced = can_reduce and _decode_reduced(image, min_width, sideways)
         _decode_upright(image, file)
         rgb, alpha = _rgb_and_alpha(image)
-    return LoadedImage(rgb, alpha, image_format, n_bytes)
+    loaded = LoadedImage(rgb, alpha, image_format, n_bytes)
+    if not reduced:
+        return ReducedImage(loaded, loaded.width, loaded.height)
+    return ReducedImage(loaded, *(stored_size[::-1] if sideways else stored_size))
+
+
+def _turned_sideways(image: Image.Image) -> bool:
+    """Whether the EXIF orientation swaps width and height (a portrait shot held sideways)."""
+    try:
+        return image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+    except Exception:  # unreadable EXIF: decoding will say whether the file is damaged
+        return False
+
+
+def _decode_reduced(image: Image.Image, min_width: int, sideways: bool) -> bool:
+    """Ask a JPEG's decoder for the smallest scale still ``min_width`` wide once upright;
+    whether it will decode at a reduced size."""
+    stored = image.size
+    image.draft(None, (1, min_width) if sideways else (min_width, 1))
+    return image.size != stored
 
 
 @contextmanager

@@ -469,7 +469,14 @@ def test_every_cache_of_the_page_is_bounded():
     from dashboard import compute
 
     assert compute.MAX_RUNS <= 64
-    budgets = (compute.MAX_RUN_BYTES, compute.MAX_PHOTO_BYTES, compute.MAX_COUNTS_BYTES)
+    budgets = (
+        compute.MAX_RUN_BYTES,
+        compute.MAX_PHOTO_BYTES,
+        compute.MAX_COUNTS_BYTES,
+        compute.MAX_SHOWN_PHOTO_BYTES,
+        compute.MAX_ORIGINAL_BYTES,
+        compute.MAX_PREVIEW_BYTES,
+    )
     assert sum(budgets) <= 1_200_000_000  # with one run's working memory, under 2 GB
 
 
@@ -481,11 +488,11 @@ def test_a_photo_known_to_be_fine_is_not_decoded_again_just_to_check_it():
     data = jpeg_bytes("chelsea.png")
     digest = compute.digest_of(data)
     assert compute.photo_problem(digest, data) is None
-    assert compute.photo_store().get(digest) is not None  # decoded the first time
-    compute.photo_store().items.pop(digest)  # as a busy store would let it go
+    assert compute.shown_photo_store().get(digest) is not None  # read the first time
+    compute.shown_photo_store().items.pop(digest)  # as a busy store would let it go
     assert compute.photo_problem(digest, data) is None
     assert compute.photo_facts(digest, data).width == 451
-    assert compute.photo_store().get(digest) is None  # not decoded again
+    assert compute.shown_photo_store().get(digest) is None  # not read again
 
 
 def test_a_colour_count_is_charged_for_the_photo_pixels_it_keeps_alive():

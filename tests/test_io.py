@@ -19,7 +19,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from kmeans.errors import BadImageError
-from kmeans.io import MAX_PIXELS, LoadedImage, load_image
+from kmeans.io import MAX_PIXELS, LoadedImage, load_image, load_image_reduced
 from tests.helpers import (
     BLOCK_INDICES,
     BLOCK_PALETTE,
@@ -237,15 +237,26 @@ def test_broken_icc_profile_is_ignored():
 # EXIF orientation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("orientation", UPRIGHT)
-def test_exif_orientation_is_applied(orientation):
-    stored = np.full((32, 64, 3), 255, dtype=np.uint8)
-    stored[:16, :16] = [255, 0, 0]  # one red corner block makes every turn and flip visible
-    stored[16:, 48:] = [0, 0, 255]
+def corner_blocks(height: int, width: int) -> np.ndarray:
+    """White, with a red block in one corner and a blue one in the opposite: every turn and
+    flip is visible."""
+    stored = np.full((height, width, 3), 255, dtype=np.uint8)
+    stored[: height // 2, : width // 4] = [255, 0, 0]
+    stored[height // 2 :, 3 * width // 4 :] = [0, 0, 255]
+    return stored
+
+
+def turned_jpeg(stored: np.ndarray, orientation: int) -> bytes:
+    """A JPEG of the stored pixels whose EXIF says how to turn them upright."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = orientation
-    data = saved_as(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
-    image = load_image(data)
+    return saved_as(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
+
+
+@pytest.mark.parametrize("orientation", UPRIGHT)
+def test_exif_orientation_is_applied(orientation):
+    stored = corner_blocks(32, 64)
+    image = load_image(turned_jpeg(stored, orientation))
     expected = UPRIGHT[orientation](stored)
     assert image.rgb.shape == expected.shape
     assert np.abs(image.rgb.astype(int) - expected).mean() < 5
@@ -439,3 +450,51 @@ def test_limit_is_forty_megapixels():
 def test_loaded_image_reports_its_size():
     image = LoadedImage(np.zeros((2, 5, 3), dtype=np.uint8), None, "PNG", 10)
     assert (image.width, image.height, image.n_pixels) == (5, 2, 10)
+
+
+# A reduced copy to show first --------------------------------------------------------------------
+
+
+def box_scaled(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX)).astype(int)
+
+
+@pytest.mark.parametrize("orientation", UPRIGHT)
+def test_a_reduced_jpeg_is_upright_and_names_the_full_size(orientation):
+    data = turned_jpeg(corner_blocks(1200, 1600), orientation)
+    full = load_image(data)
+    reduced = load_image_reduced(data, 300)
+
+    assert (reduced.full_width, reduced.full_height) == (full.width, full.height)
+    small = reduced.image
+    assert small.width == full.width // 4 and small.height == full.height // 4  # decoded at 1/4
+    expected = box_scaled(full.rgb, (small.width, small.height))
+    assert np.abs(small.rgb.astype(int) - expected).mean() < 3
+
+
+def test_a_jpeg_is_never_decoded_narrower_than_asked():
+    data = saved_as(Image.fromarray(sample_rgb("coffee.png")), "JPEG", quality=90)  # 600 wide
+    for min_width, width in ((300, 300), (301, 600), (75, 75), (74, 75), (600, 600)):
+        reduced = load_image_reduced(data, min_width)
+        assert reduced.image.width == width and reduced.full_width == 600
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "WEBP"])
+def test_other_formats_are_decoded_exactly_as_load_image_does(image_format):
+    rgba = np.dstack([sample_rgb("astronaut.png"), np.full((512, 512), 255, np.uint8)])
+    rgba[10, 20, 3] = 254  # one barely see-through pixel: the alpha must stay
+    data = saved_as(Image.fromarray(rgba, "RGBA"), image_format, lossless=True)
+    reduced, full = load_image_reduced(data, 100), load_image(data)
+    np.testing.assert_array_equal(reduced.image.rgb, full.rgb)
+    np.testing.assert_array_equal(reduced.image.alpha, full.alpha)
+    assert (reduced.full_width, reduced.full_height) == (512, 512)
+    assert reduced.image.format == image_format
+
+
+def test_a_reduced_load_refuses_what_load_image_refuses():
+    with Image.open(SAMPLES / "coffee.png") as photo:
+        data = saved_as(photo.convert("RGB"), "JPEG", quality=90)
+    for bad in (data[: len(data) // 2], b"Just some words.\n", png_header_only(9000, 9000)):
+        with pytest.raises(BadImageError) as reduced:
+            load_image_reduced(bad, 100)
+        assert str(reduced.value) == refusal(bad)

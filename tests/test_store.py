@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from dashboard.store import SAME_WORK_MESSAGE, Store
+from dashboard.store import Store
 
 PATIENCE = 5
 
@@ -35,7 +35,7 @@ def test_the_newest_value_stays_however_large():
     assert list(store.items) == ["huge"]
 
 
-def test_a_result_asked_for_twice_at_once_is_made_once_and_the_second_is_told_why_it_waits():
+def test_a_value_asked_for_twice_at_once_is_made_once():
     store = Store(max_items=10, max_bytes=100, size_of=len)
     made, started, release = [], threading.Event(), threading.Event()
 
@@ -48,22 +48,13 @@ def test_a_result_asked_for_twice_at_once_is_made_once_and_the_second_is_told_wh
     first = threading.Thread(target=store.get_or_make, args=("d", slowly))
     first.start()
     assert started.wait(PATIENCE)
-    heard, second_result, told = [], [], threading.Event()
-
-    def report(*words) -> None:
-        heard.append(words)
-        told.set()
-
-    second = threading.Thread(
-        target=lambda: second_result.append(store.get_or_make("d", slowly, report))
-    )
+    second_result = []
+    second = threading.Thread(target=lambda: second_result.append(store.get_or_make("d", slowly)))
     second.start()
-    assert told.wait(PATIENCE)  # the second visitor is told why it waits
     release.set()
     first.join(PATIENCE)
     second.join(PATIENCE)
     assert made == [1] and second_result == [b"result"]
-    assert heard == [(0.0, SAME_WORK_MESSAGE)]
 
 
 def test_when_making_fails_the_one_waiting_makes_it_instead():
@@ -73,7 +64,7 @@ def test_when_making_fails_the_one_waiting_makes_it_instead():
     def fails() -> bytes:
         started.set()
         release.wait(PATIENCE)
-        raise ValueError("the first visitor's run failed")
+        raise ValueError("the first thread's work failed")
 
     def first() -> None:
         with pytest.raises(ValueError):
@@ -82,22 +73,10 @@ def test_when_making_fails_the_one_waiting_makes_it_instead():
     first_thread = threading.Thread(target=first)
     first_thread.start()
     assert started.wait(PATIENCE)
-    result, told = [], threading.Event()
-    second = threading.Thread(
-        target=lambda: result.append(store.get_or_make("k", lambda: b"ok", lambda *_: told.set()))
-    )
+    result = []
+    second = threading.Thread(target=lambda: result.append(store.get_or_make("k", lambda: b"ok")))
     second.start()
-    assert told.wait(PATIENCE)
     release.set()
     first_thread.join(PATIENCE)
     second.join(PATIENCE)
     assert result == [b"ok"] and store.get("k") == b"ok" and not store.making
-
-
-def test_a_thread_that_may_not_wait_makes_its_own_copy():
-    """Work holding the full-size queue must never wait for a thread that waits for the
-    queue: it makes the value itself."""
-    store = Store(max_items=10, max_bytes=100, size_of=len)
-    store.making["k"] = threading.Event()  # another thread is making it, and never finishes
-    assert store.get_or_make("k", lambda: b"mine", may_wait=False) == b"mine"
-    assert store.get("k") == b"mine"
