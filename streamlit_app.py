@@ -59,7 +59,7 @@ with pending_view.photo_area(chosen, facts_line):
         photo, k, settings, headline
     )
     # The heading now; the sizes and downloads once the files are written, after the picture.
-    with headline.container():
+    with headline.container(gap=result_view.HEADLINE_GAP):
         result_view.show_heading(run)
         st.caption("Writing the smallest PNG and WebP files…")
     with st.container():  # one place for the notices, however many, so nothing below moves
@@ -69,7 +69,7 @@ with pending_view.photo_area(chosen, facts_line):
     def show_sizes_and_downloads() -> compute.LosslessFiles:
         """The headline's sizes and downloads, in its place above the tabs, once written."""
         files = compute.lossless_files(photo.digest, k, settings, run.png)
-        with headline.container():
+        with headline.container(gap=result_view.HEADLINE_GAP):
             result_view.show_headline(run, photo, files)
         return files
 

@@ -63,15 +63,6 @@ h1 { font-size: 1.75rem !important; padding: 0 !important; }
 /* An unselected option leaves its right border to its neighbour; stacked, it has none. This is
    the light theme's border colour (.streamlit/config.toml fixes the light theme). */
 .st-key-mode button[aria-checked="false"] { border-right-color: rgb(215, 211, 207) !important; }
-/* The upload box beside the photo's facts is its button (or the chosen file) alone: the
-   sidebar's caption and the box's help give the formats and limits it would repeat on two more
-   lines. */
-.st-key-photo_row [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
-.st-key-photo_row [data-testid="stFileUploaderDropzone"] { padding: 0.25rem; min-height: 0; }
-/* The facts give way to the box, which keeps its width, even on a phone. */
-.st-key-photo_row [data-testid="stElementContainer"]:has([data-testid="stText"]) {
-  flex: 1 1 0; min-width: 0;
-}
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
   h1 { font-size: 1.4rem !important; }

@@ -22,6 +22,8 @@ from kmeans import Settings
 from kmeans.closeness import JUST_NOTICEABLE, LEVELS, limits, next_better
 from kmeans.encode import bits_per_index
 
+#: The headline's parts are set closer together than the page's other parts.
+HEADLINE_GAP = "xsmall"
 CLOSENESS_HELP = (
     "How close the redrawn photo looks, from two numbers. **ΔE** is the average colour "
     "difference per pixel, measured in Oklab, a colour space built so that equal numbers look "
@@ -63,7 +65,8 @@ def show_heading(run: PhotoRun) -> None:
 
 def show_headline(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
     """The heading, one sentence on closeness and one on size, and the downloads, their labels
-    never cut short."""
+    never cut short. Drawn in a container with ``HEADLINE_GAP``: they are one block, and the
+    picture below should start on a laptop's first screen."""
     show_heading(run)
     st.markdown(f"{closeness_sentence(run)} {size_view.size_sentence(photo, files)}")
     warning = size_view.larger_warning(run, photo, files)
