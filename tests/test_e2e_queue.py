@@ -52,8 +52,9 @@ WATCH_JS = """
     const text = selector => [...main.querySelectorAll(selector)].map(e => e.innerText.trim());
     const state = {
       facts: text('[data-testid="stText"]').join(" "),
-      downloads: text(
-        '[data-testid="stDownloadButton"] button [data-testid="stMarkdownContainer"]'),
+      // One label per button: a button with an icon holds its label's markup twice.
+      downloads: [...main.querySelectorAll('[data-testid="stDownloadButton"] button')].map(
+        b => (b.querySelector('[data-testid="stMarkdownContainer"]')?.innerText ?? "").trim()),
       progress: text('[data-testid="stProgress"]').join(" "),
       heading: text("h3").join(" "),
       sidebarQueue: side ? /Waiting:|Another visitor/.test(side.innerText) : false,
@@ -97,7 +98,7 @@ def visitor(browser, url: str, query: str = ""):
     page.add_init_script(WATCH_JS)
     page.goto(url + query)
     page.get_by_role(
-        "button", name=re.compile(r"^Download PNG: \d+ colours?, 512 × 512$")
+        "button", name=re.compile(r"^Download PNG: \d+ colours?, 512 × 512 · ")
     ).wait_for()
     try:
         yield page
@@ -168,9 +169,11 @@ def test_a_waiting_visitor_sees_their_place_and_a_preview_never_the_previous_res
         bobs = png_button_name(16, 4000, 3000)
         for state in states:  # never a file that is not Bob's full-size result
             pngs = [d for d in state["downloads"] if d.startswith("Download PNG")]
-            assert pngs in ([], [bobs]), state
+            # (Bob's headline drawn again may show beside his last for a moment: the same file.)
+            assert all(d.startswith(f"{bobs} · ") for d in pngs), state
             assert pngs or not state["downloads"], state  # the palette's files come with it
-            assert SAMPLE_DOWNLOAD not in state["downloads"]
+            assert not any(d.startswith(SAMPLE_DOWNLOAD) for d in state["downloads"])
+        expect(bob.get_by_role("button", name=re.compile("^Download PNG"))).to_have_count(1)
 
 
 def test_the_same_work_message_goes_only_to_a_visitor_waiting_for_another_visitors_work(
@@ -225,7 +228,9 @@ def test_a_visitor_who_closes_the_tab_while_queued_costs_nothing_more(
         previewed = [
             s for s in states_since(dave, dave_started) if s["heading"].startswith("Preview")
         ]
-        assert places_told(previewed)[0] == 2
+        # Ada's and Carol's work at most (Ada's run may be done, her downloads being written):
+        # never Bob's, which nobody waits for now.
+        assert 1 <= places_told(previewed)[0] <= 2
 
         for page, k, size in (
             (ada, 256, BUSY_SIZE),
