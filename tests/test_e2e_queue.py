@@ -118,7 +118,9 @@ def upload(page, name: str, data: bytes) -> float:
 def make_busy(page) -> None:
     """Upload the big photo, and wait until its full-size work has started."""
     upload(page, "busy.jpg", photo("astronaut.png", BUSY_SIZE))
-    expect(page.get_by_test_id("stMain").get_by_text(re.compile("K-Means round"))).to_be_visible()
+    # Decoding and counting 36 MP come first: seconds, more on a loaded machine.
+    working = page.get_by_test_id("stMain").get_by_text(re.compile("K-Means round"))
+    expect(working).to_be_visible(timeout=PATIENCE_MS)
 
 
 def states_since(page, started: float) -> list[dict]:
