@@ -463,6 +463,8 @@ def test_clicking_a_palette_colour_locks_it(browser, app_url):
     with opened_page(browser, app_url) as page:
         open_the_lesson(page)
         settled(page, page.get_by_role("button", name="Next round").click)
+        picture_drawn(page)  # a click on a swatch the frame is still drawing can be lost
+        still(page)
         swatch = lesson_picture(page).locator("#swatches button").first
         colour = swatch.get_attribute("data-hex")
         swatch.click()
