@@ -524,8 +524,14 @@ def test_the_container_builds_and_serves_the_page(browser, tmp_path, artifacts):
             assert user.stdout.strip() == "kmeans"
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}")
-            expect(result_button(page, 16, 512, 512)).to_be_visible(timeout=120_000)
-            page.screenshot(path=artifacts / "container.png")
+            try:
+                expect(result_button(page, 16, 512, 512)).to_be_visible(timeout=180_000)
+            finally:
+                page.screenshot(path=artifacts / "container.png")
+                # CI keeps only what pytest prints: what the page said and the server logged.
+                print("The page said:", page.locator("body").inner_text()[:3000])
+                log.flush()
+                print("The container logged:", (artifacts / "container.log").read_text()[-3000:])
             page.close()
         finally:
             subprocess.run([podman, "rm", "--force", name], capture_output=True, timeout=120)
