@@ -54,31 +54,22 @@ with pending_view.photo_area(chosen, facts_line):
     k = choices.choose_k()
     choices.write_url(photo, k, settings)
 
-    headline = st.empty()  # the result's headline, or how the wait for it is going
+    headline_slot = st.empty()  # the result's headline, or how the wait for it is going
     run = compute.stored_run(photo.digest, k, settings) or pending_view.wait_for_run(
-        photo, k, settings, headline
+        photo, k, settings, headline_slot
     )
-    # The heading now; the sizes and downloads once the files are written, after the picture.
-    with headline.container(gap=result_view.HEADLINE_GAP):
-        result_view.show_heading(run)
-        st.caption("Writing the smallest PNG and WebP files…")
+    # The heading and the run's own PNG now; the smallest files once written, after the rest.
+    headline = result_view.Headline(headline_slot, photo, run, settings)
     with st.container():  # one place for the notices, however many, so nothing below moves
         for notice in run.notices:
             st.info(notice)
-
-    def show_sizes_and_downloads() -> compute.LosslessFiles:
-        """The headline's sizes and downloads, in its place above the tabs, once written."""
-        files = compute.lossless_files(photo.digest, k, settings, run.png)
-        with headline.container(gap=result_view.HEADLINE_GAP):
-            result_view.show_headline(run, photo, files)
-        return files
 
     result_tab, clusters_tab, compare_tab = pending_view.result_tabs()
     # Only the open tab runs: the 3D plot and the comparison cost nothing until someone looks.
     # Each tab's parts sit in containers at the places where the waiting page puts its own.
     if result_tab.open:
         with result_tab:
-            result_view.show_result(photo, run, settings, show_sizes_and_downloads)
+            result_view.show_result(photo, run, settings, headline.files_written)
     if clusters_tab.open:
         with clusters_tab, st.container():
             plot_column, convergence_column = st.columns([3, 2], gap="large")
@@ -91,5 +82,5 @@ with pending_view.photo_area(chosen, facts_line):
         with compare_tab, st.container():
             compare_view.show_comparison(photo, settings, k)
             auto_k_view.show_automatic_k(photo, settings)
-    if not result_tab.open:
-        show_sizes_and_downloads()
+    # Last: under load the smallest files wait until every visitor's picture is made.
+    headline.files_written()

@@ -14,10 +14,13 @@ for its result at K = 16. Then each tries the K values of ``--ks`` in turn, wait
 result before the next (a preset is clicked, any other K typed in the exact box). Every K is new
 for that photo, so nothing is served from the cache.
 
-Two times per step, as in bench/page_speed.py: *first result visible* (the split view shows a
-picture for the new K and photo: a preview counts, and the report marks it) and *full-size
-result* (the full-resolution download button for that K and that photo's size is there and the
-run has finished; the page must also name the visitor's own file). A watcher in every page
+Two times per step: *first result visible* (the split view shows a picture for the new K and
+photo: a preview counts, and the report marks it) and *full-size result* (a full-resolution
+download for that K and that photo's size is there, the run's own PNG counting while the
+smallest files are written, and the split view shows the full-size picture, every image loaded;
+the page must also name the visitor's own file). After the last K a third: the *smallest files*
+(the optimised PNG and WebP offered, the script finished); earlier ones the next K replaces
+before anyone waits for them, as a student trying K values would. A watcher in every page
 records the progress bar's texts, each tagged with what the visitor was doing, so the report can
 say whether waiting visitors were told their place in the queue ("Waiting: N photos ahead of
 yours…"), after uploading and while the page first loaded, and how long the longest stretch was
@@ -73,6 +76,7 @@ from bench.page_tools import (
     start_streamlit,
     stop_streamlit,
     wait_full_result,
+    wait_full_size,
     wait_split_shows,
     wait_until_healthy,
     watch,
@@ -97,6 +101,7 @@ class Step:
     k: int
     first: float | None = None  # first result visible (a preview counts), s
     full: float | None = None  # the full-size result, s
+    smallest: float | None = None  # the optimised PNG and WebP, s: after the last K only
     previewed: bool = False  # the first result visible was a preview
     failure: str = ""
 
@@ -149,8 +154,9 @@ async def visit(browser, session: Session, ks, everyone_loaded, loaded, args, pi
         await step(
             page, session, "upload", UPLOAD_K, lambda: upload.set_input_files(session.photo), args
         )
-        for k in ks:
-            await step(page, session, f"K={k}", k, lambda k=k: choose_k(page, k), args)
+        for i, k in enumerate(ks):
+            last = i == len(ks) - 1
+            await step(page, session, f"K={k}", k, lambda k=k: choose_k(page, k), args, last)
     except Exception as error:
         session.failure = session.failure or f"{type(error).__name__}: {str(error)[:200]}"
     finally:
@@ -160,8 +166,10 @@ async def visit(browser, session: Session, ks, everyone_loaded, loaded, args, pi
         await context.close()
 
 
-async def step(page, session: Session, label: str, k: int, act, args) -> None:
-    """One action and its result; a miss is recorded and the visitor goes on."""
+async def step(page, session: Session, label: str, k: int, act, args, last=False) -> None:
+    """One action and its result; a miss is recorded and the visitor goes on. After the
+    ``last``, the visitor also waits for the smallest files (earlier ones they never wait for:
+    the next K replaces them)."""
     done = Step(label, k)
     session.steps.append(done)
     session.phase = label
@@ -178,8 +186,12 @@ async def step(page, session: Session, label: str, k: int, act, args) -> None:
 
         (label, done.first), (_, done.full) = await asyncio.gather(
             timed(wait_split_shows(page, k, before, deadline, POLL_MS)),
-            timed(wait_full_result(page, k, session.size, runs, deadline, POLL_MS)),
+            timed(wait_full_size(page, k, session.size, before, deadline, POLL_MS)),
         )
+        if last:
+            _, done.smallest = await timed(
+                wait_full_result(page, k, session.size, runs, deadline, POLL_MS)
+            )
         done.previewed = "preview" in label
         facts = await page.get_by_test_id(PHOTO_FACTS).first.inner_text()
         if not facts.startswith(f"Your photo: {session.photo.name} ·"):
@@ -349,6 +361,8 @@ def report(sessions, ks, args, pid, pictures, highest, wall, started_at, costs: 
         f"- time to full-size result, every step: {percentiles([s.full for s in got])}",
         f"- time to full-size result, uploads: {percentiles(uploads)}",
         f"- time to full-size result, new K: {percentiles(changes)}",
+        "- time to the smallest files (optimised PNG and WebP), last K: "
+        + percentiles([s.smallest for x in sessions for s in x.steps if s.smallest is not None]),
         f"- page load before the uploads: {percentiles([s.load for s in sessions if s.load])}",
         f"- wall clock: {wall:.0f} s",
     ]

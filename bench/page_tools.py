@@ -60,6 +60,11 @@ def png_button_name(k: int, width: int, height: int) -> str:
     return f"Download PNG: {k} colours, {width:,} × {height:,}"
 
 
+def quick_button_name(k: int, width: int, height: int) -> str:
+    """The download of the run's own PNG, offered while the smallest files are written."""
+    return f"Download unoptimised PNG: {k} colours, {width:,} × {height:,}"
+
+
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
@@ -68,6 +73,7 @@ __all__ = [
     "Photo",
     "free_port",
     "png_button_name",
+    "quick_button_name",
     "server_memory_mb",
     "start_streamlit",
     "stop_streamlit",
@@ -90,6 +96,8 @@ SPLIT_AFTER_LABEL = "after-label"
 SPLIT_AFTER_IMAGE = "after"
 #: The label of the redrawn side for K colours; anything may follow ("· preview").
 SPLIT_LABEL = r"^{k} colours?\b"
+#: The same, for the full-size result only.
+SPLIT_FULL_LABEL = r"^{k} colours?\b(?!.*preview)"
 #: The K control: presets in a segmented control (radios in a radiogroup) and an exact box.
 K_PRESETS = (2, 4, 8, 16, 32, 64, 128, 256)
 K_PRESET_GROUP = "Colours (K)"
@@ -195,6 +203,14 @@ _FULL_JS = f"""([name, runs]) => [...document.querySelectorAll('{DOWNLOAD_LABEL}
   .some(label => label.textContent.trim().startsWith(name)) && ({_DRAWN_JS})(runs)"""
 
 
+#: A download of the full-size result is there (any of the names), no placeholder is left, and
+#: every image has loaded: the script may still be writing the smallest files.
+_RESULT_JS = f"""(names) => [...document.querySelectorAll('{DOWNLOAD_LABEL}')]
+  .some(label => names.some(name => label.textContent.trim().startsWith(name)))
+  && !document.querySelector('{SKELETON}')
+  && [...document.images].every(image => image.complete && image.naturalWidth > 0)"""
+
+
 class DeadlineError(Exception):
     """A wait passed its deadline."""
 
@@ -264,11 +280,16 @@ EVERY_FRAME = "raf"
 
 
 async def wait_split_shows(
-    page, k: int, before: str, deadline: float, polling: str | int = EVERY_FRAME
+    page,
+    k: int,
+    before: str,
+    deadline: float,
+    polling: str | int = EVERY_FRAME,
+    full_size: bool = False,
 ) -> str:
     """Until the split view's redrawn side is labelled K and shows a new picture, painted; the
-    label it has then (``"16 colours · preview"`` for a preview)."""
-    pattern = SPLIT_LABEL.format(k=k)
+    label it has then (``"16 colours · preview"`` for a preview). ``full_size``: not a preview."""
+    pattern = (SPLIT_FULL_LABEL if full_size else SPLIT_LABEL).format(k=k)
     while True:
         for frame in reversed(_split_frames(page)):
             try:
@@ -311,6 +332,24 @@ async def wait_full_result(
         timeout=remaining_ms(deadline),
     )
     await painted(page)
+
+
+async def wait_full_size(
+    page,
+    k: int,
+    size: tuple[int, int],
+    before: str,
+    deadline: float,
+    polling: str | int = EVERY_FRAME,
+) -> None:
+    """Until the full-size result for K is on the page: a download of it at full ``size`` (the
+    smallest files, or the run's own PNG offered while they are written), no placeholder,
+    every image loaded, and the split view showing it, not a preview."""
+    names = [png_button_name(k, *size), quick_button_name(k, *size)]
+    await page.wait_for_function(
+        _RESULT_JS, arg=names, polling=polling, timeout=remaining_ms(deadline)
+    )
+    await wait_split_shows(page, k, before, deadline, polling, full_size=True)
 
 
 async def choose_k(page, k: int) -> None:

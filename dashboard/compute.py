@@ -92,11 +92,34 @@ def full_size_work() -> WorkQueue:
 
 
 def waiting(
-    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], report: Progress | None
+    queue: WorkQueue,
+    key: Hashable,
+    make: Callable[[Progress], Any],
+    report: Progress | None,
+    later: bool = False,
 ) -> Any:
-    """``make``'s result, made by ``queue``'s worker, while this visitor's script waits."""
-    with asked(queue, key, make) as ticket:
+    """``make``'s result, made by ``queue``'s worker, while this visitor's script waits;
+    ``later``: an extra, made once no visitor's picture waits (see WorkQueue)."""
+    with asked(queue, key, make, later=later) as ticket:
         return ticket.wait(report)
+
+
+def stored_or_queued(
+    store: Store,
+    key: Hashable,
+    queue: WorkQueue,
+    job: Hashable,
+    make: Callable[[Progress], Any],
+    report: Progress | None,
+    later: bool = False,
+) -> Any:
+    """``store``'s value for ``key``, or else ``make``'s, made by ``queue``'s worker as ``job``
+    while this visitor's script waits; ``make`` stores what it makes, so the next rerun (or
+    another visitor) finds it without queueing."""
+    known = store.get(key)
+    if known is not None:
+        return known
+    return waiting(queue, job, make, report, later)
 
 
 class ScriptTicket:
@@ -114,7 +137,7 @@ class ScriptTicket:
 
 @contextmanager
 def asked(
-    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any]
+    queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], later: bool = False
 ) -> Iterator[ScriptTicket]:
     """This visitor's place in ``queue`` for ``make``'s result, held until the block ends.
 
@@ -124,7 +147,7 @@ def asked(
     """
     script = get_script_run_ctx(suppress_warning=True)
     visitor = None if script is None else script.session_id  # None: a bench script, a test
-    with queue.asked(key, make, visitor=visitor) as ticket:
+    with queue.asked(key, make, visitor=visitor, later=later) as ticket:
         yield ScriptTicket(ticket, None if script is None else script.yield_check)
 
 
@@ -279,10 +302,14 @@ class PhotoFacts:
 
 def shown_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> ShownPhoto:
     """The photo at display size, read in the quick queue unless it is stored already."""
-    known = shown_photo_store().get(digest)
-    if known is not None:
-        return known
-    return waiting(quick_work(), ("read", digest), lambda _: _shown_photo(digest, _data), _progress)
+    return stored_or_queued(
+        shown_photo_store(),
+        digest,
+        quick_work(),
+        ("read", digest),
+        lambda _: _shown_photo(digest, _data),
+        _progress,
+    )
 
 
 def photo_facts(digest: str, _data: bytes, _progress: Progress | None = None) -> PhotoFacts:
@@ -328,11 +355,13 @@ def is_quick(facts: PhotoFacts) -> bool:
 
 def loaded_photo(digest: str, _data: bytes, _progress: Progress | None = None) -> LoadedImage:
     """The decoded full-size pixels, read-only, so safe to share; decoded in the queue."""
-    known = photo_store().get(digest)
-    if known is not None:
-        return known
-    return waiting(
-        full_size_work(), ("decode", digest), lambda _: _full_photo(digest, _data), _progress
+    return stored_or_queued(
+        photo_store(),
+        digest,
+        full_size_work(),
+        ("decode", digest),
+        lambda _: _full_photo(digest, _data),
+        _progress,
     )
 
 
@@ -416,15 +445,12 @@ def photo_preview(
 ) -> Preview:
     """K-Means on the photo at display size, in the quick queue: a picture, no numbers."""
     key = (digest, k, settings)
-    known = preview_store().get(key)
-    if known is not None:
-        return known
 
     def make(report: Progress) -> Preview:
         shown = _shown_photo(digest, _data).image
         return preview_store().get_or_make(key, lambda: make_preview(shown, k, settings, report))
 
-    return waiting(quick_work(), ("preview", *key), make, _progress)
+    return stored_or_queued(preview_store(), key, quick_work(), ("preview", *key), make, _progress)
 
 
 #: One per visitor of a class (a JPEG of a few hundred kB each), so that no K change reads the
@@ -519,6 +545,10 @@ class LosslessFiles:
     webp: bytes
 
     @property
+    def n_bytes(self) -> int:
+        return len(self.png) + len(self.webp)
+
+    @property
     def sizes(self) -> dict[str, int]:
         return {"png": len(self.png), "webp": len(self.webp)}
 
@@ -528,22 +558,42 @@ class LosslessFiles:
         return "webp" if len(self.webp) < len(self.png) else "png"
 
 
-@st.cache_data(max_entries=16, ttl=ONE_HOUR, show_spinner=False)
-def lossless_files(digest: str, k: int, settings: Settings, _png: bytes) -> LosslessFiles:
+@st.cache_resource(max_entries=1, show_spinner=False)
+def lossless_store() -> Store:
+    return Store(max_items=16, max_bytes=64_000_000, size_of=lambda files: files.n_bytes)
+
+
+def stored_files(digest: str, k: int, settings: Settings) -> LosslessFiles | None:
+    """The run's smallest files, if already written: then the headline waits for nothing."""
+    return lossless_store().get((digest, k, settings))
+
+
+def lossless_files(
+    digest: str, k: int, settings: Settings, _png: bytes, _progress: Progress | None = None
+) -> LosslessFiles:
     """The optimised PNG and the lossless WebP of the run's PNG, made after its picture shows.
 
-    Made from the run's quick PNG, whose pixels they keep exactly, in the full-size queue: on a
-    4 MP photo they take about a second, which a new K need not wait for.
+    Made from the run's quick PNG, whose pixels they keep exactly, in the full-size queue as an
+    extra: they take about a second on a 4 MP photo and several on a 12 MP one, and only make a
+    file the visitor already has smaller, so every visitor's picture comes first.
     """
 
-    def write(_: Progress) -> LosslessFiles:
-        indices, palette, alphas = images.indexed_pixels_of(_png)
-        return LosslessFiles(
-            optimised_png(palette, indices, palette_alpha=alphas),
-            lossless_webp(palette, indices, palette_alpha=alphas),
-        )
+    key = (digest, k, settings)
 
-    return waiting(full_size_work(), ("lossless", digest, k, settings), write, None)
+    def write(report: Progress) -> LosslessFiles:
+        indices, palette, alphas = images.indexed_pixels_of(_png)
+        report(0.1, "optimising the PNG…")
+        png = optimised_png(palette, indices, palette_alpha=alphas)
+        report(0.6, "writing the lossless WebP…")
+        webp = lossless_webp(palette, indices, palette_alpha=alphas)
+        return LosslessFiles(png, webp)
+
+    def make(report: Progress) -> LosslessFiles:
+        return lossless_store().get_or_make(key, lambda: write(report))
+
+    return stored_or_queued(
+        lossless_store(), key, full_size_work(), ("lossless", *key), make, _progress, later=True
+    )
 
 
 @dataclass(frozen=True)
@@ -575,9 +625,6 @@ def codec_comparison(
     """The smallest JPEG, WebP and AVIF as close as the run, once per photo and K, on demand."""
 
     key = (digest, k, settings)
-    known = codec_store().get(key)
-    if known is not None:
-        return known
 
     def compare(report: Progress) -> CodecComparison:
         photo = _full_photo(digest, _data)
@@ -590,7 +637,9 @@ def codec_comparison(
                 shown = images.png_bytes(images.scaled(decoded.convert("RGB"), SHOWN_WIDTH))
         return codec_store().get_or_make(key, lambda: CodecComparison(matches, shown))
 
-    return waiting(full_size_work(), ("codecs", *key), compare, _progress)
+    return stored_or_queued(
+        codec_store(), key, full_size_work(), ("codecs", *key), compare, _progress
+    )
 
 
 def compared_codecs(digest: str, k: int, settings: Settings) -> CodecComparison | None:

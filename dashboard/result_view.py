@@ -11,8 +11,9 @@ import math
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import closeup_view, comparison_view, compute, palette_view, size_view
+from dashboard import closeup_view, comparison_view, compute, palette_view, pending_view, size_view
 from dashboard.closeup import Window
 from dashboard.compute import LosslessFiles
 from dashboard.formats import colour_count, decibels, download_stem
@@ -63,6 +64,45 @@ def show_heading(run: PhotoRun) -> None:
     )
 
 
+class Headline:
+    """The result's headline, in its ``slot`` above the tabs: whole at once when the smallest
+    files are already written (a rerun), else first without their sizes, then whole."""
+
+    def __init__(self, slot: DeltaGenerator, photo: Photo, run: PhotoRun, settings: Settings):
+        self.slot, self.photo, self.run, self.settings = slot, photo, run, settings
+        self.files = compute.stored_files(photo.digest, run.k_requested, settings)
+        with slot.container(gap=HEADLINE_GAP):
+            if self.files is None:
+                self.writing = show_headline_so_far(run, photo)
+            else:
+                show_headline(run, photo, self.files)
+
+    def files_written(self) -> LosslessFiles:
+        """The smallest files, waited for the first time a view needs them (at the latest at
+        the end of the page), and the whole headline drawn then."""
+        if self.files is None:
+            self.files = compute.lossless_files(
+                self.photo.digest,
+                self.run.k_requested,
+                self.settings,
+                self.run.png,
+                self.writing.report,
+            )
+            # Fresh: the bar of the headline so far must go, though it was drawn in this run.
+            with pending_view.fresh_container(self.slot, gap=HEADLINE_GAP):
+                show_headline(self.run, self.photo, self.files)
+        return self.files
+
+
+def show_headline_so_far(run: PhotoRun, photo: Photo) -> size_view.WritingBar:
+    """The headline before the smallest files are written: the heading, how close it looks,
+    the run's own PNG to download at once, and a bar for the files on their way."""
+    show_heading(run)
+    st.markdown(closeness_sentence(run))
+    size_view.show_quick_download(run, photo, download_stem(photo.name))
+    return size_view.WritingBar()
+
+
 def show_headline(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
     """The heading, one sentence on closeness and one on size, and the downloads, their labels
     never cut short. Drawn in a container with ``HEADLINE_GAP``: they are one block, and the
@@ -80,8 +120,8 @@ def show_result(
 ) -> None:
     """The Result tab: the split view, the close-up beside the palette, and all the numbers.
 
-    ``written`` writes the downloads and puts them in the headline: called once the split view
-    is drawn, so a new K's picture never waits for its optimised files."""
+    ``written`` writes the downloads and puts them in the headline: called only where a view
+    needs their sizes, so a new K's picture, close-up and palette never wait for them."""
     run_key = (photo.digest, run.k_requested, settings)
     picked = palette_view.picked_colour(run, run_key)
     window = closeup_view.close_up_window(photo, run)
@@ -102,9 +142,8 @@ def show_result(
         comparison_view.show_comparison_view(
             photo, run, run_key, original, overlay, window, versus, jpeg
         )
-    files = written()
     with st.container():  # where the waiting page says what is still to come
-        show_result_below(photo, run, settings, run_key, window, picked, files)
+        show_result_below(photo, run, settings, run_key, window, picked, written)
 
 
 def show_result_below(
@@ -114,7 +153,7 @@ def show_result_below(
     run_key: tuple,
     window: Window,
     picked: int | None,
-    files: LosslessFiles,
+    written: Callable[[], LosslessFiles],
 ) -> None:
     """The close-up beside the palette, all the numbers, and the codecs, under the split view."""
     zoom_column, palette_column = st.columns(2, gap="large")
@@ -128,12 +167,12 @@ def show_result_below(
         with details:
             ssim = compute.run_ssim(*run_key, photo.data, run.png)
             show_details(run, photo, ssim)
-            size_view.show_where_the_bytes_go(run, photo, files)
+            size_view.show_where_the_bytes_go(run, photo, written())
     # Opened on demand too: the lossy codecs at the same closeness take seconds.
     codecs = st.expander(size_view.CODEC_VIEW_TITLE, key="codecs", on_change="rerun")
     if codecs.open:
         with codecs:
-            size_view.show_codec_view(photo, run, files, run.k_requested, settings)
+            size_view.show_codec_view(photo, run, written(), run.k_requested, settings)
 
 
 def show_details(run: PhotoRun, photo: Photo, ssim: float) -> None:

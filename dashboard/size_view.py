@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import compute
 from dashboard.compute import CodecComparison, LosslessFiles
-from dashboard.formats import file_size
+from dashboard.formats import colour_count, file_size
 from dashboard.photo_choice import Photo
 from dashboard.photo_run import PhotoRun
 from kmeans.codecs import verdict
@@ -60,6 +60,47 @@ def larger_warning(run: PhotoRun, photo: Photo, files: LosslessFiles) -> str | N
         return None
     return (
         f"{notice} Open “{CODEC_VIEW_TITLE}” below to see a JPEG, WebP or AVIF that looks as close."
+    )
+
+
+def quick_label(run: PhotoRun, photo: Photo) -> str:
+    facts = photo.facts
+    return (
+        f"Download unoptimised PNG: {colour_count(run.k)}, {facts.width:,} × {facts.height:,} · "
+        f"{file_size(len(run.png))}"
+    )
+
+
+WRITING = "Writing the smallest PNG and WebP files"
+
+
+class WritingBar:
+    """The headline's bar while the smallest files are written: when other visitors' pictures
+    come first, it says how many."""
+
+    def __init__(self) -> None:
+        self.bar = st.progress(0.0, text=f"{WRITING}…")
+
+    def report(self, fraction: float, words: str) -> None:
+        # The queue's words ("Starting…") continue the sentence.
+        self.bar.progress(fraction, text=f"{WRITING}: {words[:1].lower()}{words[1:]}")
+
+
+def show_quick_download(run: PhotoRun, photo: Photo, stem: str) -> None:
+    """The run's own PNG, while the smaller files are written: when many visitors share the
+    server those wait until every visitor's picture is made, and the result is already here."""
+    st.download_button(
+        quick_label(run, photo),
+        data=run.png,
+        file_name=f"{stem}-k{run.k}.png",
+        mime=MIME_TYPES["png"],
+        type="secondary",
+        icon=":material/download:",
+        on_click="ignore",
+        width="content",
+        key="download_quick",
+        help="Exactly the pixels of the optimised PNG and WebP being written now, compressed "
+        "quickly: those will be smaller.",
     )
 
 

@@ -14,6 +14,9 @@ visitors ask for it at the same moment (a class opening the same link). Three ru
   same result, take it over.
 * **One at a time.** ``kmeans/`` already spreads one photo over every core, so two would not
   finish sooner, but each would add its own peak memory.
+* **Extras last.** A job asked for with ``later=True`` (the optimised downloads, which only
+  make a file already there smaller) starts only when no other wanted job waits, and does not
+  count as served: under load every visitor's results come before anyone's extras.
 
 >>> queue = WorkQueue()
 >>> queue.result("answer", lambda report: 42, visitor="ada")
@@ -45,6 +48,11 @@ def place_words(ahead: int) -> str:
     return f"Waiting: {ahead} photo{'s' if ahead > 1 else ''} ahead of yours…"
 
 
+def extra_place_words(ahead: int) -> str:
+    """What a visitor waiting for an extra reads: the other work that comes first."""
+    return f"{ahead} other task{'s' if ahead > 1 else ''} first…"
+
+
 class AbandonedError(Exception):
     """Raised from a job's progress report once nobody has waited for its result for a while."""
 
@@ -57,6 +65,7 @@ class Job:
     make: Callable[[Progress], Any]
     ticket: int
     first_visitor: Hashable
+    later: bool = False  # an extra: after every other wanted job
     waiting: Counter = field(default_factory=Counter)
     alone_since: float | None = None  # when its last waiter left
     started: bool = False
@@ -92,33 +101,42 @@ class WorkQueue:
         visitor: Hashable,
         report: Progress | None = None,
         check: Callable[[], None] | None = None,
+        later: bool = False,
     ) -> Any:
         """``make(progress)``'s result, made by the worker in its turn, or by the job already
         making it for another script. ``report`` hears the place, then the progress; ``check``
-        raises when the waiting script should stop, and so withdraws it."""
-        with self.asked(key, make, visitor=visitor) as ticket:
+        raises when the waiting script should stop, and so withdraws it; ``later`` makes it an
+        extra, worked on only when nothing else waits."""
+        with self.asked(key, make, visitor=visitor, later=later) as ticket:
             return ticket.wait(report, check)
 
     @contextmanager
     def asked(
-        self, key: Hashable, make: Callable[[Progress], Any], *, visitor: Hashable
+        self,
+        key: Hashable,
+        make: Callable[[Progress], Any],
+        *,
+        visitor: Hashable,
+        later: bool = False,
     ) -> Iterator[Ticket]:
         """A place in the queue for ``make``'s result, held until the block ends, so that the
         work can go on while the script waits for something else first."""
         if threading.current_thread() is self.worker:  # a job asking for more work: do it now
             yield Done(make(_ignore))
             return
-        ticket = Ticket(self, key, make, visitor)
+        ticket = Ticket(self, key, make, visitor, later)
         try:
             yield ticket
         finally:
             self._leave(ticket.job, visitor)
 
-    def _join(self, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable) -> Job:
+    def _join(
+        self, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable, later: bool
+    ) -> Job:
         with self.changed:
             job = self.jobs.get(key)
             if job is None:
-                job = self.jobs[key] = Job(key, make, next(self.tickets), visitor)
+                job = self.jobs[key] = Job(key, make, next(self.tickets), visitor, later)
                 if self.worker is None:
                     self.worker = threading.Thread(target=self._work, daemon=True)
                     self.worker.start()
@@ -162,8 +180,10 @@ class WorkQueue:
             fraction, words = job.progress
         else:
             ahead = self._ahead_of(job)
-            fraction, words = 0.0, place_words(ahead) if ahead else "Starting…"
-        if visitor != job.first_visitor:
+            told = extra_place_words if job.later else place_words
+            fraction, words = 0.0, told(ahead) if ahead else "Starting…"
+        # Not for an extra: who reached it first is only whose page drew faster.
+        if visitor != job.first_visitor and not job.later:
             words = f"{words} {SAME_WORK_MESSAGE}"
         return fraction, words
 
@@ -178,10 +198,11 @@ class WorkQueue:
             and (other.started or (other.waiting and self._priority(other) < mine))
         )
 
-    def _priority(self, job: Job) -> tuple[int, int]:
-        """Fewest jobs already served to its visitors first, then the oldest."""
+    def _priority(self, job: Job) -> tuple[bool, int, int]:
+        """Extras after everything else; then fewest jobs already served to its visitors, then
+        the oldest."""
         fewest = min((self.served.get(visitor, 0) for visitor in job.waiting), default=0)
-        return fewest, job.ticket
+        return job.later, fewest, job.ticket
 
     def _work(self) -> None:
         while True:
@@ -197,7 +218,7 @@ class WorkQueue:
             with self.changed:
                 job.result, job.error, job.finished = result, error, True
                 del self.jobs[job.key]
-                for visitor in job.waiting:
+                for visitor in [] if job.later else job.waiting:
                     self.served[visitor] = self.served.get(visitor, 0) + 1
                     self.served.move_to_end(visitor)
                 while len(self.served) > self.MAX_VISITORS:
@@ -243,10 +264,16 @@ class Ticket:
     """A script's place in a :class:`WorkQueue`, for one result."""
 
     def __init__(
-        self, queue: WorkQueue, key: Hashable, make: Callable[[Progress], Any], visitor: Hashable
+        self,
+        queue: WorkQueue,
+        key: Hashable,
+        make: Callable[[Progress], Any],
+        visitor: Hashable,
+        later: bool = False,
     ) -> None:
         self.queue, self.key, self.make, self.visitor = queue, key, make, visitor
-        self.job = queue._join(key, make, visitor)
+        self.later = later
+        self.job = queue._join(key, make, visitor, later)
 
     def ahead(self) -> int:
         """How many jobs come before this one: 0 once it is being made, or made."""
@@ -258,7 +285,7 @@ class Ticket:
         self.queue._wait_for(self.job, self.visitor, report, check)
         while isinstance(self.job.error, AbandonedError):  # dropped just before we came back
             self.queue._leave(self.job, self.visitor)
-            self.job = self.queue._join(self.key, self.make, self.visitor)
+            self.job = self.queue._join(self.key, self.make, self.visitor, self.later)
             self.queue._wait_for(self.job, self.visitor, report, check)
         if self.job.error is not None:
             raise self.job.error

@@ -91,6 +91,11 @@ def png_button_name(k: int, width: int, height: int) -> str:
     return f"Download PNG: {k} colours, {width:,} × {height:,}"
 
 
+def quick_button_name(k: int, width: int, height: int) -> str:
+    """The download of the run's own PNG, offered while the smallest files are written."""
+    return f"Download unoptimised PNG: {k} colours, {width:,} × {height:,}"
+
+
 # A visitor's steps in an AppTest run -----------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from tests.helpers import (
     free_port,
     jpeg_bytes,
     png_button_name,
+    quick_button_name,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,
@@ -38,6 +39,8 @@ BUSY_SIZE = (6928, 5196)
 SAMPLE_DOWNLOAD = png_button_name(16, 512, 512)
 SAME_WORK = "Another visitor asked for the same thing"
 PLACE = re.compile(r"Waiting: (\d+) photos? ahead of yours")
+#: The result's PNG: the smallest, or the run's own while the smallest files are written.
+RESULT_DOWNLOAD = re.compile(r"^Download (unoptimised )?PNG")
 
 #: Records each new state of the page: the photo named, every download offered, the progress
 #: text, the headline, and whether the sidebar says anything of the queue.
@@ -168,11 +171,11 @@ def test_a_waiting_visitor_sees_their_place_and_a_preview_never_the_previous_res
         states = states_since(bob, started)
         assert places_told(states)  # told his place...
         assert not any(state["sidebarQueue"] for state in states)  # ...never only in the sidebar
-        bobs = png_button_name(16, 4000, 3000)
+        bobs = (png_button_name(16, 4000, 3000), quick_button_name(16, 4000, 3000))
         for state in states:  # never a file that is not Bob's full-size result
-            pngs = [d for d in state["downloads"] if d.startswith("Download PNG")]
+            pngs = [d for d in state["downloads"] if RESULT_DOWNLOAD.match(d)]
             # (Bob's headline drawn again may show beside his last for a moment: the same file.)
-            assert all(d.startswith(f"{bobs} · ") for d in pngs), state
+            assert all(d.startswith(tuple(f"{name} · " for name in bobs)) for d in pngs), state
             assert pngs or not state["downloads"], state  # the palette's files come with it
             assert not any(d.startswith(SAMPLE_DOWNLOAD) for d in state["downloads"])
         expect(bob.get_by_role("button", name=re.compile("^Download PNG"))).to_have_count(1)
@@ -240,3 +243,35 @@ def test_a_visitor_who_closes_the_tab_while_queued_costs_nothing_more(
             (dave, 16, (4000, 3000)),
         ):
             page.get_by_role("button", name=png_button_name(k, *size)).wait_for()
+
+
+def test_the_runs_own_png_comes_at_once_and_the_smallest_files_after_other_visitors_work(
+    browser, server_url, artifacts
+):
+    """Ada's new K is a small photo's run, made at once; its optimised files wait for Bob's."""
+    with visitor(browser, server_url, BUSY_SETTINGS) as bob, visitor(browser, server_url) as ada:
+        make_busy(bob)
+        choose_k(ada, 8)
+        quick = ada.get_by_role("button", name=quick_button_name(8, 512, 512))
+        expect(quick).to_be_visible()
+        expect(
+            ada.get_by_text("Writing the smallest PNG and WebP files: 1 other task first…")
+        ).to_be_visible()
+        smallest = ada.get_by_role("button", name=png_button_name(8, 512, 512))
+        assert smallest.count() == 0
+        ada.screenshot(path=artifacts / "queue-quick-download.png")
+        with ada.expect_download() as download:
+            quick.click()
+        with Image.open(download.value.path()) as png:
+            assert png.size == (512, 512) and png.mode == "P"
+            quick_pixels, quick_bytes = png.convert("RGBA").tobytes(), download.value.path()
+        quick_size = quick_bytes.stat().st_size
+
+        smallest.wait_for()  # once Bob's run is made, before Bob's own files
+        expect(quick).to_have_count(0)
+        assert bob.get_by_role("button", name=png_button_name(256, *BUSY_SIZE)).count() == 0
+        with ada.expect_download() as download:
+            smallest.click()
+        with Image.open(download.value.path()) as png:
+            assert png.convert("RGBA").tobytes() == quick_pixels  # the same pixels, fewer bytes
+        assert download.value.path().stat().st_size < quick_size

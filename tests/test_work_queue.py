@@ -260,3 +260,34 @@ def test_work_asked_for_but_never_waited_for_is_dropped():
     release.set()
     settled(queue)
     assert made == []
+
+
+def test_an_extra_waits_until_every_other_wanted_job_is_made_and_counts_as_no_turn():
+    queue, made = WorkQueue(), []
+    first, release = busy_worker(queue)
+    # Ada's optimised downloads were asked for first, then Bob's and Carol's results.
+    extra = threading.Thread(
+        target=queue.result,
+        args=("ada's extra", recorded(made)("ada's extra")),
+        kwargs={"visitor": "ada", "later": True},
+    )
+    extra.start()
+    with queue.changed:
+        assert queue.changed.wait_for(lambda: "ada's extra" in queue.jobs, PATIENCE)
+    bob = Visitor(queue, "bob", "bob's", recorded(made)("bob's"))
+    carol = Visitor(queue, "carol", "carol's", recorded(made)("carol's"))
+    assert bob.told == [place_words(1)] and carol.told == [place_words(2)]
+    release.set()
+    extra.join(PATIENCE)
+    for visitor in (first, bob, carol):
+        visitor.result()
+    assert made == ["bob's", "carol's", "ada's extra"]
+    # The extra was no turn of Ada's: her next result comes before Bob's and Carol's seconds.
+    first, release = busy_worker(queue, "dave")
+    bob2 = Visitor(queue, "bob", "bob's 2", recorded(made)("bob's 2"))
+    ada = Visitor(queue, "ada", "ada's 2", recorded(made)("ada's 2"))
+    ada.hears(place_words(1))
+    release.set()
+    for visitor in (first, bob2, ada):
+        visitor.result()
+    assert made[-2:] == ["ada's 2", "bob's 2"]
