@@ -43,7 +43,7 @@ def photo_area(chosen: PhotoFile, facts_line: DeltaGenerator) -> DeltaGenerator:
     return fresh_container(st.empty())
 
 
-def fresh_container(slot: DeltaGenerator, gap: str = "small") -> DeltaGenerator:
+def fresh_container(slot: DeltaGenerator) -> DeltaGenerator:
     """A container in ``slot`` that starts empty, even where the last run drew a container.
 
     The browser keeps what a replaced container held when the new one is of the same kind
@@ -52,7 +52,7 @@ def fresh_container(slot: DeltaGenerator, gap: str = "small") -> DeltaGenerator:
     photo's or K's elements at once.
     """
     slot.grid(1)
-    return slot.container(gap=gap)
+    return slot.container()
 
 
 def result_tabs() -> list:

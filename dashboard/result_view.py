@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import closeup_view, comparison_view, compute, palette_view, pending_view, size_view
+from dashboard import closeup_view, comparison_view, compute, palette_view, size_view
 from dashboard.closeup import Window
 from dashboard.compute import LosslessFiles
 from dashboard.formats import colour_count, decibels, download_stem
@@ -88,8 +88,7 @@ class Headline:
                 self.run.png,
                 self.writing.report,
             )
-            # Fresh: the bar of the headline so far must go, though it was drawn in this run.
-            with pending_view.fresh_container(self.slot, gap=HEADLINE_GAP):
+            with self.slot.container(gap=HEADLINE_GAP):
                 show_headline(self.run, self.photo, self.files)
         return self.files
 
@@ -109,10 +108,15 @@ def show_headline(run: PhotoRun, photo: Photo, files: LosslessFiles) -> None:
     picture below should start on a laptop's first screen."""
     show_heading(run)
     st.markdown(f"{closeness_sentence(run)} {size_view.size_sentence(photo, files)}")
+    # Four parts, as the headline so far has: drawn over it in the same run, each takes the
+    # place of one of its parts, so none (its bar) is left behind, and the row of downloads
+    # takes the place of its row, so a PNG to download is there at every moment.
+    size_view.show_downloads(run, photo, files, download_stem(photo.name))
     warning = size_view.larger_warning(run, photo, files)
     if warning is not None:
         st.warning(warning)
-    size_view.show_downloads(run, photo, files, download_stem(photo.name))
+    else:
+        st.empty()
 
 
 def show_result(

@@ -88,8 +88,10 @@ class WritingBar:
 
 def show_quick_download(run: PhotoRun, photo: Photo, stem: str) -> None:
     """The run's own PNG, while the smaller files are written: when many visitors share the
-    server those wait until every visitor's picture is made, and the result is already here."""
-    st.download_button(
+    server those wait until every visitor's picture is made, and the result is already here.
+    In a row like the downloads', which take its place."""
+    row = st.container(horizontal=True, gap="xsmall")
+    row.download_button(
         quick_label(run, photo),
         data=run.png,
         file_name=f"{stem}-k{run.k}.png",
@@ -111,7 +113,7 @@ def show_downloads(run: PhotoRun, photo: Photo, files: LosslessFiles, stem: str)
         "png": f"Download PNG: {run.k} colours, {facts.width:,} × {facts.height:,}",
         "webp": "Download WebP",  # the same picture: its label stays short on a phone
     }
-    row = st.container(horizontal=True, gap="xsmall", key="downloads")
+    row = st.container(horizontal=True, gap="xsmall")
     for file_format in ("png", "webp"):
         data = files.png if file_format == "png" else files.webp
         smaller = " · smaller" if file_format == files.smaller else ""
