@@ -34,7 +34,8 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from kmeans.codecs import CODECS as CODEC_NAMES
 from kmeans.codecs import CodecMatch, compare_codecs, verdict
 from kmeans.errors import KMeansError
 from kmeans.io import load_image
-from kmeans.optimise import DEFAULT_LEVEL, LEVELS
+from kmeans.optimise import DEFAULT_LEVEL, LEVELS, start_child
 from kmeans.pipeline import FILE_FORMATS, FORMAT_NAMES, Compression, compress
 from kmeans.settings import (
     DEFAULT_MAX_ITERS,
@@ -59,6 +60,10 @@ from kmeans.settings import (
 #: Output formats, by the file name suffix that selects them.
 FORMATS = FILE_FORMATS
 #: Suffixes of image formats this tool reads but does not write; -o ending in one is a mistake.
+#: The stages of an input, in the order the report gives them; the first four are its own
+#: work, timed as its "seconds" (the measuring overlaps the encoding, on another thread).
+STAGES = ("load", "quantize", "encode", "write", "measure")
+OWN_STAGES = STAGES[:4]
 READ_ONLY_SUFFIXES = (".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".avif")
 #: Exit statuses; see the epilog.
 FAILED, USAGE, SKIPPED = 1, 2, 3
@@ -327,19 +332,32 @@ def whole_number(text: str, name: str, low: int, high: int | None = None) -> int
 
 
 def quantize_all(args: argparse.Namespace, output_format: str) -> int:
-    """Quantize every input in turn, report each one, and return the exit status."""
+    """Quantize every input in turn, report each one, and return the exit status.
+
+    The files overlap by one: while one input's file is optimised on a worker thread (oxipng
+    and libwebp let go of the GIL), the next input is read and quantised, and the previous
+    one measured. Reports still come in the inputs' order, and at most two images are held.
+    """
     targets = output_paths(args.inputs, args.output, name_tag(args), output_format)
-    # Files we must never replace: the inputs, and each output once this run has written it.
+    # Files we must never replace: the inputs, and each output once this run has claimed it.
     protected = {key: path for path in args.inputs if (key := file_id(path)) is not None}
-    written: dict[tuple[int, int], Path] = {}
+    claimed: dict[str, Path] = {}
     failures = skipped = 0
-    for number, (source, target) in enumerate(zip(args.inputs, targets, strict=True), start=1):
-        if not args.quiet:
-            print(f"[{number}/{len(args.inputs)}] {source} …", file=sys.stderr, flush=True)
-        report = quantize_one(source, target, output_format, args, protected, written)
-        show_report(report, as_json=args.json)
-        failures += not report["ok"]
-        skipped += report["ok"] and not report["written"]
+    if output_format == "png" and args.optimise > 0:
+        start_child()  # while the first input is read and quantised
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        started: list[Started | dict[str, Any]] = []
+        for number, (source, target) in enumerate(zip(args.inputs, targets, strict=True), start=1):
+            if not args.quiet:
+                print(f"[{number}/{len(args.inputs)}] {source} …", file=sys.stderr, flush=True)
+            started.append(
+                start_one(source, target, output_format, args, protected, claimed, encoder)
+            )
+            while len(started) > 1 or (started and number == len(args.inputs)):
+                report = finish_one(started.pop(0), args)
+                show_report(report, as_json=args.json)
+                failures += not report["ok"]
+                skipped += report["ok"] and not report["written"]
     if failures:
         return FAILED
     return SKIPPED if skipped else 0
@@ -377,21 +395,50 @@ def output_paths(
     ]
 
 
-def quantize_one(
+@dataclass
+class Started:
+    """One input read and quantised, its file being encoded on the worker thread."""
+
+    source: Path
+    target: Path
+    output_format: str
+    compression: Compression
+    search: KSearch | None
+    stages: dict[str, dict[str, float]]
+    encoded: Future
+
+
+def start_one(
     source: Path,
     target: Path,
     output_format: str,
     args: argparse.Namespace,
     protected: dict[tuple[int, int], Path],
-    written: dict[tuple[int, int], Path],
-) -> dict[str, Any]:
-    """Quantize one input into ``target`` and return its report; a failure becomes ``error``."""
-    started = time.perf_counter()
+    claimed: dict[str, Path],
+    encoder: ThreadPoolExecutor,
+) -> Started | dict[str, Any]:
+    """Read and quantise one input and start encoding its file; a failure becomes its report."""
     stages: dict[str, dict[str, float]] = {}
     try:
-        check_can_write(target, protected, written, force=args.force)
+        check_can_write(target, protected, claimed, force=args.force)
         compression, search = compressed(source, args, output_format, stages)
-        data = timed(stages, "encode", lambda: compression.file(output_format))
+    except KMeansError as error:
+        return failure_report(source, str(error))
+    claimed[claim_of(target)] = source
+    encoded = encoder.submit(timed, stages, "encode", lambda: compression.file(output_format))
+    return Started(source, target, output_format, compression, search, stages, encoded)
+
+
+def finish_one(started: Started | dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Write the input's encoded file (unless --skip-if-larger stops it), and its report."""
+    if isinstance(started, dict):
+        return started
+    source, target, stages = started.source, started.target, started.stages
+    compression, output_format = started.compression, started.output_format
+    # Measured here, on this thread, while the worker may still be encoding the file.
+    timed(stages, "measure", lambda: measured(compression))
+    try:
+        data = started.encoded.result()
         stages["encode"]["bytes"] = len(data)
         larger = compression.larger_notice(output_format)
         skip = args.skip_if_larger and larger is not None
@@ -401,19 +448,15 @@ def quantize_one(
         return failure_report(source, str(error))
     except OSError as error:
         return failure_report(source, f"Could not write {target}: {error.strerror or error}.")
-    seconds = time.perf_counter() - started
-    if not skip:
-        written[file_id(target)] = source
-    report = timed(
-        stages,
-        "measure",
-        lambda: success_report(source, target, compression, data, output_format),
-    )
-    report = {**report, "seconds": seconds, "written": not skip, "stages": stages}
+    # Its own work's time, not the time it waited beside the next input.
+    seconds = sum(stages[stage]["seconds"] for stage in OWN_STAGES if stage in stages)
+    report = success_report(source, target, compression, data, output_format)
+    in_order = {stage: stages[stage] for stage in STAGES if stage in stages}
+    report = {**report, "seconds": seconds, "written": not skip, "stages": in_order}
     if skip:
         report = {**report, "output": None}
-    if search is not None:
-        report = {**report, **search_report(search)}
+    if started.search is not None:
+        report = {**report, **search_report(started.search)}
     notices = [*report["notices"], *([] if larger is None else [larger])]
     if skip:
         notices.append("Not written, because of --skip-if-larger.")
@@ -518,23 +561,35 @@ def file_id(path: Path) -> tuple[int, int] | None:
 def check_can_write(
     target: Path,
     protected: dict[tuple[int, int], Path],
-    written: dict[tuple[int, int], Path],
+    claimed: dict[str, Path],
     *,
     force: bool,
 ) -> None:
-    """Raise KMeansError (one sentence) unless writing ``target`` replaces nothing it must not."""
+    """Raise KMeansError (one sentence) unless writing ``target`` replaces nothing it must not:
+    an input, an output an earlier input of this run claimed, or (without ``force``) a file."""
+    if claim_of(target) in claimed:
+        raise KMeansError(
+            f"The output {target} would replace the one written for "
+            f"{claimed[claim_of(target)]}; use -o with a separate folder or rename one of the "
+            "inputs."
+        )
     target_id = file_id(target)
     if target_id is None:
         return
     if target_id in protected:
         raise KMeansError(f"The output {target} would replace the input {protected[target_id]}.")
-    if target_id in written:
-        raise KMeansError(
-            f"The output {target} would replace the one just written for {written[target_id]}; "
-            "use -o with a separate folder or rename one of the inputs."
-        )
     if not force:
         raise KMeansError(f"The output {target} already exists; use --force to replace it.")
+
+
+def claim_of(target: Path) -> str:
+    """The key an output is claimed by, before it exists: its absolute path, links resolved."""
+    return str(target.resolve())
+
+
+def measured(compression: Compression) -> tuple:
+    """Every measure the report gives, worked out (each is kept once made)."""
+    return compression.psnr, compression.ssim, compression.perceptual, compression.closeness
 
 
 def write_file(path: Path, data: bytes, *, force: bool) -> None:

@@ -40,11 +40,20 @@ level  PNG                                          lossless WebP
 The default, 2, is oxipng's own default. Level 3 is a few percent smaller on some images (a
 palette order that follows the image's neighbours pays on smooth photos and graphics) for three
 to five times the time, which grows with the pixels.
+
+pyoxipng holds Python's GIL while oxipng works (about 2 s for a 12 MP picture at level 2), so a
+large picture is optimised in a child process of this module's own: meanwhile this process's
+other threads (the next file of a batch, the page's other visitors) go on. If the child cannot
+be started or dies, the picture is optimised here instead: the same bytes, only later.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import oxipng
@@ -60,6 +69,9 @@ DEFAULT_LEVEL = 2
 OXIPNG_PRESETS = {1: 1, 2: 2, 3: 4}
 #: libwebp's ``method`` (its effort, 0-6) at each level; 6 takes ten times as long as 5.
 WEBP_METHODS = {0: 0, 1: 2, 2: 4, 3: 5}
+#: From this many pixels, oxipng works in the child process: below it, holding the GIL costs
+#: a few milliseconds, less than sending the picture there and back.
+CHILD_PIXELS = 250_000
 
 
 def optimised_png(
@@ -88,22 +100,67 @@ def optimised_png(
     pixels = indexed_pixels(palette, labels, alpha, palette_alpha=palette_alpha)
     height, width = pixels.indices.shape
     entries = [tuple(int(value) for value in entry) for entry in pixels.rgba]
-    image = oxipng.RawImage(
-        pixels.indices.tobytes(),
-        width,
-        height,
-        color_type=oxipng.ColorType.indexed(entries),
-    )
+    used = bool(np.bincount(pixels.indices.ravel(), minlength=len(entries)).all())
+    job = (pixels.indices.tobytes(), width, height, entries, OXIPNG_PRESETS[level], used)
+    if width * height < CHILD_PIXELS:
+        return _oxipng_png(*job)
+    return _in_child(job)
+
+
+def _oxipng_png(
+    indices: bytes,
+    width: int,
+    height: int,
+    entries: list[tuple[int, ...]],
+    preset: int,
+    palette_reduction: bool,
+) -> bytes:
+    """oxipng's PNG of the indexed pixels; a plain function, so the child process can run it."""
+    image = oxipng.RawImage(indices, width, height, color_type=oxipng.ColorType.indexed(entries))
     # The file stays indexed, as the method teaches: no trial of greyscale or RGB instead.
     # An entry no pixel uses (a kept colour nothing is nearest to) stays too, so the file holds
     # the K colours it reports; oxipng would drop it, and sort the palette only when it may.
-    every_entry_used = np.bincount(pixels.indices.ravel(), minlength=len(entries)).all()
     return image.create_optimized_png(
-        level=OXIPNG_PRESETS[level],
+        level=preset,
         color_type_reduction=False,
         grayscale_reduction=False,
-        palette_reduction=bool(every_entry_used),
+        palette_reduction=palette_reduction,
     )
+
+
+_child_lock = threading.Lock()
+_child: ProcessPoolExecutor | None = None
+
+
+def start_child() -> None:
+    """Start the child process now, if it is not running, so that its start-up (a few tenths
+    of a second) overlaps other work instead of delaying the first large picture."""
+    _running_child().submit(int)
+
+
+def _running_child() -> ProcessPoolExecutor:
+    global _child
+    with _child_lock:
+        if _child is None:
+            # "spawn": a fork of a process with threads (a web server's) can deadlock.
+            context = multiprocessing.get_context("spawn")
+            _child = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return _child
+
+
+def _in_child(job: tuple) -> bytes:
+    """``_oxipng_png(*job)`` in the child process, started on first use and kept; here instead
+    if it cannot start or has died (a new one is started next time)."""
+    global _child
+    child = _running_child()
+    try:
+        return child.submit(_oxipng_png, *job).result()
+    except (BrokenProcessPool, OSError):
+        with _child_lock:
+            if _child is child:
+                _child = None
+        child.shutdown(wait=False, cancel_futures=True)
+        return _oxipng_png(*job)
 
 
 def lossless_webp(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import threading
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import kmeans
+import kmeans.samples
+from kmeans import optimise
 from kmeans.encode import encode_png
 from kmeans.errors import KMeansError
 from kmeans.optimise import LEVELS, lossless_webp, optimised_png
@@ -112,3 +117,56 @@ def test_a_bad_level_is_one_sentence(level):
     for writer in WRITERS.values():
         with pytest.raises(KMeansError, match="optimisation level must be one of"):
             writer(palette, labels, level=level)
+
+
+def large_case() -> kmeans.QuantizeResult:
+    """A picture above CHILD_PIXELS, so that oxipng works on it in the child process."""
+    rgb = kmeans.samples.ladybird(1200, 900)
+    assert rgb.shape[0] * rgb.shape[1] >= optimise.CHILD_PIXELS
+    return quantised(rgb, 16)
+
+
+def spun_while(work) -> int:
+    """How many rounds a Python loop on another thread made while ``work()`` ran here."""
+    rounds, done = [0], threading.Event()
+
+    def spin() -> None:
+        while not done.is_set():
+            rounds[0] += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        work()
+    finally:
+        done.set()
+        spinner.join()
+    return rounds[0]
+
+
+def test_a_large_picture_is_optimised_in_a_child_process_to_the_same_bytes(monkeypatch):
+    """pyoxipng holds the GIL: in the child, the process's other threads go on meanwhile."""
+    result = large_case()
+    positional, keywords = arguments(result)
+    in_child = optimised_png(*positional, **keywords)  # starts the child, if need be
+    spun_in_child = spun_while(lambda: optimised_png(*positional, **keywords))
+    monkeypatch.setattr(optimise, "CHILD_PIXELS", 10**9)
+    here = optimised_png(*positional, **keywords)
+    spun_here = spun_while(lambda: optimised_png(*positional, **keywords))
+
+    assert in_child == here
+    assert decoded(in_child)[1].tolist() == decoded(encode_png(*positional, **keywords))[1].tolist()
+    assert spun_in_child > 4 * max(spun_here, 1)
+
+
+def test_a_child_that_died_costs_no_file(monkeypatch):
+    result = large_case()
+    positional, keywords = arguments(result)
+    expected = optimised_png(*positional, **keywords)
+    for process in list(optimise._child._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+
+    assert optimised_png(*positional, **keywords) == expected  # made here, this once
+    assert optimised_png(*positional, **keywords) == expected  # in a new child
+    assert optimise._child is not None and optimise._child._processes
