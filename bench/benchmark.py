@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import peers
-from bench.machine import machine_lines
+from bench.machine import machine_lines, write_report
 from bench.peers import LLOYD_ITERS, Answer, Peer
 from bench.photos import REPO, SAMPLES, Photo, large_photo, sample
 from kmeans.metrics import mse
@@ -270,11 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         photos.append(large_photo())
     results = measure_all(photos, args.repeats)
     report = "\n".join(report_lines(photos, results, args.quick)) + "\n"
-    print(report)
-    out = args.out or default_output(args.quick)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report, encoding="utf-8")
-    print(f"Written to {out}", file=sys.stderr)
+    write_report(report, args.out or default_output(args.quick))
     return 0
 
 

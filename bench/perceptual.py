@@ -28,7 +28,7 @@ from pathlib import Path
 
 import kmeans
 from bench import peers
-from bench.machine import machine_lines
+from bench.machine import machine_lines, write_report
 from bench.peers import Peer
 from bench.photos import REPO, SAMPLES, Photo, ladybird_photo, large_photo, sample, sky_photo
 from kmeans.metrics import mse
@@ -264,11 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows[peer.key] = measure(peer, photo, k, 1 if args.quick else REPEATS)
             results[photo.name, k] = rows
     text = report(photos, results, ks, list(batch_lines(photos)), args.quick)
-    print(text)
-    out = args.out or REPO / "bench" / "results" / f"perceptual-{datetime.date.today()}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"Written to {out}", file=sys.stderr)
+    default = REPO / "bench" / "results" / f"perceptual-{datetime.date.today()}.md"
+    write_report(text, args.out or default)
     return 0
 
 

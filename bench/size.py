@@ -2,9 +2,9 @@
 
 Run by hand (the test suite never runs it)::
 
-    python bench/size.py              # samples, built photos and graphics, K=16 and 64; ~10 min
-    python bench/size.py --quick      # the samples only, K=16
-    python bench/size.py --out bench/results/size.md
+    python -m bench.size              # samples, built photos and graphics, K=16 and 64; ~10 min
+    python -m bench.size --quick      # the samples only, K=16
+    python -m bench.size --out bench/results/size.md
 
 For each picture and K, every method stores the same picture, and the table gives its bytes,
 its time and (for the palette methods) its MSE:
@@ -42,17 +42,15 @@ import numpy as np
 import oxipng
 from PIL import Image
 
+import kmeans
+from bench.machine import machine_lines, write_report
+from kmeans.codecs import CODECS, compare_codecs
+from kmeans.encode import encode_png
+from kmeans.metrics import mse
+from kmeans.optimise import lossless_webp, optimised_png
+from kmeans.samples import chart, ladybird, pixel_art, sky
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmark import machine_lines  # noqa: E402
-
-import kmeans  # noqa: E402
-from kmeans.codecs import CODECS, compare_codecs  # noqa: E402
-from kmeans.encode import encode_png  # noqa: E402
-from kmeans.metrics import mse  # noqa: E402
-from kmeans.optimise import lossless_webp, optimised_png  # noqa: E402
-from kmeans.samples import chart, ladybird, pixel_art, sky  # noqa: E402
 
 SAMPLES = ("astronaut", "coffee", "chelsea", "illustration")
 KS = (16, 64)
@@ -364,11 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "## The codec comparison on a 4 MP photo", "", *codec_time_lines(repeats)]
     lines += ["", f"- Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = args.out or REPO / "bench" / "results" / f"size-{datetime.date.today()}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"Written to {out}", file=sys.stderr)
+    default = REPO / "bench" / "results" / f"size-{datetime.date.today()}.md"
+    write_report(text, args.out or default)
     return 0
 
 
