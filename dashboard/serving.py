@@ -22,6 +22,8 @@ import sys
 import time
 import tomllib
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -65,6 +67,26 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float = 60) 
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
+
+
+@contextmanager
+def served(
+    log_path: Path,
+    temp_dir: Path | None = None,
+    cwd: Path = ROOT,
+    script: str | Path = "streamlit_app.py",
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The page served by ``streamlit run`` on a free port until the block ends: its URL and
+    process, once healthy. The server's output goes to ``log_path``."""
+    port = free_port()
+    with Path(log_path).open("wb") as log:
+        server = start_streamlit(port, log, temp_dir, cwd, script)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, server)
+            yield url, server
+        finally:
+            stop_streamlit(server)
 
 
 def start_streamlit(

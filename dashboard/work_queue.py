@@ -14,6 +14,10 @@ visitors ask for it at the same moment (a class opening the same link). Three ru
   same result, take it over.
 * **One at a time.** ``kmeans/`` already spreads one photo over every core, so two would not
   finish sooner, but each would add its own peak memory.
+* **First pictures first.** A queue can be told to *yield to* another (the full-size work to
+  the quick work: photos read at display size, previews): before each job it waits while the
+  other has wanted work, for at most ``yield_seconds``, so every visitor's first picture comes
+  before the full-size work takes the cores, and the full-size work is never starved.
 * **Extras last.** A job asked for with ``later=True`` (the optimised downloads, which only
   make a file already there smaller) starts only when no other wanted job waits, and does not
   count as served: under load every visitor's results come before anyone's extras.
@@ -85,8 +89,15 @@ class WorkQueue:
     #: How many visitors' served counts are remembered, the least recently served forgotten.
     MAX_VISITORS = 4096
 
-    def __init__(self, grace_seconds: float = 1.0, poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        grace_seconds: float = 1.0,
+        poll_seconds: float = 0.25,
+        yields_to: WorkQueue | None = None,
+        yield_seconds: float = 8.0,
+    ) -> None:
         self.grace_seconds, self.poll_seconds = grace_seconds, poll_seconds
+        self.yields_to, self.yield_seconds = yields_to, yield_seconds
         self.changed = threading.Condition()
         self.jobs: dict[Hashable, Job] = {}  # queued or being made
         self.served: OrderedDict[Hashable, int] = OrderedDict()
@@ -204,8 +215,22 @@ class WorkQueue:
         fewest = min((self.served.get(visitor, 0) for visitor in job.waiting), default=0)
         return job.later, fewest, job.ticket
 
+    def busy(self) -> bool:
+        """Whether a job that is not an extra is wanted, or being made."""
+        with self.changed:
+            return any(job.waiting and not job.later for job in self.jobs.values())
+
+    def _yield(self) -> None:
+        """Wait while the queue this one yields to is busy, for at most ``yield_seconds``."""
+        if self.yields_to is None:
+            return
+        deadline = time.monotonic() + self.yield_seconds
+        while self.yields_to.busy() and time.monotonic() < deadline:
+            time.sleep(self.poll_seconds / 5)
+
     def _work(self) -> None:
         while True:
+            self._yield()
             with self.changed:
                 job = self._next_job()
                 if job is None:

@@ -42,18 +42,19 @@ palette order that follows the image's neighbours pays on smooth photos and grap
 to five times the time, which grows with the pixels.
 
 pyoxipng holds Python's GIL while oxipng works (about 2 s for a 12 MP picture at level 2), so a
-large picture is optimised in a child process of this module's own: meanwhile this process's
-other threads (the next file of a batch, the page's other visitors) go on. If the child cannot
-be started or dies, the picture is optimised here instead: the same bytes, only later.
+large picture is optimised in a child process of this module's own (:mod:`kmeans.oxipng_child`):
+meanwhile this process's other threads (the next file of a batch, the page's other visitors) go
+on. If the child cannot be started or dies, the picture is optimised here instead: the same
+bytes, only later.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
+import pickle
+import subprocess
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import oxipng
@@ -103,11 +104,11 @@ def optimised_png(
     used = bool(np.bincount(pixels.indices.ravel(), minlength=len(entries)).all())
     job = (pixels.indices.tobytes(), width, height, entries, OXIPNG_PRESETS[level], used)
     if width * height < CHILD_PIXELS:
-        return _oxipng_png(*job)
+        return oxipng_png(*job)
     return _in_child(job)
 
 
-def _oxipng_png(
+def oxipng_png(
     indices: bytes,
     width: int,
     height: int,
@@ -115,7 +116,7 @@ def _oxipng_png(
     preset: int,
     palette_reduction: bool,
 ) -> bytes:
-    """oxipng's PNG of the indexed pixels; a plain function, so the child process can run it."""
+    """oxipng's PNG of the indexed pixels, in this process (the child process runs it too)."""
     image = oxipng.RawImage(indices, width, height, color_type=oxipng.ColorType.indexed(entries))
     # The file stays indexed, as the method teaches: no trial of greyscale or RGB instead.
     # An entry no pixel uses (a kept colour nothing is nearest to) stays too, so the file holds
@@ -128,39 +129,65 @@ def _oxipng_png(
     )
 
 
+class _Child:
+    """``python -m kmeans.oxipng_child``, with its pipes: one job at a time."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kmeans.oxipng_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.lock = threading.Lock()
+
+    def png(self, job: tuple) -> bytes | None:
+        """The job's PNG, or None if the child has died."""
+        from kmeans.oxipng_child import receive, send  # here: that module imports this one
+
+        with self.lock:
+            try:
+                send(self.process.stdin, pickle.dumps(job))
+                return receive(self.process.stdout)
+            except OSError:  # a broken pipe: the child has gone
+                return None
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
 _child_lock = threading.Lock()
-_child: ProcessPoolExecutor | None = None
+_child: _Child | None = None
 
 
 def start_child() -> None:
     """Start the child process now, if it is not running, so that its start-up (a few tenths
     of a second) overlaps other work instead of delaying the first large picture."""
-    _running_child().submit(int)
+    _running_child()
 
 
-def _running_child() -> ProcessPoolExecutor:
+def _running_child() -> _Child | None:
+    """The child process, started if need be; None if it cannot be started here."""
     global _child
     with _child_lock:
-        if _child is None:
-            # "spawn": a fork of a process with threads (a web server's) can deadlock.
-            context = multiprocessing.get_context("spawn")
-            _child = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        if _child is None or _child.process.poll() is not None:
+            try:
+                _child = _Child()
+            except OSError:
+                _child = None
         return _child
 
 
 def _in_child(job: tuple) -> bytes:
-    """``_oxipng_png(*job)`` in the child process, started on first use and kept; here instead
+    """``oxipng_png(*job)`` in the child process, started on first use and kept; here instead
     if it cannot start or has died (a new one is started next time)."""
-    global _child
     child = _running_child()
-    try:
-        return child.submit(_oxipng_png, *job).result()
-    except (BrokenProcessPool, OSError):
-        with _child_lock:
-            if _child is child:
-                _child = None
-        child.shutdown(wait=False, cancel_futures=True)
-        return _oxipng_png(*job)
+    png = None if child is None else child.png(job)
+    if png is None:
+        if child is not None:
+            child.stop()
+        return oxipng_png(*job)
+    return png
 
 
 def lossless_webp(

@@ -13,12 +13,9 @@ from tests.helpers import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
     jpeg_bytes,
     new_visitor,
-    start_streamlit,
-    stop_streamlit,
-    wait_until_healthy,
+    served,
 )
 
 
@@ -73,16 +70,9 @@ def streamlit_server(artifacts, tmp_path_factory) -> Server:
 
     Its temporary files go to a folder of its own, so a test can read everything it wrote.
     """
-    port = free_port()
     temp_dir = tmp_path_factory.mktemp("server-tmp")
-    with (artifacts / "streamlit-server.log").open("wb") as log:
-        server = start_streamlit(port, log, temp_dir)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, server)
-            yield Server(url, server.pid, temp_dir)
-        finally:
-            stop_streamlit(server)
+    with served(artifacts / "streamlit-server.log", temp_dir) as (url, server):
+        yield Server(url, server.pid, temp_dir)
 
 
 @pytest.fixture(scope="session")

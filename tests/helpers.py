@@ -38,6 +38,7 @@ from dashboard.serving import (  # noqa: F401  (the tests take the server's tool
     CHROMIUM_ARGS,
     PAGE_IDLE,
     free_port,
+    served,
     start_streamlit,
     stop_streamlit,
     wait_until_healthy,

@@ -186,13 +186,13 @@ def test_the_close_up_opens_where_it_differs_most_and_shows_the_png_pixels(app, 
 def test_the_close_up_where_it_differs_most_decodes_nothing_again(app, downloads, zoom):
     """With a class of visitors the stores let photos and PNGs go; a close-up that decoded them
     again at every rerun queued each visitor's K change behind everyone's full-size work."""
-    from dashboard import compute
+    from dashboard import compute, stores
 
-    compute.photo_store().items.clear()  # as a busy store would let them go
+    stores.photo_store().items.clear()  # as a busy store would let them go
     compute.png_pixels.clear()
     app.select_slider(key="zoom").set_value(zoom).run()
     shown, (side, x, y, shown_zoom) = zoomed_crop_and_window(app, downloads)
-    assert not compute.photo_store().items  # the photo was not decoded again
+    assert not stores.photo_store().items  # the photo was not decoded again
     _, png = png_download(app, downloads)
     with Image.open(io.BytesIO(png)) as written:
         crop = written.convert("RGB").crop((x, y, x + side, y + side))
@@ -207,15 +207,15 @@ def test_a_transparent_photos_close_up_is_the_pngs_own_pixels_without_decoding_a
 ):
     """A see-through PNG's file may order its palette its own way: the close-up is cut from the
     written file once, when the run is made, and never decoded again at a rerun."""
-    from dashboard import compute
+    from dashboard import compute, stores
 
     upload(app, "shadow.png", transparent_png("coffee.png", (400, 300)), "image/png")
     assert no_errors(app)
-    compute.photo_store().items.clear()
+    stores.photo_store().items.clear()
     compute.png_pixels.clear()
     app.select_slider(key="zoom").set_value(8).run()
     shown, (side, x, y, zoom) = zoomed_crop_and_window(app, downloads)
-    assert not compute.photo_store().items
+    assert not stores.photo_store().items
     _, png = png_download(app, downloads)
     with Image.open(io.BytesIO(png)) as written:
         assert written.mode == "P" and "transparency" in written.info
@@ -453,11 +453,16 @@ def test_the_limits_are_stated_on_the_page(app):
     assert f"{MAX_PIXELS / 1e6:g} megapixels" in limits
 
 
+#: The modules whose functions hold the page's caches and stores.
+PAGE_CACHE_MODULES = ("compute.py", "stores.py")
+
+
 def test_every_cache_of_the_page_is_bounded():
     """A stream of uploads must not grow the server: every cache holds a bounded number."""
-    tree = ast.parse((ROOT / "dashboard" / "compute.py").read_text())
+    trees = [ast.parse((ROOT / "dashboard" / name).read_text()) for name in PAGE_CACHE_MODULES]
     caches = {
         function.name: {keyword.arg for keyword in decorator.keywords}
+        for tree in trees
         for function in ast.walk(tree)
         if isinstance(function, ast.FunctionDef)
         for decorator in function.decorator_list
@@ -466,16 +471,18 @@ def test_every_cache_of_the_page_is_bounded():
     }
     assert {"run_store", "photo_store", "counts_store"} <= caches.keys()
     assert [name for name, options in caches.items() if "max_entries" not in options] == []
-    from dashboard import compute
+    from dashboard import stores
 
-    assert compute.MAX_RUNS <= 64
+    assert stores.MAX_RUNS <= 64
     budgets = (
-        compute.MAX_RUN_BYTES,
-        compute.MAX_PHOTO_BYTES,
-        compute.MAX_COUNTS_BYTES,
-        compute.MAX_SHOWN_PHOTO_BYTES,
-        compute.MAX_ORIGINAL_BYTES,
-        compute.MAX_PREVIEW_BYTES,
+        stores.MAX_RUN_BYTES,
+        stores.MAX_PHOTO_BYTES,
+        stores.MAX_COUNTS_BYTES,
+        stores.MAX_SHOWN_PHOTO_BYTES,
+        stores.MAX_ORIGINAL_BYTES,
+        stores.MAX_PREVIEW_BYTES,
+        stores.MAX_FILE_BYTES,  # the downloads' optimised files
+        stores.MAX_FILE_BYTES,  # the codec comparisons
     )
     assert sum(budgets) <= 1_200_000_000  # with one run's working memory, under 2 GB
 
@@ -483,22 +490,22 @@ def test_every_cache_of_the_page_is_bounded():
 def test_a_photo_known_to_be_fine_is_not_decoded_again_just_to_check_it():
     """With a class of visitors the photo store lets most photos go; checking a known-good
     upload at every K change sent each visitor through the whole queue to decode it again."""
-    from dashboard import compute
+    from dashboard import compute, stores
 
     data = jpeg_bytes("chelsea.png")
     digest = compute.digest_of(data)
     assert compute.photo_problem(digest, data) is None
-    assert compute.shown_photo_store().get(digest) is not None  # read the first time
-    compute.shown_photo_store().items.pop(digest)  # as a busy store would let it go
+    assert stores.shown_photo_store().get(digest) is not None  # read the first time
+    stores.shown_photo_store().items.pop(digest)  # as a busy store would let it go
     assert compute.photo_problem(digest, data) is None
     assert compute.photo_facts(digest, data).width == 451
-    assert compute.shown_photo_store().get(digest) is None  # not read again
+    assert stores.shown_photo_store().get(digest) is None  # not read again
 
 
 def test_a_colour_count_is_charged_for_the_photo_pixels_it_keeps_alive():
     """A count shares the photo's pixels; once the photo store lets the photo go, the count
     alone keeps them, so its store must count them or its bound means nothing."""
-    from dashboard.compute import counts_bytes
+    from dashboard.stores import counts_bytes
     from kmeans import count_colours
 
     # Few colours, so the count's own arrays are small beside the pixels it shares.

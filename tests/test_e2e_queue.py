@@ -20,13 +20,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.helpers import (
-    free_port,
     jpeg_bytes,
     png_button_name,
     quick_button_name,
-    start_streamlit,
-    stop_streamlit,
-    wait_until_healthy,
+    served,
 )
 
 pytestmark = pytest.mark.browser
@@ -81,15 +78,8 @@ def photo(sample: str, size: tuple[int, int]) -> bytes:
 @pytest.fixture
 def server_url(artifacts, request):
     """A server of the test's own: nothing queued or stored by another test."""
-    port = free_port()
-    with (artifacts / f"queue-{request.node.name}-server.log").open("wb") as log:
-        server = start_streamlit(port, log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, server)
-            yield url
-        finally:
-            stop_streamlit(server)
+    with served(artifacts / f"queue-{request.node.name}-server.log") as (url, _):
+        yield url
 
 
 @contextmanager

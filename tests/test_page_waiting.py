@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from dashboard import compute, layout
+from dashboard import compute, layout, stores
 from kmeans import Settings, load_image
 from tests.helpers import jpeg_bytes, open_page, png_download, upload
 
@@ -45,7 +45,7 @@ def test_a_large_photo_is_previewed_on_the_way_and_the_page_ends_on_its_full_res
 
     assert not app.exception and not app.error
     settings = Settings()
-    preview = compute.preview_store().get((compute.digest_of(data), 16, settings))
+    preview = stores.preview_store().get((compute.digest_of(data), 16, settings))
     assert preview is not None  # made first, on the way
     name, png = png_download(app, downloads)
     with Image.open(io.BytesIO(png)) as full:

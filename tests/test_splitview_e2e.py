@@ -18,12 +18,9 @@ from playwright.sync_api import expect
 from tests.helpers import (
     PAGE_IDLE,
     ROOT,
-    free_port,
     new_visitor,
     screenshot,
-    start_streamlit,
-    stop_streamlit,
-    wait_until_healthy,
+    served,
 )
 
 pytestmark = pytest.mark.browser
@@ -36,15 +33,8 @@ RED, BLUE = (255, 0, 0), (0, 0, 255)
 @pytest.fixture(scope="module")
 def splitview_url(artifacts):
     """The split view test page, served by `streamlit run` on a free port."""
-    port = free_port()
-    with (artifacts / "splitview-server.log").open("wb") as log:
-        server = start_streamlit(port, log, script=APP.relative_to(ROOT))
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, server)
-            yield url
-        finally:
-            stop_streamlit(server)
+    with served(artifacts / "splitview-server.log", script=APP.relative_to(ROOT)) as (url, _):
+        yield url
 
 
 def open_page(browser, url, width=1280, height=720, scale=1):

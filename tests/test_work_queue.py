@@ -291,3 +291,23 @@ def test_an_extra_waits_until_every_other_wanted_job_is_made_and_counts_as_no_tu
     for visitor in (first, bob2, ada):
         visitor.result()
     assert made[-2:] == ["ada's 2", "bob's 2"]
+
+
+def test_full_size_work_waits_while_first_pictures_are_made_but_is_never_starved():
+    quick = WorkQueue()
+    full = WorkQueue(yields_to=quick, yield_seconds=1.0)
+    made = []
+    # Ada's preview is being made in the quick queue when Bob's full-size run is asked for.
+    ada, release = busy_worker(quick, "ada")
+    bob = Visitor(full, "bob", "bob's run", recorded(made)("bob's run"))
+    carol = Visitor(quick, "carol", "carol's preview", recorded(made)("carol's preview"))
+    release.set()
+    ada.result(), carol.result(), bob.result()
+    assert made == ["carol's preview", "bob's run"]
+    # A quick queue that stays busy holds full-size work back for yield_seconds, no longer.
+    dave, release = busy_worker(quick, "dave")
+    erin = Visitor(full, "erin", "erin's run", recorded(made)("erin's run"))
+    assert erin.result() == "erin's run" and made[-1] == "erin's run"
+    assert not release.is_set()
+    release.set()
+    dave.result()
