@@ -36,6 +36,8 @@ OWN_PHOTO = "own"
 LINK_SETTINGS_ONLY = "A link to this page carries these settings, never your photo."
 PHOTO_LOST = "Your photo was lost when the page reconnected to the server: upload it again."
 NO_PHOTO = "No photo to show: upload one of your own, or choose a sample."
+#: The facts line last shown, with its file's digest, so a rerun starts with the same words.
+LAST_FACTS = "_last_facts"
 LINK_OPENED_WITHOUT_PHOTO = (
     "This link was made with someone's own photo, which links never carry, so it opens with "
     "their settings on a sample photo; upload a photo to use them on yours."
@@ -82,12 +84,24 @@ def choose_file(camera: UploadedFile | None, title: str) -> tuple[PhotoFile, Del
         heading, sample, own = st.columns([2.2, 1, 1.1], vertical_alignment="bottom")
         heading.title(title, anchor=False)
         upload = sample_and_upload(sample, own)
-        facts_line = heading.empty()
-    chosen = chosen_file(upload, camera)
+        chosen = chosen_file(upload, camera)
+        # The line's first words are already the ones to show: an empty slot first would, for
+        # a moment, leave the last photo's result under no name while a new photo is chosen.
+        facts_line = heading.text(facts_so_far(chosen))
     if chosen is None:
-        facts_line.text(NO_PHOTO)
         st.stop()
     return chosen, facts_line
+
+
+def facts_so_far(chosen: PhotoFile | None) -> str:
+    """What the facts line says before the chosen file is read: what it said last time for
+    this file, else whose file it is, being read."""
+    if chosen is None:
+        return NO_PHOTO
+    last = st.session_state.get(LAST_FACTS)
+    if last is not None and last[0] == chosen.digest:
+        return last[1]
+    return f"{named(chosen)} · being read…"
 
 
 def read_photo(chosen: PhotoFile, facts_line: DeltaGenerator) -> Photo:
@@ -95,6 +109,7 @@ def read_photo(chosen: PhotoFile, facts_line: DeltaGenerator) -> Photo:
     as Markdown); a file that cannot be read gets one sentence below, and the sample stays."""
     photo, problem = photo_read(chosen)
     facts_line.text(photo.described())
+    st.session_state[LAST_FACTS] = (chosen.digest, photo.described())
     tell(photo, problem)
     return photo
 
