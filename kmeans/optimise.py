@@ -41,7 +41,7 @@ The default, 2, is oxipng's own default. Level 3 is a few percent smaller on som
 palette order that follows the image's neighbours pays on smooth photos and graphics) for three
 to five times the time, which grows with the pixels.
 
-pyoxipng holds Python's GIL while oxipng works (about 2 s for a 12 MP picture at level 2), so a
+pyoxipng holds Python's GIL while oxipng works (seconds for a 12 MP picture at level 2), so a
 large picture is optimised in a child process of this module's own (:mod:`kmeans.oxipng_child`):
 meanwhile this process's other threads (the next file of a batch, the page's other visitors) go
 on. If the child cannot be started or dies, the picture is optimised here instead: the same
